@@ -1,0 +1,28 @@
+/**
+ * Errors users can act on. Every message is one line: what went wrong, where (file, node, tensor), and what to do.
+ * The CLI prints `regraft: <message>` and exits with `exitCode`; nothing else in regraft prints stack traces.
+ */
+export class RegraftError extends Error {
+  /** 1 for bad input or a failed check, 2 for a usage error. */
+  readonly exitCode: number;
+
+  constructor(message: string, exitCode = 1) {
+    super(message);
+    this.name = 'RegraftError';
+    this.exitCode = exitCode;
+  }
+}
+
+/** A command line that cannot be understood (unknown flag, missing argument, bad flag value): exit code 2. */
+export class UsageError extends RegraftError {
+  constructor(message: string) {
+    super(message, 2);
+    this.name = 'UsageError';
+  }
+}
+
+/** Turns anything thrown into a one-line message, for places that must not show a stack trace. */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return err.message.split('\n')[0] ?? String(err);
+  return String(err);
+}
