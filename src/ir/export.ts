@@ -1,0 +1,127 @@
+import { create, equals } from '@bufbuild/protobuf';
+import {
+  GraphProtoSchema,
+  NodeProtoSchema,
+  OperatorSetIdProtoSchema,
+  TypeProtoSchema,
+  ValueInfoProtoSchema,
+  type GraphProto,
+  type ModelProto,
+  type NodeProto,
+  type TensorProto,
+  type ValueInfoProto,
+} from 'onnx-buf';
+import type { Graph } from './graph.js';
+import type { Model } from './model.js';
+import type { Node } from './node.js';
+import { sameItems, sameStrings, shallowCopy } from './proto-util.js';
+import type { Value } from './value.js';
+
+/**
+ * Writes the IR back to a ModelProto. Every proto object the IR did not change is reused as it was read, so a
+ * model with no rewrite comes out byte for byte as it went in. The result shares tensors with the IR: treat it as
+ * read-only.
+ */
+export function exportModel(model: Model): ModelProto {
+  const out = shallowCopy(model.proto);
+  out.graph = exportGraph(model.graph);
+  out.opsetImport = exportOpsets(model);
+  return out;
+}
+
+function exportOpsets(model: Model): ModelProto['opsetImport'] {
+  const original = model.proto.opsetImport;
+  const seen = new Set<string>();
+  const list = original.map((op) => {
+    const key = op.domain === 'ai.onnx' ? '' : op.domain;
+    seen.add(key);
+    const version = model.opsets.get(key);
+    if (version === undefined || BigInt(version) === op.version) return op;
+    const copy = shallowCopy(op);
+    copy.version = BigInt(version);
+    return copy;
+  });
+  for (const [domain, version] of model.opsets) {
+    if (!seen.has(domain)) list.push(create(OperatorSetIdProtoSchema, { domain, version: BigInt(version) }));
+  }
+  return sameItems(list, original) ? original : list;
+}
+
+export function exportGraph(graph: Graph): GraphProto {
+  const base = graph.proto ?? create(GraphProtoSchema, {});
+  const gp = shallowCopy(base);
+  if (gp.name !== graph.name) gp.name = graph.name;
+  gp.node = reuseIfSame(graph.nodes.map(exportNode), base.node);
+  gp.initializer = reuseIfSame(graph.initializers.map(exportInitializer), base.initializer);
+  gp.input = reuseIfSame(graph.inputs.map((v) => exportValueInfo(v, graph.inputInfo.get(v))), base.input);
+  gp.output = reuseIfSame(graph.outputs.map((v) => exportValueInfo(v, graph.outputInfo.get(v))), base.output);
+  const valueInfo: ValueInfoProto[] = [];
+  for (const [v, info] of graph.valueInfo) {
+    // Values that were removed drop out; inputs, outputs and initializers need no value_info entry of their own.
+    if (graph.value(v.name) !== v) continue;
+    if (!info && (v.isGraphInput || v.isGraphOutput || v.isInitializer || !v.type)) continue;
+    valueInfo.push(exportValueInfo(v, info));
+  }
+  gp.valueInfo = reuseIfSame(valueInfo, base.valueInfo);
+  gp.sparseInitializer = base.sparseInitializer.filter((s) => !s.values || graph.value(s.values.name) !== undefined);
+  if (sameItems(gp.sparseInitializer, base.sparseInitializer)) gp.sparseInitializer = base.sparseInitializer;
+  return gp;
+}
+
+function reuseIfSame<T>(list: T[], original: T[]): T[] {
+  return sameItems(list, original) ? original : list;
+}
+
+function exportNode(node: Node): NodeProto {
+  const inputs = node.inputs.map((v) => v?.name ?? '');
+  // New nodes leave trailing omitted optional inputs out, as ONNX writers do; nodes from the file keep their form.
+  if (!node.proto) while (inputs.length > 0 && inputs[inputs.length - 1] === '') inputs.pop();
+  const outputs = node.outputs.map((v) => v?.name ?? '');
+  const attributes = [...node.attributes.values()];
+  const p = node.proto;
+  if (
+    p &&
+    p.opType === node.opType &&
+    p.domain === node.domain &&
+    p.name === node.name &&
+    sameStrings(p.input, inputs) &&
+    sameStrings(p.output, outputs) &&
+    sameItems(p.attribute, attributes)
+  ) {
+    return p;
+  }
+  if (!p) {
+    return create(NodeProtoSchema, { opType: node.opType, domain: node.domain, name: node.name, input: inputs, output: outputs, attribute: attributes });
+  }
+  const np = shallowCopy(p);
+  np.opType = node.opType;
+  np.domain = node.domain;
+  np.name = node.name;
+  np.input = inputs;
+  np.output = outputs;
+  np.attribute = attributes;
+  return np;
+}
+
+function exportInitializer(v: Value): TensorProto {
+  const t = v.initializer!;
+  if (t.name === v.name) return t;
+  const copy = shallowCopy(t);
+  copy.name = v.name;
+  return copy;
+}
+
+function exportValueInfo(v: Value, info: ValueInfoProto | undefined): ValueInfoProto {
+  if (info && info.name === v.name && sameType(info, v)) return info;
+  if (!info) return create(ValueInfoProtoSchema, { name: v.name, type: v.type });
+  const copy = shallowCopy(info);
+  copy.name = v.name;
+  copy.type = v.type;
+  return copy;
+}
+
+function sameType(info: ValueInfoProto, v: Value): boolean {
+  if (info.type === v.type) return true;
+  if (!info.type || !v.type) return info.type === v.type;
+  return equals(TypeProtoSchema, info.type, v.type);
+}
