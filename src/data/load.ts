@@ -1,0 +1,95 @@
+import { RegraftError } from '../errors.js';
+import { parseCsv } from './csv.js';
+import { countClasses, shapeSize, type Dataset } from './dataset.js';
+import { readDataFile } from './files.js';
+import { parseIdxFeatures, parseIdxLabels } from './idx.js';
+import { mnistFiles } from './mnist.js';
+import { isIntegerDtype, parseNpy, type NpyContents } from './npy.js';
+import { parseDataSpec } from './spec.js';
+
+/** Loads the dataset a spec names (see spec.ts for the syntax) into memory. */
+export async function loadDataset(spec: string): Promise<Dataset> {
+  const source = parseDataSpec(spec);
+  switch (source.kind) {
+    case 'mnist': {
+      const files = mnistFiles(source.split);
+      return loadIdx(spec, files.images, files.labels);
+    }
+    case 'idx':
+      return loadIdx(spec, source.images, source.labels);
+    case 'npy':
+      return loadNpy(spec, source.features, source.labels);
+    case 'csv': {
+      const table = parseCsv((await readDataFile(source.path)).toString('utf8'), source.path, source.options);
+      return assemble(spec, [table.featureCount], table.features, table.labels, source.path);
+    }
+  }
+}
+
+async function loadIdx(spec: string, imagesPath: string, labelsPath: string): Promise<Dataset> {
+  const [imageBytes, labelBytes] = await Promise.all([readDataFile(imagesPath), readDataFile(labelsPath)]);
+  const images = parseIdxFeatures(imageBytes, imagesPath);
+  const labels = parseIdxLabels(labelBytes, labelsPath);
+  checkPairedCounts(images.count, imagesPath, labels.length, labelsPath);
+  return assemble(spec, images.sampleShape, images.features, labels, labelsPath);
+}
+
+async function loadNpy(spec: string, featuresPath: string, labelsPath: string): Promise<Dataset> {
+  const [featureBytes, labelBytes] = await Promise.all([readDataFile(featuresPath), readDataFile(labelsPath)]);
+  const features = parseNpy(featureBytes, featuresPath);
+  const labels = parseNpy(labelBytes, labelsPath);
+  if (features.shape.length < 1) {
+    throw new RegraftError(`NPY feature file ${featuresPath} holds a scalar; it needs shape (samples, ...)`);
+  }
+  checkPairedCounts(features.shape[0], featuresPath, labels.shape[0] ?? 1, labelsPath);
+  return assemble(spec, features.shape.slice(1), npyFeatures(features), npyLabels(labels, labelsPath), labelsPath);
+}
+
+/** uint8 arrays are images and get scaled to [0, 1]; other numbers are kept as they are. */
+function npyFeatures(npy: NpyContents): Float32Array {
+  const { data } = npy;
+  if (data instanceof Float32Array) return data;
+  const out = new Float32Array(data.length);
+  if (data instanceof Uint8Array) {
+    for (let i = 0; i < data.length; i++) out[i] = data[i] / 255;
+  } else if (data instanceof BigInt64Array) {
+    for (let i = 0; i < data.length; i++) out[i] = Number(data[i]);
+  } else {
+    out.set(data);
+  }
+  return out;
+}
+
+function npyLabels(npy: NpyContents, path: string): Int32Array {
+  const { shape, data, descr } = npy;
+  if (!(shape.length === 1 || (shape.length === 2 && shape[1] === 1))) {
+    throw new RegraftError(`NPY label file ${path} has shape (${shape.join(', ')}); labels must be (N,) or (N, 1) class indices`);
+  }
+  if (!isIntegerDtype(descr)) {
+    throw new RegraftError(`NPY label file ${path} has dtype '${descr}'; labels must be integers: save y.astype(np.int64)`);
+  }
+  const labels = new Int32Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const y = Number(data[i]);
+    if (y > 0x7fffffff) throw new RegraftError(`NPY label file ${path}: label ${y} of sample ${i} is too large to be a class index`);
+    labels[i] = y;
+  }
+  return labels;
+}
+
+function checkPairedCounts(samples: number, featuresPath: string, labelCount: number, labelsPath: string): void {
+  if (samples !== labelCount) {
+    throw new RegraftError(
+      `${featuresPath} has ${samples} samples but ${labelsPath} has ${labelCount} labels; they must pair one label per sample`,
+    );
+  }
+}
+
+function assemble(name: string, sampleShape: number[], features: Float32Array, labels: Int32Array, labelsPath: string): Dataset {
+  const size = labels.length;
+  if (size === 0) throw new RegraftError(`data spec '${name}' holds no samples`);
+  if (features.length !== size * shapeSize(sampleShape)) {
+    throw new RegraftError(`data spec '${name}': ${features.length} feature values do not split into ${size} samples of [${sampleShape.join(',')}]`);
+  }
+  return { name, size, sampleShape, features, labels, numClasses: countClasses(labels, labelsPath) };
+}

@@ -1,0 +1,98 @@
+/**
+ * NPY files (numpy.save), format versions 1.0, 2.0 and 3.0 as specified in numpy's `numpy.lib.format`:
+ * magic `\x93NUMPY`, major and minor version bytes, a little-endian header length (uint16 in 1.0, uint32 in
+ * 2.0/3.0), then a Python dict literal `{'descr': '<f4', 'fortran_order': False, 'shape': (60000, 784), }`
+ * (latin-1 in 1.0/2.0, utf-8 in 3.0), then the raw array.
+ */
+import { RegraftError } from '../errors.js';
+import { shapeSize } from './dataset.js';
+
+type NpyArray = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array;
+
+interface NpyDtype {
+  bytes: number;
+  integer: boolean;
+  view: (buffer: ArrayBuffer, count: number) => NpyArray;
+}
+
+/** The dtypes regraft reads; all little-endian (`|` means byte order does not apply). */
+const NPY_DTYPES: Record<string, NpyDtype> = {
+  '<f4': { bytes: 4, integer: false, view: (b, n) => new Float32Array(b, 0, n) },
+  '<f8': { bytes: 8, integer: false, view: (b, n) => new Float64Array(b, 0, n) },
+  '<i4': { bytes: 4, integer: true, view: (b, n) => new Int32Array(b, 0, n) },
+  '<i8': { bytes: 8, integer: true, view: (b, n) => new BigInt64Array(b, 0, n) },
+  '|u1': { bytes: 1, integer: true, view: (b, n) => new Uint8Array(b, 0, n) },
+};
+
+export interface NpyContents {
+  descr: string;
+  shape: number[];
+  data: NpyArray;
+}
+
+const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
+
+export function parseNpy(buf: Uint8Array, path: string): NpyContents {
+  if (buf.length < 10 || MAGIC.some((b, i) => buf[i] !== b)) {
+    throw new RegraftError(`${path} is not an NPY file (no \\x93NUMPY magic); save arrays with numpy.save`);
+  }
+  const major = buf[6];
+  if (major < 1 || major > 3) {
+    throw new RegraftError(`NPY file ${path} has format version ${major}.${buf[7]}; regraft reads versions 1.0, 2.0 and 3.0`);
+  }
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const lengthBytes = major === 1 ? 2 : 4;
+  if (buf.length < 8 + lengthBytes) throw new RegraftError(`NPY file ${path} is truncated inside its header`);
+  const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  const headerStart = 8 + lengthBytes;
+  const dataOffset = headerStart + headerLength;
+  if (buf.length < dataOffset) throw new RegraftError(`NPY file ${path} is truncated inside its header`);
+  const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(buf.subarray(headerStart, dataOffset));
+  const { descr, fortranOrder, shape } = parseHeaderDict(header, path);
+
+  const dtype = NPY_DTYPES[descr];
+  if (dtype === undefined) {
+    throw new RegraftError(
+      `NPY file ${path} has dtype '${descr}'; regraft reads ${Object.keys(NPY_DTYPES).join(' ')}; convert it with arr.astype(np.float32)`,
+    );
+  }
+  if (fortranOrder) {
+    throw new RegraftError(
+      `NPY file ${path} is in Fortran (column-major) order; save a C-order copy with np.save(path, np.ascontiguousarray(arr))`,
+    );
+  }
+  const count = shapeSize(shape);
+  const needed = count * dtype.bytes;
+  if (buf.length - dataOffset < needed) {
+    throw new RegraftError(
+      `NPY file ${path} is truncated: shape (${shape.join(', ')}) of ${descr} needs ${needed} data bytes, the file has ${buf.length - dataOffset}`,
+    );
+  }
+  // Copy the data out: a fresh ArrayBuffer is aligned for any typed array, which the file offset need not be.
+  // (Not buf.slice: on a Node Buffer that is a view, not a copy.)
+  const aligned = new Uint8Array(buf.subarray(dataOffset, dataOffset + needed)).buffer;
+  return { descr, shape, data: dtype.view(aligned, count) };
+}
+
+export function isIntegerDtype(descr: string): boolean {
+  return NPY_DTYPES[descr]?.integer ?? false;
+}
+
+function parseHeaderDict(header: string, path: string): { descr: string; fortranOrder: boolean; shape: number[] } {
+  const descr = /'descr'\s*:\s*'([^']*)'/.exec(header)?.[1];
+  const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
+  const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
+  if (descr === undefined || fortran === undefined || shapeText === undefined) {
+    throw new RegraftError(`NPY file ${path} has a malformed header (${header.trim().slice(0, 80)}); re-save it with numpy.save`);
+  }
+  const shape = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map((s) => {
+      const d = Number(s.replace(/L$/, ''));
+      if (!Number.isInteger(d) || d < 0) throw new RegraftError(`NPY file ${path} has a malformed shape (${shapeText})`);
+      return d;
+    });
+  return { descr, fortranOrder: fortran === 'True', shape };
+}

@@ -1,0 +1,91 @@
+/**
+ * Which onnxruntime execution provider a run uses. onnxruntime-node's linux/x64 build is compiled with CUDA
+ * support, so `listSupportedBackends()` always lists `{name: 'cuda', bundled: false}`; "bundled: false" means the
+ * provider libraries are not in the npm package. They are fetched by its install script into the folder of the
+ * native binding (bin/napi-v6/linux/x64/: libonnxruntime_providers_cuda.so plus libonnxruntime_providers_shared.so,
+ * see script/install-metadata.js), which regraft's .npmrc skips. So CUDA is usable only when both files are there.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { listSupportedBackends } from 'onnxruntime-node';
+import { RegraftError } from '../errors.js';
+
+export type ExecutionProvider = 'cpu' | 'cuda';
+
+export type CudaProbeResult = { available: true } | { available: false; reason: string };
+
+/** Tells whether the CUDA provider can be loaded; injectable so tests need no GPU. */
+export type CudaProbe = () => CudaProbeResult;
+
+/** How to get the CUDA provider (the install script reads ONNXRUNTIME_NODE_INSTALL before npm config). */
+export const CUDA_INSTALL_HINT =
+  'install it with `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node` (needs CUDA 12 and cuDNN 9)';
+
+/** onnxruntime-node's README: of its platforms, only Linux x64 can use CUDA. */
+const CUDA_PROVIDER_LIBRARIES: Record<string, string[]> = {
+  'linux/x64': ['libonnxruntime_providers_shared.so', 'libonnxruntime_providers_cuda.so'],
+};
+
+/** The folders holding onnxruntime-node's native binding for this platform (one per N-API version shipped). */
+export function onnxruntimeBindingFolders(platform: string = process.platform, arch: string = process.arch): string[] {
+  const bin = join(dirname(createRequire(import.meta.url).resolve('onnxruntime-node')), '..', 'bin');
+  if (!existsSync(bin)) return [];
+  return readdirSync(bin)
+    .filter((d) => d.startsWith('napi-v'))
+    .map((d) => join(bin, d, platform, arch))
+    .filter((d) => existsSync(d));
+}
+
+export interface CudaInstallation {
+  /** `${process.platform}/${process.arch}` */
+  platform: string;
+  /** What onnxruntime-node's listSupportedBackends() returns. */
+  backends: readonly { name: string }[];
+  /** Where the native binding lives; the provider libraries must sit next to it. */
+  bindingFolders: readonly string[];
+}
+
+/** Whether the CUDA provider is usable in the given installation (the pure part of the probe). */
+export function checkCudaInstallation(install: CudaInstallation): CudaProbeResult {
+  if (!install.backends.some((b) => b.name === 'cuda')) {
+    return { available: false, reason: `this onnxruntime-node build for ${install.platform} has no CUDA support` };
+  }
+  const libraries = CUDA_PROVIDER_LIBRARIES[install.platform];
+  if (libraries === undefined) {
+    return { available: false, reason: `onnxruntime-node offers CUDA on linux/x64 only, not ${install.platform}` };
+  }
+  if (install.bindingFolders.some((folder) => libraries.every((lib) => existsSync(join(folder, lib))))) return { available: true };
+  return { available: false, reason: `the CUDA provider library ${libraries[1]} is not installed next to onnxruntime-node's binding` };
+}
+
+export const probeInstalledCuda: CudaProbe = () =>
+  checkCudaInstallation({
+    platform: `${process.platform}/${process.arch}`,
+    backends: listSupportedBackends(),
+    bindingFolders: onnxruntimeBindingFolders(),
+  });
+
+export interface ChooseProviderOptions {
+  /** Throw instead of falling back to CPU when CUDA is requested but unavailable. */
+  strict?: boolean;
+  log?: (line: string) => void;
+  probe?: CudaProbe;
+}
+
+export function chooseExecutionProvider(requested: ExecutionProvider, opts: ChooseProviderOptions = {}): ExecutionProvider {
+  if (requested === 'cpu') return 'cpu';
+  const probe = (opts.probe ?? probeInstalledCuda)();
+  if (probe.available) return 'cuda';
+  if (opts.strict) throw new RegraftError(`CUDA was requested but ${probe.reason}; ${CUDA_INSTALL_HINT}, or use --ep cpu`);
+  opts.log?.(`CUDA unavailable (${probe.reason}); running on CPU. To use the GPU, ${CUDA_INSTALL_HINT}`);
+  return 'cpu';
+}
+
+/**
+ * The provider list for InferenceSession.create. CPU always comes last: onnxruntime assigns each node to the first
+ * provider that has a kernel for it, and some ops have no CUDA kernel.
+ */
+export function executionProvidersFor(provider: ExecutionProvider): ExecutionProvider[] {
+  return provider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'];
+}

@@ -1,0 +1,136 @@
+import { InferenceSession, type Tensor } from 'onnxruntime-node';
+import { describeError, RegraftError } from '../errors.js';
+import {
+  chooseExecutionProvider,
+  CUDA_INSTALL_HINT,
+  executionProvidersFor,
+  type CudaProbe,
+  type ExecutionProvider,
+} from './execution-provider.js';
+
+export interface SessionOptions {
+  /** Requested provider, default 'cpu'. 'cuda' falls back to CPU with a logged hint unless `strict`. */
+  ep?: ExecutionProvider;
+  strict?: boolean;
+  /**
+   * Threads inside one op, default 1. Training steps at small batch sizes are dominated by per-op overhead, where
+   * extra threads mostly add synchronisation cost and run-to-run timing noise (and share cores with other
+   * trials); raise it for large batches or models.
+   */
+  intraOpThreads?: number;
+  /** Threads running independent ops in parallel, default 1 (ops then run sequentially). */
+  interOpThreads?: number;
+  log?: (line: string) => void;
+  /** Names the model in messages when it is given as bytes. */
+  name?: string;
+  /** Overrides the CUDA availability check (tests). */
+  probe?: CudaProbe;
+}
+
+export type Feeds = Record<string, Tensor>;
+export type Fetches = Record<string, Tensor>;
+
+/** An onnxruntime session with regraft's error handling: every failure is a one-line RegraftError naming the model. */
+export interface Session {
+  readonly name: string;
+  readonly provider: ExecutionProvider;
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  /** The declared dims of an input (numbers, or strings for symbolic dims; [] when the model gives no shape). */
+  inputDims(inputName: string): (number | string)[];
+  run(feeds: Feeds): Promise<Fetches>;
+  release(): Promise<void>;
+}
+
+function ortOptions(provider: ExecutionProvider, opts: SessionOptions): InferenceSession.SessionOptions {
+  const intra = opts.intraOpThreads ?? 1;
+  const inter = opts.interOpThreads ?? 1;
+  for (const [flag, n] of [['intraOpThreads', intra], ['interOpThreads', inter]] as const) {
+    if (!Number.isInteger(n) || n < 0) throw new RegraftError(`${flag} ${n} must be a whole number (0 lets onnxruntime choose)`);
+  }
+  return {
+    executionProviders: executionProvidersFor(provider),
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: intra,
+    interOpNumThreads: inter,
+    executionMode: inter > 1 ? 'parallel' : 'sequential',
+    // Errors only: compiled training steps keep parameters both as inputs and initializers, which onnxruntime
+    // reports as a warning per parameter.
+    logSeverityLevel: 3,
+  };
+}
+
+/**
+ * Opens the model on the chosen provider; if CUDA was chosen but fails to start (driver, CUDA or cuDNN missing),
+ * retries on CPU unless strict. `open` is injectable so the fallback is testable without a GPU.
+ */
+export async function openWithFallback<T>(
+  provider: ExecutionProvider,
+  open: (provider: ExecutionProvider) => Promise<T>,
+  modelName: string,
+  opts: Pick<SessionOptions, 'strict' | 'log'>,
+): Promise<{ handle: T; provider: ExecutionProvider }> {
+  try {
+    return { handle: await open(provider), provider };
+  } catch (err) {
+    const reason = describeError(err);
+    if (provider === 'cuda') {
+      if (opts.strict) {
+        throw new RegraftError(`CUDA failed to start for ${modelName}: ${reason}; ${CUDA_INSTALL_HINT}, or use --ep cpu`);
+      }
+      opts.log?.(`CUDA failed to start for ${modelName} (${reason}); running on CPU`);
+      return openWithFallback('cpu', open, modelName, opts);
+    }
+    if (err instanceof RegraftError) throw err;
+    throw new RegraftError(`onnxruntime cannot load model ${modelName}: ${reason}; check that it is a valid ONNX model`);
+  }
+}
+
+export async function createSession(model: Uint8Array | string, opts: SessionOptions = {}): Promise<Session> {
+  const name = typeof model === 'string' ? model : (opts.name ?? '<in-memory model>');
+  const chosen = chooseExecutionProvider(opts.ep ?? 'cpu', { strict: opts.strict, log: opts.log, probe: opts.probe });
+  const { handle, provider } = await openWithFallback(
+    chosen,
+    (p) =>
+      typeof model === 'string'
+        ? InferenceSession.create(model, ortOptions(p, opts))
+        : InferenceSession.create(model, ortOptions(p, opts)),
+    name,
+    opts,
+  );
+  return new OrtSession(handle, name, provider);
+}
+
+class OrtSession implements Session {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+
+  constructor(
+    private readonly session: InferenceSession,
+    readonly name: string,
+    readonly provider: ExecutionProvider,
+  ) {
+    this.inputNames = session.inputNames;
+    this.outputNames = session.outputNames;
+  }
+
+  inputDims(inputName: string): (number | string)[] {
+    const meta = this.session.inputMetadata.find((m) => m.name === inputName);
+    if (meta === undefined) {
+      throw new RegraftError(`model ${this.name} has no input '${inputName}'; its inputs are ${this.inputNames.join(', ')}`);
+    }
+    return meta.isTensor ? [...meta.shape] : [];
+  }
+
+  async run(feeds: Feeds): Promise<Fetches> {
+    try {
+      return await this.session.run(feeds);
+    } catch (err) {
+      throw new RegraftError(`onnxruntime failed to run model ${this.name}: ${describeError(err)}`);
+    }
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
