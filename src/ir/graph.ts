@@ -170,6 +170,32 @@ export class Graph {
     if (!v.isGraphInput && v.uses.length === 0 && !v.isGraphOutput) this._forgetValue(v);
   }
 
+  /**
+   * Lists an existing value (typically an initializer) as a graph input too, so callers can feed it while its
+   * stored tensor stays the default: how a compiled training step takes its parameters.
+   */
+  exposeAsInput(v: Value): void {
+    if (v.graph !== this) throw new RegraftError(`value '${v.name}' belongs to another graph`);
+    if (v.producer) throw new RegraftError(`value '${v.name}' is computed by ${v.producer.describe()}; only initializers can become inputs`);
+    if (!this._inputs.includes(v)) this._inputs.push(v);
+  }
+
+  /**
+   * Turns an initializer into a plain graph input and returns its tensor. onnxruntime-node silently ignores feeds
+   * for initializers listed as inputs (it only feeds `session.inputNames`), so whatever must be fed from JS has to be
+   * an input without a stored tensor in the session's model.
+   */
+  initializerToInput(v: Value): TensorProto {
+    const t = v.initializer;
+    if (!t) throw new RegraftError(`value '${v.name}' is not an initializer`);
+    const i = this._initializers.indexOf(v);
+    if (i >= 0) this._initializers.splice(i, 1);
+    v.initializer = undefined;
+    if (!v.type) v.setTensorType(t.dataType, t.dims.map(Number));
+    if (!this._inputs.includes(v)) this._inputs.push(v);
+    return t;
+  }
+
   addOutput(v: Value, info?: ValueInfoProto): void {
     this._outputs.push(v);
     if (info) this.outputInfo.set(v, info);

@@ -1,0 +1,6 @@
+import type { GradientRule } from '../types.js';
+import { MATH_RULES } from './math-list.js';
+import { NN_RULES } from './nn-list.js';
+
+/** Every gradient rule regraft knows, in one explicit list (a missing rule is an error naming the op and node). */
+export const RULES: readonly GradientRule[] = [...MATH_RULES, ...NN_RULES];

@@ -1,0 +1,24 @@
+import { UsageError } from '../errors.js';
+
+/** Flag parsers for commander: each rejects a bad value with a usage error (exit 2) naming the flag. */
+export function parseNumber(flag: string, { min, max, integer }: { min?: number; max?: number; integer?: boolean } = {}) {
+  return (raw: string): number => {
+    const x = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(x)) throw new UsageError(`${flag} expects a number, got '${raw}'`);
+    if (integer && !Number.isInteger(x)) throw new UsageError(`${flag} expects an integer, got '${raw}'`);
+    if (min !== undefined && x < min) throw new UsageError(`${flag} must be at least ${min}, got ${raw}`);
+    if (max !== undefined && x > max) throw new UsageError(`${flag} must be at most ${max}, got ${raw}`);
+    return x;
+  };
+}
+
+export function parseList(raw: string): string[] {
+  return raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+export function parseChoice<T extends string>(flag: string, choices: readonly T[]) {
+  return (raw: string): T => {
+    if (!(choices as readonly string[]).includes(raw)) throw new UsageError(`${flag} must be one of ${choices.join(', ')}; got '${raw}'`);
+    return raw as T;
+  };
+}
