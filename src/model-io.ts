@@ -1,9 +1,7 @@
-import { toBinary } from '@bufbuild/protobuf';
-import { ModelProtoSchema } from 'onnx-buf';
 import { exportModel } from './ir/export.js';
 import { importModel } from './ir/import.js';
 import type { Model } from './ir/model.js';
-import { decodeModel } from './onnx/codec.js';
+import { decodeModel, encodeModel } from './onnx/codec.js';
 import { loadModelFile, type ExternalTensorRef } from './onnx/load.js';
 import { saveModelFile, type SaveReport } from './onnx/save.js';
 
@@ -44,5 +42,5 @@ export async function saveModel(model: Model, path: string, opts: SaveOptions = 
 
 /** The model as ONNX bytes (for onnxruntime sessions). */
 export function modelToBytes(model: Model): Uint8Array {
-  return toBinary(ModelProtoSchema, exportModel(model));
+  return encodeModel(exportModel(model));
 }
