@@ -11,7 +11,12 @@ export function buildProgram(io: CliIo): Command {
     .description('Turn ONNX models into regularized training steps, train them with onnxruntime, and export lean inference models.')
     .version(VERSION)
     .showHelpAfterError(false)
-    .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, '')), writeErr: (s) => io.err(s.replace(/\n$/, '')) })
+    .configureOutput({
+      writeOut: (s) => io.out(s.replace(/\n$/, '')),
+      writeErr: (s) => io.err(s.replace(/\n$/, '')),
+      // Usage errors read like every other error: one line, then where to look.
+      outputError: (s, write) => write(`regraft: ${s.replace(/^error: /, '').trim()} (see 'regraft --help')\n`),
+    })
     .exitOverride();
   for (const register of COMMANDS) register(program, io);
   return program;

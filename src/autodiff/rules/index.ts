@@ -1,6 +1,7 @@
 import type { GradientRule } from '../types.js';
+import { LOSS_RULES } from './loss-list.js';
 import { MATH_RULES } from './math-list.js';
 import { NN_RULES } from './nn-list.js';
 
 /** Every gradient rule regraft knows, in one explicit list (a missing rule is an error naming the op and node). */
-export const RULES: readonly GradientRule[] = [...MATH_RULES, ...NN_RULES];
+export const RULES: readonly GradientRule[] = [...MATH_RULES, ...NN_RULES, ...LOSS_RULES];

@@ -1,0 +1,64 @@
+import { DataType } from '../../ir/dtype.js';
+import type { Value } from '../../ir/value.js';
+import type { GradContext, GradientRule } from '../types.js';
+import { normalizeAxis, requireRank, staticDims } from './shape-helpers.js';
+
+/**
+ * y = Gather(x, idx, axis): y[p.., k.., q..] = x[p.., idx[k..], q..]. The gradient adds each dy slice into the row
+ * of x it was read from (rows read twice get both contributions):
+ *   dx[p.., i, q..] = sum over k with idx[k] = i of dy[p.., k.., q..]
+ * Formulation, chosen for cost: with the axis moved to the front (Transpose when axis > 0),
+ *   opset >= 16: dx = ScatterND(zeros, idx[..., None], dy, reduction = 'add')   O(size of dy), embedding-sized x ok
+ *   opset 11-15: dx = OneHot(idx, dim)^T @ dy                                 O(dim * numel(idx) * row): small x only
+ * Negative indices are wrapped (idx + dim) mod dim for ScatterND; OneHot accepts them as they are.
+ */
+function axisDim(ctx: GradContext, x: Value, axis: number): Value {
+  const dims = staticDims(ctx, x);
+  if (dims) return ctx.b.ints([dims[axis]], 'dim');
+  return ctx.b.op('Slice', [ctx.shapeOf(x), ctx.b.ints([axis], 'starts'), ctx.b.ints([axis + 1], 'ends')]);
+}
+
+/** Shape of x transposed by perm, a constant when static. */
+function permutedShape(ctx: GradContext, x: Value, perm: number[]): Value {
+  const dims = staticDims(ctx, x);
+  if (dims) return ctx.b.ints(perm.map((p) => dims[p]), 'shape');
+  return ctx.b.op('Gather', [ctx.shapeOf(x), ctx.b.ints(perm, 'perm')], { axis: 0 });
+}
+
+const range = (from: number, to: number) => Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
+
+export const gatherGrad: GradientRule = {
+  opTypes: ['Gather'],
+  grad(ctx: GradContext) {
+    if (!ctx.needs(0)) return [null, null];
+    const { b } = ctx;
+    const x = ctx.x(0);
+    const given = ctx.x(1);
+    // Mod and ScatterND want int64 indices; int32 is legal for Gather.
+    const idx = given.elemType === DataType.INT32 ? b.op('Cast', [given], { to: DataType.INT64 }) : given;
+    const r = requireRank(ctx, x);
+    const q = requireRank(ctx, idx);
+    const axis = normalizeAxis(ctx, ctx.attrs.int('axis', 0), r);
+    // x with the axis first, and dy with the index dims first (both identities when axis = 0).
+    const permX = [axis, ...range(0, axis), ...range(axis + 1, r)];
+    const permDy = [...range(axis, axis + q), ...range(0, axis), ...range(axis + q, r - 1 + q)];
+    const dy = axis === 0 ? ctx.dy(0)! : b.op('Transpose', [ctx.dy(0)], { perm: permDy });
+    const dim = axisDim(ctx, x, axis);
+    let dxMoved: Value;
+    if (ctx.opset >= 16) {
+      const wrapped = b.op('Mod', [b.add(idx, dim), dim]);
+      const indices = b.op('Unsqueeze', [wrapped, b.ints([-1], 'axes')]);
+      const zeros = b.op('ConstantOfShape', [permutedShape(ctx, x, permX)]);
+      dxMoved = b.op('ScatterND', [zeros, indices, dy], { reduction: 'add' });
+    } else {
+      const onehot = b.op('OneHot', [idx, dim, b.floatInit('onehot_values', [0, 1], [2])], { axis: -1 });
+      const selection = b.op('Transpose', [b.op('Flatten', [onehot], { axis: q })], { perm: [1, 0] });
+      const rows = b.op('MatMul', [selection, b.op('Flatten', [dy], { axis: q })]);
+      dxMoved = b.op('Reshape', [rows, permutedShape(ctx, x, permX)]);
+    }
+    if (axis === 0) return [dxMoved, null];
+    const inverse = new Array<number>(r);
+    permX.forEach((p, k) => (inverse[p] = k));
+    return [b.op('Transpose', [dxMoved], { perm: inverse }), null];
+  },
+};

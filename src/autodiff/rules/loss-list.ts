@@ -1,0 +1,6 @@
+import type { GradientRule } from '../types.js';
+import { absGrad } from './abs.js';
+import { softplusGrad } from './softplus.js';
+
+/** Ops that losses and penalties emit beyond the math and NN families. */
+export const LOSS_RULES: readonly GradientRule[] = [absGrad, softplusGrad];

@@ -1,0 +1,53 @@
+/**
+ * (Y, I) = MaxPool(X): Y[n, c, o] = X[n, c, argmax over window(o)], and I holds that argmax as an index into X
+ * flattened whole (values in [0, N*C*prod(S)), row-major, storage_order 0).
+ *
+ *   dX = zeros(numel(X)) with dY[o] added at I[o] for every o (ScatterElements, reduction 'add'), reshaped to X.
+ *
+ * Overlapping windows (stride < kernel extent) can pick the same element twice, so the scatter must add: reduction
+ * exists from opset 16. Below it only non-overlapping windows (each element in at most one window) are accepted.
+ * Ties are broken as the forward run broke them (I is the forward's own choice), ceil_mode included for free.
+ * Without an Indices output the rule re-runs MaxPool with one; exposeMaxPoolIndices (maxpool-indices.ts) lets the
+ * compiler give the forward node that output instead.
+ */
+import { RegraftError } from '../../errors.js';
+import type { Value } from '../../ir/value.js';
+import type { GradContext, GradientRule } from '../types.js';
+import { maxPoolAttrs } from './maxpool-indices.js';
+import { windowAttrs } from './nn-util.js';
+
+export const maxPoolGrad: GradientRule = {
+  opTypes: ['MaxPool'],
+  grad(ctx) {
+    if (!ctx.needs(0)) return [null];
+    const { b } = ctx;
+    const x = ctx.x(0);
+    const kernel = ctx.attrs.ints('kernel_shape');
+    if (ctx.attrs.int('storage_order', 0) !== 0) {
+      throw new RegraftError(`${ctx.node.describe()}: storage_order=1 (column-major indices) is not supported by the gradient rule; use storage_order 0`);
+    }
+    const reduction = ctx.opset >= 16 ? { reduction: 'add' } : requireDisjointWindows(ctx, kernel);
+    const flat = b.ints([-1], 'flat');
+    const zeros = b.op('ConstantOfShape', [b.op('Reshape', [b.op('Size', [x]), flat])]);
+    const scattered = b.op('ScatterElements', [zeros, b.op('Reshape', [indicesOf(ctx), flat]), b.op('Reshape', [ctx.dy(0)!, flat])], { axis: 0, ...reduction });
+    return [b.op('Reshape', [scattered, ctx.shapeOf(x)])];
+  },
+};
+
+function indicesOf(ctx: GradContext): Value {
+  const existing = ctx.node.outputs[1];
+  if (existing) return existing;
+  return ctx.b.ops('MaxPool', [ctx.x(0)], maxPoolAttrs(ctx.node), 2)[1];
+}
+
+/** Below opset 16 ScatterElements overwrites duplicates, which is exact only when no element is in two windows. */
+function requireDisjointWindows(ctx: GradContext, kernel: number[]): Record<string, never> {
+  const { strides, dilations } = windowAttrs(ctx, kernel.length);
+  const overlapping = kernel.some((k, i) => strides[i] < (k - 1) * dilations[i] + 1);
+  if (overlapping) {
+    throw new RegraftError(
+      `${ctx.node.describe()}: overlapping pooling windows need ScatterElements with reduction (opset 16+), the model has opset ${ctx.opset}; convert the model to opset 16 or later`,
+    );
+  }
+  return {};
+}

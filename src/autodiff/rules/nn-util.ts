@@ -1,0 +1,75 @@
+/*
+ * Opset-aware building blocks the NN gradient rules share: axes that moved from attributes to inputs between opsets
+ * (ReduceMean at 18, Unsqueeze at 13), run-time spatial sizes, and the conv/pool attributes every window op reads.
+ */
+import { RegraftError } from '../../errors.js';
+import type { Value } from '../../ir/value.js';
+import type { GradContext } from '../types.js';
+
+/** Slice/Slice-style "to the end" bound. */
+const TO_END = Number.MAX_SAFE_INTEGER;
+
+/** ReduceMean over `axes`: axes as an input from opset 18, as an attribute before. */
+export function reduceMean(ctx: GradContext, x: Value, axes: readonly number[], keepdims: boolean): Value {
+  const k = keepdims ? 1 : 0;
+  if (ctx.opset >= 18) return ctx.b.op('ReduceMean', [x, ctx.b.ints(axes, 'axes')], { keepdims: k });
+  return ctx.b.op('ReduceMean', [x], { axes: [...axes], keepdims: k });
+}
+
+/** Unsqueeze at `axes`: axes as an input from opset 13, as an attribute before. */
+export function unsqueeze(ctx: GradContext, x: Value, axes: readonly number[]): Value {
+  if (ctx.opset >= 13) return ctx.b.op('Unsqueeze', [x, ctx.b.ints(axes, 'axes')]);
+  return ctx.b.op('Unsqueeze', [x], { axes: [...axes] });
+}
+
+/** `x[..., :ends]` on the trailing (spatial) axes 2..; `ends` is a 1-D int64 value, one entry per spatial axis. */
+export function sliceSpatialTo(ctx: GradContext, x: Value, ends: Value, spatialRank: number): Value {
+  const axes = Array.from({ length: spatialRank }, (_, i) => i + 2);
+  return ctx.b.op('Slice', [x, ctx.b.ints(axes.map(() => 0), 'starts'), ends, ctx.b.ints(axes, 'axes')]);
+}
+
+/** The spatial sizes of an [N, C, *spatial] value at run time: Shape(v)[2:]. */
+export function spatialShapeOf(ctx: GradContext, v: Value): Value {
+  return ctx.b.op('Slice', [ctx.shapeOf(v), ctx.b.ints([2], 'starts'), ctx.b.ints([TO_END], 'ends')]);
+}
+
+/** The spatial sizes of `v`, from static shape inference when fully known, otherwise at run time. */
+export function spatialSizes(ctx: GradContext, v: Value): Value {
+  const s = ctx.shape(v);
+  if (s && s.length > 2 && s.slice(2).every((d) => typeof d === 'number')) return ctx.b.ints(s.slice(2) as number[], 'spatial');
+  return spatialShapeOf(ctx, v);
+}
+
+/** Window attributes of Conv, MaxPool and AveragePool, defaults filled in for `rank` spatial axes. */
+export interface WindowAttrs {
+  strides: number[];
+  /** [begin_1..begin_r, end_1..end_r] */
+  pads: number[];
+  dilations: number[];
+}
+
+/** Reads strides/pads/dilations; auto_pad SAME_* is refused (its pads depend on the input size). */
+export function windowAttrs(ctx: GradContext, rank: number): WindowAttrs {
+  const autoPad = ctx.attrs.string('auto_pad', 'NOTSET');
+  if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+    throw new RegraftError(
+      `${ctx.node.describe()}: auto_pad=${autoPad} is not supported by the gradient rule; re-export the model with explicit pads (PyTorch does by default)`,
+    );
+  }
+  const ones = Array.from({ length: rank }, () => 1);
+  const attrs: WindowAttrs = {
+    strides: ctx.attrs.ints('strides', ones),
+    pads: autoPad === 'VALID' ? [...ones, ...ones].map(() => 0) : ctx.attrs.ints('pads', [...ones, ...ones].map(() => 0)),
+    dilations: ctx.attrs.ints('dilations', ones),
+  };
+  if (attrs.strides.length !== rank || attrs.dilations.length !== rank || attrs.pads.length !== 2 * rank) {
+    throw new RegraftError(`${ctx.node.describe()}: strides/pads/dilations do not match ${rank} spatial axes; fix the node's attributes`);
+  }
+  return attrs;
+}
+
+/** Pads with the end side set to zero: the transposed op then lays its output out from X's first element. */
+export function beginPadsOnly(pads: readonly number[]): number[] {
+  const r = pads.length / 2;
+  return [...pads.slice(0, r), ...pads.slice(0, r).map(() => 0)];
+}

@@ -1,0 +1,113 @@
+import { RegraftError } from '../../errors.js';
+import { DataType } from '../../ir/dtype.js';
+import { tensorToFloat32, tensorToNumbers, type TensorProto } from '../../ir/tensor.js';
+import type { Value } from '../../ir/value.js';
+import type { GradContext } from '../types.js';
+
+/**
+ * Small graph idioms the gradient rules share. Each prefers static shapes (a constant, no Shape node) and falls
+ * back to run-time shapes when a dimension is symbolic, so models with a batch dim `N` still differentiate.
+ */
+
+/** The shape of `v` when every dimension is a known number. */
+export function staticDims(ctx: GradContext, v: Value): number[] | undefined {
+  const s = ctx.shape(v);
+  if (!s || s.some((d) => typeof d !== 'number')) return undefined;
+  return s as number[];
+}
+
+/** A 1-D int64 value holding `v`'s shape: a shared constant when static, `Shape(v)` otherwise. */
+export function shapeValue(ctx: GradContext, v: Value): Value {
+  const dims = staticDims(ctx, v);
+  return dims ? ctx.b.ints(dims, 'shape') : ctx.shapeOf(v);
+}
+
+/** `g` reshaped to `like`'s shape (the gradient of every pure reshaping op). */
+export function reshapeLike(ctx: GradContext, g: Value, like: Value): Value {
+  return ctx.b.op('Reshape', [g, shapeValue(ctx, like)]);
+}
+
+/** Float zeros shaped like `v` (a gradient slot no output contributes to). */
+export function zerosLike(ctx: GradContext, v: Value): Value {
+  return ctx.b.op('ConstantOfShape', [shapeValue(ctx, v)]);
+}
+
+/** Unsqueeze in the form the opset wants (axes input from 13, attribute before). */
+export function unsqueeze(ctx: GradContext, x: Value, axes: readonly number[]): Value {
+  if (ctx.opset >= 13) return ctx.b.op('Unsqueeze', [x, ctx.b.ints(axes, 'axes')]);
+  return ctx.b.op('Unsqueeze', [x], { axes: [...axes] });
+}
+
+/** Squeeze in the form the opset wants (axes input from 13, attribute before). */
+export function squeeze(ctx: GradContext, x: Value, axes: readonly number[]): Value {
+  if (ctx.opset >= 13) return ctx.b.op('Squeeze', [x, ctx.b.ints(axes, 'axes')]);
+  return ctx.b.op('Squeeze', [x], { axes: [...axes] });
+}
+
+/** The static rank of `v`, or an error naming the node and value. */
+export function requireRank(ctx: GradContext, v: Value): number {
+  const r = ctx.rank(v);
+  if (r === undefined) {
+    throw new RegraftError(`${ctx.node.describe()}: the rank of '${v.name}' is unknown, so its gradient cannot be built; declare the model's input shapes and retry`);
+  }
+  return r;
+}
+
+/** Swaps the last two axes (matrix transpose of a batch of matrices). */
+export function transposeLastTwo(ctx: GradContext, v: Value, r: number): Value {
+  const perm = Array.from({ length: r }, (_, i) => i);
+  [perm[r - 2], perm[r - 1]] = [perm[r - 1], perm[r - 2]];
+  return ctx.b.op('Transpose', [v], { perm });
+}
+
+/** A possibly negative axis made non-negative for a tensor of rank `rank`. */
+export function normalizeAxis(ctx: GradContext, axis: number, rank: number): number {
+  const a = axis < 0 ? axis + rank : axis;
+  if (a < 0 || a >= rank) throw new RegraftError(`${ctx.node.describe()}: axis ${axis} is out of range for rank ${rank}`);
+  return a;
+}
+
+/**
+ * Integer axes given either as an attribute (older opsets) or as a constant input (newer opsets); undefined when
+ * neither is present. An input that is computed at run time is an error: the rule needs the axes statically.
+ */
+export function axesOf(ctx: GradContext, inputIndex: number, attrName = 'axes'): number[] | undefined {
+  if (ctx.attrs.has(attrName)) return ctx.attrs.ints(attrName);
+  if (!ctx.hasInput(inputIndex)) return undefined;
+  const v = ctx.x(inputIndex);
+  const values = constInts(v);
+  if (!values) {
+    throw new RegraftError(`${ctx.node.describe()}: input '${v.name}' (${attrName}) is computed at run time; the gradient needs it as a constant (an initializer or Constant)`);
+  }
+  return values;
+}
+
+
+function constTensor(v: Value): TensorProto | undefined {
+  if (v.initializer) return v.initializer;
+  if (v.producer?.opType === 'Constant') return v.producer.attrs.tensor('value');
+  return undefined;
+}
+
+/** Values of a constant integer tensor (initializer or Constant output), else undefined. */
+export function constInts(v: Value): number[] | undefined {
+  const t = constTensor(v);
+  if (!t || (t.dataType !== DataType.INT64 && t.dataType !== DataType.INT32)) return undefined;
+  return tensorToNumbers(t);
+}
+
+/** The value of a constant float scalar (or one-element tensor), else undefined. */
+export function constFloat(v: Value): number | undefined {
+  const t = constTensor(v);
+  if (!t || (t.dataType !== DataType.FLOAT && t.dataType !== DataType.DOUBLE)) return undefined;
+  const data = tensorToFloat32(t);
+  return data.length === 1 ? data[0] : undefined;
+}
+
+/** The value of a constant bool scalar, else undefined. */
+export function constBool(v: Value): boolean | undefined {
+  const t = constTensor(v);
+  if (!t || t.dataType !== DataType.BOOL) return undefined;
+  if (t.rawData.length > 0) return t.rawData.length === 1 ? t.rawData[0] !== 0 : undefined;
+  return t.int32Data.length === 1 ? t.int32Data[0] !== 0 : undefined;
+}

@@ -1,0 +1,103 @@
+import type { Command } from 'commander';
+import { dtypeName } from '../ir/dtype.js';
+import type { Model } from '../ir/model.js';
+import { numel, tensorByteSize } from '../ir/tensor.js';
+import type { Value } from '../ir/value.js';
+import { loadModelWithInfo, type LoadedModel } from '../model-io.js';
+import type { CliIo } from './context.js';
+
+export interface TensorSummary {
+  name: string;
+  type: string;
+  shape: (number | string | null)[] | null;
+}
+
+export interface ModelSummary {
+  path: string;
+  irVersion: number;
+  producer: string;
+  opsets: Record<string, number>;
+  inputs: TensorSummary[];
+  outputs: TensorSummary[];
+  nodes: number;
+  ops: Record<string, number>;
+  parameters: { tensors: number; elements: number; bytes: number };
+  externalData: { tensor: string; location: string; offset: number; length: number }[];
+}
+
+function describeValue(v: Value): TensorSummary {
+  return { name: v.name, type: v.elemType === undefined ? 'unknown' : dtypeName(v.elemType), shape: v.shape ?? null };
+}
+
+/** What `regraft inspect` reports, as data (the JSON form is this object). */
+export function summarizeModel(loaded: LoadedModel): ModelSummary {
+  const model: Model = loaded.model;
+  const graph = model.graph;
+  const ops: Record<string, number> = {};
+  for (const n of graph.nodes) {
+    const key = n.domain ? `${n.domain}.${n.opType}` : n.opType;
+    ops[key] = (ops[key] ?? 0) + 1;
+  }
+  let elements = 0;
+  let bytes = 0;
+  for (const v of graph.initializers) {
+    elements += numel(v.initializer!.dims);
+    bytes += tensorByteSize(v.initializer!);
+  }
+  return {
+    path: loaded.path,
+    irVersion: model.irVersion,
+    producer: [model.proto.producerName, model.proto.producerVersion].filter(Boolean).join(' ') || 'unknown',
+    opsets: Object.fromEntries([...model.opsets].map(([d, v]) => [d || 'ai.onnx', v])),
+    inputs: graph.inputs.filter((v) => !v.initializer).map(describeValue),
+    outputs: graph.outputs.map(describeValue),
+    nodes: graph.nodes.length,
+    ops: Object.fromEntries(Object.entries(ops).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))),
+    parameters: { tensors: graph.initializers.length, elements, bytes },
+    externalData: loaded.externalData.map(({ tensor, location, offset, length }) => ({ tensor, location, offset, length })),
+  };
+}
+
+function formatShape(s: TensorSummary): string {
+  return `${s.type}[${s.shape ? s.shape.map((d) => d ?? '?').join(', ') : '?'}]`;
+}
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+}
+
+export function formatSummary(s: ModelSummary): string[] {
+  const lines = [
+    `${s.path}`,
+    `  IR version ${s.irVersion}, producer ${s.producer}`,
+    `  opsets: ${Object.entries(s.opsets).map(([d, v]) => `${d} ${v}`).join(', ')}`,
+    `  inputs:`,
+    ...s.inputs.map((i) => `    ${i.name}: ${formatShape(i)}`),
+    `  outputs:`,
+    ...s.outputs.map((o) => `    ${o.name}: ${formatShape(o)}`),
+    `  parameters: ${s.parameters.elements.toLocaleString('en-US')} in ${s.parameters.tensors} tensors (${formatBytes(s.parameters.bytes)})`,
+    `  nodes: ${s.nodes}`,
+    ...Object.entries(s.ops).map(([op, n]) => `    ${op.padEnd(28)} ${n}`),
+  ];
+  if (s.externalData.length > 0) {
+    const files = [...new Set(s.externalData.map((e) => e.location))];
+    lines.push(`  external data: ${s.externalData.length} tensors in ${files.join(', ')}`);
+  }
+  return lines;
+}
+
+export function registerInspect(program: Command, io: CliIo): void {
+  program
+    .command('inspect')
+    .description('show inputs, outputs, opsets, op histogram, parameter count and external data of a model')
+    .argument('<model>', 'ONNX model file')
+    .option('--json', 'print the summary as JSON')
+    .action(async (path: string, opts: { json?: boolean }) => {
+      const summary = summarizeModel(await loadModelWithInfo(path));
+      if (opts.json) io.out(JSON.stringify(summary, null, 2));
+      else formatSummary(summary).forEach((l) => io.out(l));
+    });
+}

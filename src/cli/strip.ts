@@ -1,0 +1,36 @@
+import type { Command } from 'commander';
+import { loadModelWithInfo, saveModel } from '../model-io.js';
+import { finishPipeline } from '../passes/runner.js';
+import { stripTraining } from '../passes/strip-training.js';
+import type { CliIo } from './context.js';
+import { parseList } from './options.js';
+
+interface StripFlags {
+  output: string;
+  keepOutputs?: string[];
+}
+
+const list = (names: string[]) => (names.length > 0 ? names.join(', ') : 'none');
+
+/** `regraft strip MODEL -o OUT [--keep-outputs a,b]`: training graph or training-mode export -> inference model. */
+export function registerStrip(program: Command, io: CliIo): void {
+  program
+    .command('strip')
+    .description('remove everything training-only (Dropout, loss, gradients, optimizer, labels/lr) and put BatchNormalization in inference mode')
+    .argument('<model>', 'ONNX model to read')
+    .requiredOption('-o, --output <file>', 'where to write the inference model')
+    .option('--keep-outputs <names>', 'comma list of the inference outputs to keep (default: every output that is not loss, *_grad, *.updated, *_new or running statistics)', parseList)
+    .action(async (modelPath: string, flags: StripFlags) => {
+      const loaded = await loadModelWithInfo(modelPath);
+      const model = loaded.model;
+      const result = stripTraining(model, { keepOutputs: flags.keepOutputs });
+      finishPipeline(model);
+      await saveModel(model, flags.output, { sourceExternalData: loaded.externalData });
+      io.out(`removed outputs: ${list(result.removedOutputs)}`);
+      io.out(`removed inputs: ${list(result.removedInputs)}`);
+      if (result.foldedParameters.length > 0) io.out(`parameters folded into initializers: ${result.foldedParameters.length}`);
+      io.out(
+        `wrote ${flags.output}: ${result.removedDropouts} Dropout removed, ${result.batchNormsToInference} BatchNormalization switched to inference mode; outputs ${list(model.graph.outputs.map((v) => v.name))}`,
+      );
+    });
+}

@@ -1,0 +1,123 @@
+import { RegraftError } from '../errors.js';
+import type { GraphBuilder } from '../ir/builder.js';
+import { DataType } from '../ir/dtype.js';
+import { numel, tensorDims } from '../ir/tensor.js';
+import type { Value } from '../ir/value.js';
+
+export const OPTIMIZERS = ['none', 'sgd', 'momentum', 'adam', 'adamw'] as const;
+export type OptimizerKind = (typeof OPTIMIZERS)[number];
+
+export interface OptimizerConfig {
+  kind: OptimizerKind;
+  /** Momentum factor mu (momentum; default 0.9). */
+  momentum?: number;
+  /** Nesterov momentum (default false). */
+  nesterov?: boolean;
+  /** Adam/AdamW moment decay rates and epsilon (PyTorch defaults 0.9, 0.999, 1e-8). */
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+  /** AdamW's decoupled weight decay (default 0.01, as PyTorch). Plain L2 belongs in --l2. */
+  weightDecay?: number;
+}
+
+/** A value the step reads and writes back: parameters and optimizer state. */
+export interface Carried {
+  /** The graph input (kept as an initializer too, holding the initial value). */
+  input: Value;
+  /** The step output holding its next value. */
+  output: Value;
+}
+
+export interface OptimizerGraph {
+  carried: Carried[];
+  /** Optimizer state inputs (moments, step count), a subset of `carried` inputs. */
+  state: Value[];
+}
+
+/**
+ * Emits the update of every parameter as ONNX ops, following torch.optim's definitions (g = gradient, the
+ * learning rate `lr` is a scalar input so the trainer can schedule it):
+ * - sgd:       p' = p - lr g
+ * - momentum:  b' = mu b + g;  p' = p - lr b'  (Nesterov: p' = p - lr (g + mu b'))
+ * - adam:      m' = b1 m + (1-b1) g;  v' = b2 v + (1-b2) g^2;  t' = t + 1;
+ *              p' = p - lr (m' / (1 - b1^t')) / (sqrt(v' / (1 - b2^t')) + eps)
+ * - adamw:     as adam, with p decayed first: p' = p (1 - lr wd) - lr m^ / (sqrt(v^) + eps)
+ * State is named as PyTorch names it: `<p>.momentum_buffer`, `<p>.exp_avg`, `<p>.exp_avg_sq`, and one `optimizer.step`.
+ */
+export function emitOptimizer(b: GraphBuilder, config: OptimizerConfig, params: ReadonlyMap<Value, Value>, lr: Value): OptimizerGraph {
+  const carried: Carried[] = [];
+  const state: Value[] = [];
+  const updated = (v: Value, next: Value): void => {
+    const name = b.graph.uniqueValueName(`${v.name}_updated`);
+    // Name the update's own value when it is a fresh one (saves an Identity per parameter on the hot path).
+    if (next.producer && /^val_\d+$/.test(next.name) && !next.isGraphOutput) next.rename(name);
+    const out = next.name === name ? next : b.op('Identity', [next], {}, { output: name });
+    carried.push({ input: v, output: out });
+  };
+  const zerosLike = (p: Value, suffix: string): Value => {
+    const dims = tensorDims(p.initializer!);
+    const v = b.floatInit(`${p.name}.${suffix}`, new Float32Array(numel(dims)), dims);
+    state.push(v);
+    return v;
+  };
+  const check = (name: string, x: number | undefined, lo: number, hi: number): number | undefined => {
+    if (x !== undefined && !(x >= lo && x < hi)) throw new RegraftError(`optimizer ${config.kind}: ${name} must be in [${lo}, ${hi}), got ${x}`);
+    return x;
+  };
+
+  switch (config.kind) {
+    case 'none':
+      return { carried, state };
+    case 'sgd':
+      for (const [p, g] of params) updated(p, b.sub(p, b.mul(lr, g)));
+      break;
+    case 'momentum': {
+      const mu = b.scalar(check('momentum', config.momentum, 0, 1) ?? 0.9, 'momentum');
+      for (const [p, g] of params) {
+        const buf = zerosLike(p, 'momentum_buffer');
+        const next = b.add(b.mul(mu, buf), g);
+        updated(buf, next);
+        const direction = config.nesterov ? b.add(g, b.mul(mu, next)) : next;
+        updated(p, b.sub(p, b.mul(lr, direction)));
+      }
+      break;
+    }
+    case 'adam':
+    case 'adamw': {
+      const beta1 = check('beta1', config.beta1, 0, 1) ?? 0.9;
+      const beta2 = check('beta2', config.beta2, 0, 1) ?? 0.999;
+      const eps = b.scalar(config.epsilon ?? 1e-8, 'adam_eps');
+      const one = b.scalar(1, 'one');
+      const step = b.floatInit('optimizer.step', [0], []);
+      state.push(step);
+      const t = b.add(step, one);
+      updated(step, t);
+      // Bias corrections 1 - beta^t, shared by all parameters.
+      const c1 = b.sub(one, b.op('Pow', [b.scalar(beta1, 'beta1'), t]));
+      const c2 = b.sub(one, b.op('Pow', [b.scalar(beta2, 'beta2'), t]));
+      const b1 = b.scalar(beta1, 'beta1');
+      const b2 = b.scalar(beta2, 'beta2');
+      const oneMinusB1 = b.scalar(1 - beta1, 'one_minus_beta1');
+      const oneMinusB2 = b.scalar(1 - beta2, 'one_minus_beta2');
+      const decay = config.kind === 'adamw' ? b.sub(one, b.mul(lr, b.scalar(config.weightDecay ?? 0.01, 'weight_decay'))) : undefined;
+      for (const [p, g] of params) {
+        const m = zerosLike(p, 'exp_avg');
+        const v = zerosLike(p, 'exp_avg_sq');
+        const m2 = b.add(b.mul(b1, m), b.mul(oneMinusB1, g));
+        const v2 = b.add(b.mul(b2, v), b.mul(oneMinusB2, b.mul(g, g)));
+        updated(m, m2);
+        updated(v, v2);
+        const mHat = b.div(m2, c1);
+        const denom = b.add(b.op('Sqrt', [b.div(v2, c2)]), eps);
+        const base = decay ? b.mul(p, decay) : p;
+        updated(p, b.sub(base, b.mul(lr, b.div(mHat, denom))));
+      }
+      break;
+    }
+    default:
+      throw new RegraftError(`unknown optimizer '${String(config.kind)}'; use one of ${OPTIMIZERS.join(', ')}`);
+  }
+  for (const s of state) if (!s.type) s.setTensorType(DataType.FLOAT, tensorDims(s.initializer!));
+  return { carried, state };
+}

@@ -1,0 +1,109 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from './helpers.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const CORPUS = join(ROOT, 'test', 'fixtures', 'onnx-backend');
+const CONV = join(CORPUS, 'pytorch-converted', 'test_Conv2d', 'model.onnx');
+
+function onnxFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    return statSync(p).isDirectory() ? onnxFiles(p) : name.endsWith('.onnx') ? [p] : [];
+  });
+}
+
+describe('regraft inspect', () => {
+  it('prints inputs, outputs, opsets, op histogram and parameters', async () => {
+    const r = await runCli('inspect', CONV);
+    expect(r.code).toBe(0);
+    const text = r.out.join('\n');
+    expect(text).toMatch(/inputs:\n\s+\S+: FLOAT\[/);
+    expect(text).toMatch(/Conv\s+1/);
+    expect(text).toMatch(/parameters: [\d,]+ in \d+ tensors/);
+  });
+
+  it('--json gives the same facts as data', async () => {
+    const r = await runCli('inspect', CONV, '--json');
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.out.join('\n'));
+    expect(s.ops).toEqual({ Conv: 1 });
+    expect(s.inputs[0].type).toBe('FLOAT');
+    expect(s.parameters.elements).toBeGreaterThan(0);
+    expect(s.opsets['ai.onnx']).toBeGreaterThan(0);
+  });
+});
+
+describe('regraft convert', () => {
+  it('re-encodes every corpus model byte for byte', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'regraft-convert-'));
+    const files = onnxFiles(CORPUS);
+    expect(files.length).toBe(149);
+    for (const [i, file] of files.entries()) {
+      const out = join(dir, `m${i}.onnx`);
+      const r = await runCli('convert', file, '-o', out);
+      expect(r.code, r.err.join('\n')).toBe(0);
+      expect(Buffer.compare(readFileSync(out), readFileSync(file)), file).toBe(0);
+    }
+  });
+
+  it('moves large tensors to one external file and back', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'regraft-convert-'));
+    const ext = join(dir, 'ext.onnx');
+    expect((await runCli('convert', CONV, '-o', ext, '--external-data', 'weights.bin', '--size-threshold', '16')).code).toBe(0);
+    expect(existsSync(join(dir, 'weights.bin'))).toBe(true);
+    const back = join(dir, 'back.onnx');
+    expect((await runCli('convert', ext, '-o', back)).code).toBe(0);
+    expect(Buffer.compare(readFileSync(back), readFileSync(CONV))).toBe(0);
+  });
+
+  it.each([
+    ['empty file', Buffer.alloc(0)],
+    ['text', Buffer.from('hello, this is not a model\n')],
+    ['random bytes', Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 7919) % 256))],
+  ])('refuses %s with one line, exit 1 and no output', async (_label, bytes) => {
+    const dir = mkdtempSync(join(tmpdir(), 'regraft-bad-'));
+    const bad = join(dir, 'bad.onnx');
+    writeFileSync(bad, bytes);
+    const out = join(dir, 'out.onnx');
+    const r = await runCli('convert', bad, '-o', out);
+    expect(r.code).toBe(1);
+    expect(r.err).toHaveLength(1);
+    expect(r.err[0]).toMatch(/^regraft: .*bad\.onnx/);
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(dir)).toEqual(['bad.onnx']);
+  });
+
+  it('a missing file and a directory are one-line errors', async () => {
+    for (const path of ['/nonexistent/model.onnx', tmpdir()]) {
+      const r = await runCli('inspect', path);
+      expect(r.code).toBe(1);
+      expect(r.err).toHaveLength(1);
+      expect(r.err[0]).not.toMatch(/\n|at .*\.ts/);
+    }
+  });
+
+  it('usage errors exit 2', async () => {
+    expect((await runCli('convert', CONV)).code).toBe(2); // missing -o
+    expect((await runCli('inspect', CONV, '--frobnicate')).code).toBe(2);
+    expect((await runCli('no-such-command')).code).toBe(2);
+  });
+});
+
+describe('the installed bin', () => {
+  it('regraft --help lists the commands', () => {
+    const out = execFileSync('node', [join(ROOT, 'bin', 'regraft.js'), '--help'], { encoding: 'utf8' });
+    expect(out).toMatch(/inspect/);
+    expect(out).toMatch(/convert/);
+  });
+
+  it('a bad model gives exit 1 and one line on stderr, no stack trace', () => {
+    const r = spawnSync('node', [join(ROOT, 'bin', 'regraft.js'), 'inspect', '/nonexistent.onnx'], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stdout).toBe('');
+  });
+});
