@@ -1,0 +1,18 @@
+/** Builds the strategy a study config names. */
+import type { StudyConfig } from '../config.js';
+import { GridStrategy } from './grid.js';
+import { RandomStrategy } from './random.js';
+import type { Strategy } from './strategy.js';
+import { TpeStrategy, defaultTpeSettings } from './tpe.js';
+
+export function createStrategy(config: StudyConfig): Strategy {
+  const s = config.strategy;
+  switch (s.name) {
+    case 'grid':
+      return new GridStrategy(config.space);
+    case 'random':
+      return new RandomStrategy(config.space, config.seed);
+    case 'tpe':
+      return new TpeStrategy(config.space, config.seed, config.objective.mode, defaultTpeSettings(config.trials, s));
+  }
+}

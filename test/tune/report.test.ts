@@ -1,0 +1,117 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { formatTable, rankTrials, renderHtmlReport, reportJson, tune, type Params, type StudySummary, type TrialContext } from '../../src/tune/index.js';
+
+/** Runs a small study with every status in it: complete, pruned and failed trials. */
+async function mixedStudy(): Promise<StudySummary> {
+  return tune({
+    config: {
+      name: 'mnist <mlp> & friends',
+      space: {
+        lr: { loguniform: [1e-3, 0.3] },
+        batchSize: { categorical: [32, 64, 128] },
+        dropoutRatio: { uniform: [0, 0.6] },
+        epochs: 6,
+      },
+      objective: { metric: 'val_accuracy', mode: 'max' },
+      strategy: 'random',
+      trials: 10,
+      seed: 3,
+      pruner: { asha: { minEpochs: 2, eta: 2 } },
+    },
+    trialFunction: async (params: Params, ctx: TrialContext) => {
+      if (ctx.trialId === 4) throw new Error('loss diverged to NaN at epoch 1; lower lr');
+      const quality = 1 - Math.abs(Math.log10(params.lr as number) + 1.5) / 2 - (params.dropoutRatio as number) / 4;
+      let acc = 0;
+      for (let epoch = 1; epoch <= 6; epoch++) {
+        acc = quality * (1 - Math.exp(-epoch / 2));
+        if ((await ctx.report(epoch, { val_accuracy: acc })) === 'stop') break;
+      }
+      return { val_accuracy: acc };
+    },
+    studyPath: join(mkdtempSync(join(tmpdir(), 'regraft-report-')), 'study.db'),
+  });
+}
+
+/** Checks that every element opened in `markup` is closed in order (void elements of HTML excepted). */
+function unbalancedTags(markup: string): string[] {
+  const voidElements = new Set(['meta', 'br', 'hr', 'img', 'input', 'link']);
+  const stack: string[] = [];
+  const problems: string[] = [];
+  for (const m of markup.replace(/<!DOCTYPE[^>]*>/i, '').matchAll(/<(\/?)([a-zA-Z][\w:-]*)([^>]*?)(\/?)>/g)) {
+    const [, closing, name, , selfClosing] = m;
+    if (selfClosing || (!closing && voidElements.has(name.toLowerCase()))) continue;
+    if (!closing) stack.push(name);
+    else if (stack.pop() !== name) problems.push(`unexpected </${name}>`);
+  }
+  return [...problems, ...stack.map((n) => `unclosed <${n}>`)];
+}
+
+describe('study reports', () => {
+  it('ranks complete trials best first, then pruned, then failed', async () => {
+    const study = await mixedStudy();
+    const rows = rankTrials(study);
+    expect(rows.map((r) => r.rank)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    const statuses = rows.map((r) => r.status);
+    expect(statuses.indexOf('pruned')).toBeGreaterThan(statuses.lastIndexOf('complete'));
+    expect(statuses[statuses.length - 1]).toBe('failed');
+    const complete = rows.filter((r) => r.status === 'complete').map((r) => r.objective as number);
+    expect(complete).toEqual([...complete].sort((a, b) => b - a));
+    expect(rows[0].trialId).toBe(study.best?.id);
+    expect(rows[rows.length - 1].detail).toBe('loss diverged to NaN at epoch 1; lower lr');
+  });
+
+  it('formats an aligned terminal table with one line per trial', async () => {
+    const table = formatTable(rankTrials(await mixedStudy()), { objectiveLabel: 'val_accuracy' });
+    const lines = table.split('\n');
+    expect(lines).toHaveLength(12);
+    expect(lines[0]).toMatch(/^rank\s+trial\s+status\s+val_accuracy\s+epochs run\s+lr\s+batchSize\s+dropoutRatio\s+epochs\s+detail$/);
+    expect(lines[1]).toMatch(/^-+( +-+)+$/);
+    expect(lines[2]).toMatch(/^1 +\d+ +complete /);
+    expect(lines[11]).toMatch(/failed .*loss diverged/);
+  });
+
+  it('gives pipelines the best parameters and every curve as JSON', async () => {
+    const study = await mixedStudy();
+    const json = reportJson(study);
+    expect(json.best).toEqual({ trialId: study.best?.id, objective: study.best?.objective, params: study.best?.params });
+    expect(json.trials).toHaveLength(10);
+    expect(json.trials[0].curve.length).toBe(6);
+    expect(json.counts.failed).toBe(1);
+    expect(JSON.parse(JSON.stringify(json))).toEqual(json);
+  });
+
+  it('renders one well-formed, self-contained HTML page with an SVG per chart', async () => {
+    const study = await mixedStudy();
+    const html = renderHtmlReport(study);
+    expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
+    expect(unbalancedTags(html)).toEqual([]);
+    // objective by trial, one per non-fixed parameter (lr, batchSize, dropoutRatio), learning curves
+    expect(html.match(/<svg /g)).toHaveLength(5);
+    expect(html).toContain('val_accuracy vs lr');
+    expect(html).toContain('lr (log scale)');
+    expect(html).toMatch(/Learning curves of the best [1-5] trials/);
+    expect(html).toContain('best so far');
+    expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
+    // Names from the config are escaped, not injected.
+    expect(html).toContain('mnist &lt;mlp&gt; &amp; friends');
+    expect(html).not.toContain('<mlp>');
+    expect(html.match(/<tr class="/g)).toHaveLength(10);
+  });
+
+  it('renders a study with no finished trials without failing', async () => {
+    const study = await tune({
+      config: { space: { lr: { loguniform: [1e-3, 0.3] } }, objective: { metric: 'acc' }, trials: 1 },
+      trialFunction: async () => {
+        throw new Error('no data');
+      },
+      studyPath: join(mkdtempSync(join(tmpdir(), 'regraft-report-')), 'study.db'),
+    });
+    const html = renderHtmlReport(study);
+    expect(unbalancedTags(html)).toEqual([]);
+    expect(html).toContain('No trial has completed yet.');
+    expect(html).toContain('no data yet');
+  });
+});
