@@ -1,0 +1,76 @@
+import { floatTensor, type AttributeProto, type Node, type Value } from '../ir/index.js';
+
+/*
+ * Edits that several passes share and that must keep graph input and output names stable. They work through the
+ * IR's public edge methods only (setInput, setOutput, rename, removeNode, removeInput).
+ */
+
+/**
+ * Makes every reader of `old` read `replacement` instead, graph output slots included. A graph output keeps its
+ * name: `old` is renamed out of the way and the replacement takes the name (through an Identity when the
+ * replacement is a graph input, initializer or another graph output, whose own name must not change).
+ * `except` keeps reading `old` (the node that computes the replacement from it).
+ */
+export function replaceValue(old: Value, replacement: Value, except?: Node): void {
+  const graph = old.graph;
+  for (const { node, index } of [...old.uses]) if (node !== except) node.setInput(index, replacement);
+  if (!old.isGraphOutput) return;
+
+  const name = old.name;
+  const slots = graph.outputs.flatMap((v, i) => (v === old ? [i] : []));
+  old.rename(graph.uniqueValueName(`${name}_before`));
+  const pinned = replacement.isGraphInput || replacement.isInitializer || replacement.isGraphOutput || replacement.producer === null;
+  let target = replacement;
+  if (pinned) {
+    target = graph.addNode('Identity', [replacement], {}, { outputs: [name], name: `keep_name/${name}` }).output(0);
+    target.type = replacement.type;
+  } else {
+    target.rename(name);
+  }
+  target.type ??= old.type;
+  for (const i of slots) graph.setOutput(i, target);
+}
+
+/**
+ * Replaces `node` by the same node (op, name, inputs, doc_string and metadata) with only its first output and the
+ * given attributes. That output keeps its name, type, readers and graph output slots; the dropped outputs must be
+ * unread and must not be graph outputs (Graph.removeNode refuses otherwise).
+ */
+export function keepFirstOutputOnly(node: Node, attributes: ReadonlyMap<string, AttributeProto>): Node {
+  const graph = node.graph;
+  const y = node.output(0);
+  const readers = [...y.uses];
+  const slots = graph.outputs.flatMap((v, i) => (v === y ? [i] : []));
+  const { name, opType, domain, proto } = node;
+  const inputs = [...node.inputs];
+  const type = y.type;
+  const hadValueInfo = graph.valueInfo.has(y);
+  const valueInfo = graph.valueInfo.get(y);
+
+  // Park the readers and output slots of y so the old node can go first and free its node and value names.
+  readers.forEach(({ node: reader, index }) => reader.setInput(index, null));
+  const placeholder = slots.length > 0 ? graph.addInitializer(floatTensor(graph.uniqueValueName('parked_output'), [0], [])) : undefined;
+  if (placeholder) slots.forEach((i) => graph.setOutput(i, placeholder));
+  graph.removeNode(node);
+
+  const rebuilt = graph.addNode(opType, inputs, new Map(attributes), { outputs: [y.name], name, domain });
+  rebuilt.proto = proto;
+  const out = rebuilt.output(0);
+  out.type = type;
+  if (hadValueInfo) graph.valueInfo.set(out, valueInfo);
+  readers.forEach(({ node: reader, index }) => reader.setInput(index, out));
+  slots.forEach((i) => graph.setOutput(i, out));
+  if (placeholder) graph.removeInitializer(placeholder);
+  return rebuilt;
+}
+
+/**
+ * Takes a parameter that is a graph input with an initializer default (as compiled training steps keep them) off
+ * the input list; its readers keep reading the now plain initializer.
+ */
+export function demoteInputToInitializer(v: Value): void {
+  const readers = [...v.uses];
+  readers.forEach(({ node, index }) => node.setInput(index, null));
+  v.graph.removeInput(v);
+  readers.forEach(({ node, index }) => node.setInput(index, v));
+}
