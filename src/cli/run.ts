@@ -1,0 +1,197 @@
+/**
+ * `regraft run`: plain inference on NPY inputs. Inputs are checked against the model's declared inputs (name,
+ * element type, rank and fixed dims) before onnxruntime sees them, so a mistake is reported as the input it is
+ * about rather than as an onnxruntime message.
+ */
+import { constants } from 'node:fs';
+import { mkdir, open, readFile } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { Tensor } from 'onnxruntime-node';
+import { parseNpy, type NpyContents } from '../data/npy.js';
+import { RegraftError, UsageError } from '../errors.js';
+import { dtypeName, ortTypeName } from '../ir/dtype.js';
+import type { Value } from '../ir/value.js';
+import { loadModel, modelToBytes } from '../model-io.js';
+import { createSession } from '../runtime/index.js';
+import type { CliIo } from './context.js';
+
+/** NPY descr <-> onnxruntime tensor type, little-endian (`|` where byte order does not apply). */
+const NPY_DESCR_BY_ORT_TYPE: Record<string, string> = {
+  float32: '<f4',
+  float64: '<f8',
+  float16: '<f2',
+  int8: '|i1',
+  int16: '<i2',
+  int32: '<i4',
+  int64: '<i8',
+  uint8: '|u1',
+  uint16: '<u2',
+  uint32: '<u4',
+  uint64: '<u8',
+  bool: '|b1',
+};
+
+const ORT_TYPE_BY_NPY_DESCR: Record<string, string> = Object.fromEntries(
+  Object.entries(NPY_DESCR_BY_ORT_TYPE).map(([ort, descr]) => [descr, ort]),
+);
+
+/** Values shown per output on the console. */
+const PREVIEW_VALUES = 8;
+
+/**
+ * An NPY 1.0 file (numpy.lib.format): magic, version, little-endian uint16 header length, the header dict padded
+ * with spaces to a multiple of 64 bytes and ending in '\n', then the raw C-order data.
+ */
+export function encodeNpy(descr: string, shape: readonly number[], data: ArrayBufferView): Uint8Array {
+  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
+  const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeText}, }`;
+  const preamble = 10; // magic (6) + version (2) + header length (2)
+  const padded = Math.ceil((preamble + dict.length + 1) / 64) * 64;
+  const header = dict.padEnd(padded - preamble - 1, ' ') + '\n';
+  const out = new Uint8Array(padded + data.byteLength);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0], 0);
+  new DataView(out.buffer).setUint16(8, header.length, true);
+  out.set(new TextEncoder().encode(header), preamble);
+  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), padded);
+  return out;
+}
+
+/**
+ * A file name for a tensor name: only letters, digits, '.', '_' and '-' survive, and a leading dot is replaced, so
+ * the result is one plain, visible path component ('..', '/' and ':' cannot leave or escape the folder).
+ */
+export function safeFileStem(name: string): string {
+  const stem = name.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, (dots) => '_'.repeat(dots.length)).slice(0, 200);
+  return stem === '' ? 'output' : stem;
+}
+
+interface InputArg {
+  name: string;
+  path: string;
+}
+
+function parseInputArg(raw: string, previous: InputArg[]): InputArg[] {
+  const eq = raw.indexOf('=');
+  if (eq <= 0 || eq === raw.length - 1) throw new UsageError(`--input expects NAME=FILE.npy, got '${raw}'`);
+  return [...previous, { name: raw.slice(0, eq), path: raw.slice(eq + 1) }];
+}
+
+async function readInputFile(arg: InputArg): Promise<NpyContents> {
+  const bytes = await readFile(arg.path).catch((err: NodeJS.ErrnoException) => {
+    throw new RegraftError(`input '${arg.name}': cannot read ${arg.path} (${err.code ?? err.message}); check the path after '${arg.name}='`);
+  });
+  return parseNpy(bytes, arg.path);
+}
+
+/** Checks one NPY array against the model input it feeds and wraps it in a tensor. */
+function inputTensor(input: Value, arg: InputArg, npy: NpyContents, modelPath: string): Tensor {
+  const where = `input '${input.name}' of model ${modelPath}`;
+  const npyType = ORT_TYPE_BY_NPY_DESCR[npy.descr];
+  if (input.elemType !== undefined) {
+    const wanted = ortTypeName(input.elemType);
+    if (npyType !== wanted) {
+      throw new RegraftError(
+        `${where} is ${dtypeName(input.elemType)} but ${arg.path} holds '${npy.descr}'; save it with arr.astype(np.${numpyName(wanted)})`,
+      );
+    }
+  }
+  const declared = input.shape;
+  const fits =
+    declared === undefined ||
+    (declared.length === npy.shape.length && declared.every((d, i) => typeof d !== 'number' || d === npy.shape[i]));
+  if (!fits) {
+    const want = declared!.map((d) => (d === null ? '?' : String(d))).join(', ');
+    throw new RegraftError(`${where} has shape [${want}] but ${arg.path} has shape (${npy.shape.join(', ')}); reshape the array to match`);
+  }
+  return new Tensor(npyType as 'float32', npy.data as Float32Array, npy.shape);
+}
+
+function numpyName(ortType: string): string {
+  return ortType === 'bool' ? 'bool_' : ortType;
+}
+
+/** Feeds for every input the model needs; refuses missing, unknown, repeated and stored (initializer) inputs. */
+async function buildFeeds(inputs: readonly Value[], args: InputArg[], modelPath: string): Promise<Record<string, Tensor>> {
+  const fed = inputs.filter((v) => !v.initializer);
+  const feeds: Record<string, Tensor> = {};
+  for (const arg of args) {
+    const input = inputs.find((v) => v.name === arg.name);
+    if (input === undefined || input.initializer) {
+      const names = fed.map((v) => v.name).join(', ') || 'none';
+      const why = input ? 'is stored in the model and cannot be fed' : 'is not an input of the model';
+      throw new RegraftError(`input '${arg.name}' ${why}; model ${modelPath} takes: ${names}`);
+    }
+    if (feeds[arg.name] !== undefined) throw new UsageError(`input '${arg.name}' is given twice; pass each --input once`);
+    feeds[arg.name] = inputTensor(input, arg, await readInputFile(arg), modelPath);
+  }
+  const missing = fed.filter((v) => feeds[v.name] === undefined);
+  if (missing.length > 0) {
+    const hint = missing.map((v) => `--input ${v.name}=FILE.npy`).join(' ');
+    throw new RegraftError(`model ${modelPath} needs input '${missing[0].name}'${missing.length > 1 ? ` (and ${missing.length - 1} more)` : ''}; pass ${hint}`);
+  }
+  return feeds;
+}
+
+export function describeOutput(name: string, t: Tensor): string {
+  const values = Array.from(t.data as ArrayLike<number | bigint | string>).slice(0, PREVIEW_VALUES);
+  const shown = values.map((v) => (typeof v === 'number' ? String(Number(v.toPrecision(6))) : String(v))).join(', ');
+  const more = t.size > PREVIEW_VALUES ? `, ... (${t.size} values)` : '';
+  return `${name}: ${t.type} [${t.dims.join(', ')}]  ${shown}${more}`;
+}
+
+/** Writes each output as DIR/<safe name>.npy; never follows a symlink at the target, never leaves DIR. */
+async function writeOutputs(dir: string, outputs: [string, Tensor][]): Promise<string[]> {
+  const root = resolve(dir);
+  await mkdir(root, { recursive: true });
+  const used = new Set<string>();
+  const written: string[] = [];
+  for (const [name, t] of outputs) {
+    const descr = NPY_DESCR_BY_ORT_TYPE[t.type];
+    if (descr === undefined) throw new RegraftError(`output '${name}' is ${t.type}, which NPY files cannot hold; it was not written`);
+    let stem = safeFileStem(name);
+    for (let k = 2; used.has(stem.toLowerCase()); k++) stem = `${safeFileStem(name)}_${k}`;
+    used.add(stem.toLowerCase());
+    const path = join(root, `${stem}.npy`);
+    const rel = relative(root, path);
+    if (rel.startsWith('..') || isAbsolute(rel)) throw new RegraftError(`output '${name}' would be written outside ${dir}; refused`);
+    const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644).catch(
+      (err: NodeJS.ErrnoException) => {
+        throw new RegraftError(`cannot write output '${name}' to ${path} (${err.code ?? err.message}); check the folder and that the file is not a symlink`);
+      },
+    );
+    try {
+      await handle.writeFile(encodeNpy(descr, t.dims, t.data as ArrayBufferView));
+    } finally {
+      await handle.close();
+    }
+    written.push(path);
+  }
+  return written;
+}
+
+export function registerRun(program: Command, io: CliIo): void {
+  program
+    .command('run')
+    .description('run a model on NPY inputs and print (or save) its outputs')
+    .argument('<model>', 'ONNX model file')
+    .option('--input <name=file.npy>', 'feed this NPY file to this input (repeat for each input)', parseInputArg, [])
+    .option('--output-dir <dir>', 'also write each output as <dir>/<name>.npy')
+    .action(async (modelPath: string, opts: { input: InputArg[]; outputDir?: string }) => {
+      const model = await loadModel(modelPath);
+      const feeds = await buildFeeds(model.graph.inputs, opts.input, modelPath);
+      const session = await createSession(modelToBytes(model), { name: modelPath });
+      let fetched;
+      try {
+        fetched = await session.run(feeds);
+      } finally {
+        await session.release();
+      }
+      const outputs = session.outputNames.map((name) => [name, fetched[name]] as [string, Tensor]);
+      for (const [name, t] of outputs) io.out(describeOutput(name, t));
+      if (opts.outputDir !== undefined) {
+        for (const path of await writeOutputs(opts.outputDir, outputs)) io.out(`wrote ${path}`);
+      }
+    });
+}
+
