@@ -1,5 +1,6 @@
 import { RegraftError } from '../errors.js';
 import { GraphBuilder } from '../ir/builder.js';
+import { isFloatType } from '../ir/dtype.js';
 import type { Model } from '../ir/model.js';
 import type { Node } from '../ir/node.js';
 import { inferShapes } from '../ir/shape-inference.js';
@@ -58,7 +59,10 @@ export function buildBackward(model: Model, opts: BackwardOptions): BackwardResu
     const v = queue.pop()!;
     if (fromParams.has(v)) continue;
     fromParams.add(v);
-    for (const { node } of v.uses) for (const out of node.outputs) if (out) queue.push(out);
+    for (const { node } of v.uses) {
+      if (NON_DIFFERENTIABLE.has(node.opType)) continue;
+      for (const out of node.outputs) if (out && !isIntegral(out)) queue.push(out);
+    }
   }
   const needsGrad = (v: Value | null | undefined): v is Value => !!v && feedsLoss.has(v) && fromParams.has(v);
 
@@ -128,6 +132,19 @@ export function buildBackward(model: Model, opts: BackwardOptions): BackwardResu
   }
   graph.toposort();
   return { grads, unused, nodes: b.created };
+}
+
+/** Ops whose outputs carry no gradient (shapes, comparisons, indices): differentiation stops there. */
+const NON_DIFFERENTIABLE = new Set([
+  'Shape', 'Size', 'Equal', 'Less', 'LessOrEqual', 'Greater', 'GreaterOrEqual', 'Not', 'And', 'Or', 'Xor',
+  'ArgMax', 'ArgMin', 'NonZero', 'IsNaN', 'IsInf', 'Sign', 'Floor', 'Ceil', 'Round', 'EyeLike', 'RandomNormalLike',
+  'RandomUniformLike', 'Bernoulli',
+]);
+
+/** Integer and bool values (indices, masks, shapes) carry no gradient. */
+function isIntegral(v: Value): boolean {
+  const t = v.elemType;
+  return t !== undefined && !isFloatType(t);
 }
 
 /** Gives the gradient its ONNX Runtime name `<param>_grad`, renaming our own value or adding an Identity. */

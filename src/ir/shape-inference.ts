@@ -2,12 +2,16 @@ import { DataType } from './dtype.js';
 import type { Graph } from './graph.js';
 import type { Node } from './node.js';
 import { tensorDims, tensorToNumbers } from './tensor.js';
+import { registerNnShapeRules } from './shape-rules-nn.js';
+import { registerShapeRules } from './shape-rules.js';
 import type { Dim, Value } from './value.js';
 
 /** What a shape rule returns for each output: element type and shape (undefined parts stay unknown). */
 export interface InferredType {
   elemType?: number;
   shape?: Dim[];
+  /** For a 1-D (or scalar) integer output that holds dimensions (Shape, and Gather/Concat/Slice of it): those dims. */
+  dims?: Dim[];
 }
 
 export type ShapeRule = (node: Node, ctx: ShapeContext) => (InferredType | undefined)[];
@@ -17,6 +21,11 @@ export interface ShapeContext {
   elemType(v: Value | null | undefined): number | undefined;
   /** The values of a small constant integer tensor (an initializer or Constant output), when known statically. */
   constInts(v: Value | null | undefined): number[] | undefined;
+  /**
+   * The contents of an integer tensor that holds dimensions, possibly symbolic: constants, and values computed
+   * from Shape (PyTorch's `Shape -> Gather -> Unsqueeze -> Concat -> Reshape`), so a batch dim `N` flows through.
+   */
+  dims(v: Value | null | undefined): Dim[] | undefined;
 }
 
 /** numpy-style broadcast of static shapes; a symbolic dim against 1 stays symbolic, unknown against anything unknown. */
@@ -50,20 +59,17 @@ export function registerShapeRule(opTypes: readonly string[], rule: ShapeRule): 
 }
 
 registerShapeRule(
-  ['Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Exp', 'Log', 'Sqrt', 'Neg', 'Abs', 'Erf', 'Gelu', 'Identity', 'Softmax', 'LogSoftmax', 'Elu', 'Selu', 'Softplus', 'Reciprocal', 'Sign', 'HardSigmoid'],
+  ['Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Exp', 'Log', 'Sqrt', 'Neg', 'Abs', 'Erf', 'Gelu', 'Identity', 'Softmax', 'LogSoftmax', 'Elu', 'Selu', 'Softplus', 'Reciprocal', 'Sign', 'HardSigmoid',
+   'Sin', 'Cos', 'Tan', 'Sinh', 'Cosh', 'Floor', 'Ceil', 'Round', 'Softsign', 'Celu', 'Mish', 'HardSwish', 'ThresholdedRelu'],
   sameAsInput0,
 );
-registerShapeRule(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Where'], (node, c) => {
+registerShapeRule(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Where', 'Mod'], (node, c) => {
   if (node.opType === 'Where') return [{ elemType: c.elemType(node.inputs[1]), shape: broadcastShapes(node.inputs.map((v) => c.shape(v))) }];
   return broadcasting(node, c);
 });
 registerShapeRule(['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or', 'Not'], (node, c) => [
   { elemType: DataType.BOOL, shape: broadcastShapes(node.inputs.map((v) => c.shape(v))) },
 ]);
-registerShapeRule(['Shape'], (node, c) => {
-  const s = c.shape(node.inputs[0]);
-  return [{ elemType: DataType.INT64, shape: s ? [s.length] : [null] }];
-});
 registerShapeRule(['MatMul'], (node, c) => {
   const a = c.shape(node.inputs[0]);
   const bs = c.shape(node.inputs[1]);
@@ -86,26 +92,36 @@ registerShapeRule(['Gemm'], (node, c) => {
   return [{ elemType: c.elemType(node.inputs[0]), shape: [m ?? null, n ?? null] }];
 });
 registerShapeRule(['Dropout'], (node, c) => [sameAsInput0(node, c)[0], { elemType: DataType.BOOL, shape: c.shape(node.inputs[0]) }]);
-registerShapeRule(['Cast'], (node, c) => [{ elemType: node.attrs.int('to'), shape: c.shape(node.inputs[0]) }]);
+registerShapeRule(['Cast'], (node, c) => [{ elemType: node.attrs.int('to'), shape: c.shape(node.inputs[0]), dims: c.dims(node.inputs[0]) }]);
 registerShapeRule(['Constant'], (node) => {
   const t = node.attrs.tensor('value');
   return [t ? { elemType: t.dataType, shape: tensorDims(t) } : {}];
 });
 
-const ctx: ShapeContext = {
-  shape: (v) => v?.shape,
-  elemType: (v) => v?.elemType,
-  constInts: (v) => {
-    if (!v) return undefined;
-    if (v.initializer && (v.initializer.dataType === DataType.INT64 || v.initializer.dataType === DataType.INT32)) return tensorToNumbers(v.initializer);
-    const p = v.producer;
-    if (p?.opType === 'Constant') {
-      const t = p.attrs.tensor('value');
-      if (t && (t.dataType === DataType.INT64 || t.dataType === DataType.INT32)) return tensorToNumbers(t);
-    }
-    return undefined;
-  },
-};
+registerShapeRules(registerShapeRule);
+// Registered last: shape-rules-nn.ts imports registerShapeRule from this module, which must be initialized first.
+registerNnShapeRules();
+
+function constInts(v: Value | null | undefined): number[] | undefined {
+  if (!v) return undefined;
+  if (v.initializer && (v.initializer.dataType === DataType.INT64 || v.initializer.dataType === DataType.INT32)) return tensorToNumbers(v.initializer);
+  const p = v.producer;
+  if (p?.opType === 'Constant') {
+    const t = p.attrs.tensor('value');
+    if (t && (t.dataType === DataType.INT64 || t.dataType === DataType.INT32)) return tensorToNumbers(t);
+  }
+  return undefined;
+}
+
+/** One context per inference run: dims computed from Shape are only trusted for the graph as it is now. */
+function makeContext(knownDims: Map<Value, Dim[]>): ShapeContext {
+  return {
+    dims: (v) => (v ? (knownDims.get(v) ?? constInts(v)) : undefined),
+    shape: (v) => v?.shape,
+    elemType: (v) => v?.elemType,
+    constInts,
+  };
+}
 
 /**
  * Static type and shape inference for the ops regraft trains, in topological order. It fills in what is unknown
@@ -116,6 +132,8 @@ export function inferShapes(graph: Graph): void {
   for (const v of graph.initializers) {
     if (!v.type && v.initializer) v.setTensorType(v.initializer.dataType, tensorDims(v.initializer));
   }
+  const knownDims = new Map<Value, Dim[]>();
+  const ctx = makeContext(knownDims);
   for (const node of graph.nodes) {
     const rule = RULES.get(node.opType);
     if (!rule || (node.domain !== '' && node.domain !== 'ai.onnx')) continue;
@@ -127,6 +145,7 @@ export function inferShapes(graph: Graph): void {
     }
     node.outputs.forEach((out, i) => {
       const t = inferred[i];
+      if (out && t?.dims) knownDims.set(out, t.dims);
       if (!out || !t || out.shape !== undefined) return;
       const elemType = out.elemType ?? t.elemType;
       if (elemType === undefined) return;

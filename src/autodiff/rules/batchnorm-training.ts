@@ -3,7 +3,9 @@
  * (PyTorch eval mode) carry BatchNormalization in inference mode; toTrainingModeBatchNorm switches one node to the
  * opset-14/15 training form, whose extra outputs are the updated running mean and variance:
  *   running_mean' = momentum * mean + (1 - momentum) * batch_mean, likewise for the variance.
- * The compiler feeds them back into the `input_mean` / `input_var` initializers after each step.
+ * The compiler feeds them back into the `input_mean` / `input_var` initializers after each step, and must make BOTH
+ * graph outputs: onnxruntime 1.30 was seen to compute a wrong Y for a training-mode node with constant parameters
+ * and stored statistics 0/1 while either was left unfetched.
  */
 import { RegraftError } from '../../errors.js';
 import { makeAttribute } from '../../ir/attributes.js';

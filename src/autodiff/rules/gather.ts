@@ -12,10 +12,11 @@ import { normalizeAxis, requireRank, staticDims } from './shape-helpers.js';
  *   opset 11-15: dx = OneHot(idx, dim)^T @ dy                                 O(dim * numel(idx) * row): small x only
  * Negative indices are wrapped (idx + dim) mod dim for ScatterND; OneHot accepts them as they are.
  */
+/** x's size along the axis as an int64 scalar (a scalar keeps `idx + dim` shaped like idx, even for a scalar idx). */
 function axisDim(ctx: GradContext, x: Value, axis: number): Value {
   const dims = staticDims(ctx, x);
-  if (dims) return ctx.b.ints([dims[axis]], 'dim');
-  return ctx.b.op('Slice', [ctx.shapeOf(x), ctx.b.ints([axis], 'starts'), ctx.b.ints([axis + 1], 'ends')]);
+  if (dims) return ctx.b.int64Init('gather_dim', [dims[axis]], []);
+  return ctx.b.op('Gather', [ctx.shapeOf(x), ctx.b.int64Init('gather_axis', [axis], [])], { axis: 0 });
 }
 
 /** Shape of x transposed by perm, a constant when static. */

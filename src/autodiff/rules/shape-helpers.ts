@@ -24,7 +24,9 @@ export function shapeValue(ctx: GradContext, v: Value): Value {
 
 /** `g` reshaped to `like`'s shape (the gradient of every pure reshaping op). */
 export function reshapeLike(ctx: GradContext, g: Value, like: Value): Value {
-  return ctx.b.op('Reshape', [g, shapeValue(ctx, like)]);
+  // A Reshape of a Reshape is one Reshape (same elements, same order): read the inner one's input instead.
+  const inner = g.producer?.opType === 'Reshape' ? g.producer.inputs[0] : null;
+  return ctx.b.op('Reshape', [inner ?? g, shapeValue(ctx, like)]);
 }
 
 /** Float zeros shaped like `v` (a gradient slot no output contributes to). */
