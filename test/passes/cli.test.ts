@@ -2,15 +2,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { COMMANDS } from '../../src/cli/commands.js';
 import type { CliIo } from '../../src/cli/context.js';
-import { registerDropout } from '../../src/cli/dropout.js';
 import { main } from '../../src/cli/main.js';
-import { registerStrip } from '../../src/cli/strip.js';
 import { modelFromBytes, modelToBytes } from '../../src/model-io.js';
 import { histogram, mlp } from './models.js';
-
-// The lead wires these into src/cli/commands.ts; until then the test registers them itself.
 
 const dir = mkdtempSync(join(tmpdir(), 'regraft-passes-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

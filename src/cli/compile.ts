@@ -1,0 +1,59 @@
+import type { Command } from 'commander';
+import { loadModelWithInfo, saveModel } from '../model-io.js';
+import { compileTrainStep } from '../training/compile.js';
+import { LOSS_KINDS, type LossKind } from '../training/losses.js';
+import { OPTIMIZERS, type OptimizerKind } from '../training/optimizers.js';
+import type { CliIo } from './context.js';
+import { parseChoice, parseList, parseNumber } from './options.js';
+
+interface CompileFlags {
+  output: string;
+  loss: LossKind;
+  target?: string;
+  l2?: number;
+  l1?: number;
+  penalize?: string[];
+  optimizer: OptimizerKind;
+  momentum?: number;
+  nesterov?: boolean;
+  emitGradients?: boolean;
+  freeze?: string[];
+}
+
+export function registerCompile(program: Command, io: CliIo): void {
+  program
+    .command('compile')
+    .description('compile a model into one training step of standard ONNX ops: loss (+ L1/L2), backward pass, optimizer update')
+    .argument('<model>', 'ONNX model')
+    .requiredOption('-o, --output <file>', 'train-step model to write')
+    .requiredOption('--loss <kind>', `loss on the model's first output: ${LOSS_KINDS.join(', ')}`, parseChoice('--loss', LOSS_KINDS))
+    .option('--target <output>', 'model output the loss reads (default: the first)')
+    .option('--l2 <lam>', 'add (lam/2)*sum(w^2): the gradient of PyTorch weight_decay=lam; the article\'s lambda/(2m) form is lam = lambda/m', parseNumber('--l2', { min: 0 }))
+    .option('--l1 <lam>', 'add lam*sum(|w|)', parseNumber('--l1', { min: 0 }))
+    .option('--penalize <globs>', "weights the penalties cover: 'default' (MatMul/Gemm/Conv weights), 'all', or initializer-name globs", parseList)
+    .option('--optimizer <kind>', `${OPTIMIZERS.join(', ')} (default sgd)`, parseChoice('--optimizer', OPTIMIZERS), 'sgd')
+    .option('--momentum <x>', 'momentum factor (default 0.9)', parseNumber('--momentum', { min: 0, max: 0.999999 }))
+    .option('--nesterov', 'Nesterov momentum')
+    .option('--emit-gradients', 'also output <param>_grad for every trainable parameter')
+    .option('--freeze <globs>', 'parameters not to train', parseList)
+    .action(async (path: string, flags: CompileFlags) => {
+      const { model } = await loadModelWithInfo(path);
+      const penalize = flags.penalize?.length === 1 && (flags.penalize[0] === 'all' || flags.penalize[0] === 'default') ? (flags.penalize[0] as 'all' | 'default') : flags.penalize;
+      const step = compileTrainStep(model, {
+        loss: flags.loss,
+        output: flags.target,
+        l2: flags.l2,
+        l1: flags.l1,
+        penaltyParams: penalize,
+        optimizer: { kind: flags.optimizer, momentum: flags.momentum, nesterov: flags.nesterov },
+        emitGradients: flags.emitGradients,
+        freeze: flags.freeze,
+      });
+      await saveModel(step.model, flags.output);
+      io.out(`wrote ${flags.output}: ${step.params.length} trainable parameters, ${step.carried.length - step.params.length} state tensors, ${step.model.graph.nodes.length} nodes`);
+      io.out(`  inputs: ${[...step.dataInputs, step.labels, ...(step.lr ? [step.lr] : [])].join(', ')} + parameters and state (stored as defaults)`);
+      io.out(`  outputs: ${step.loss}${flags.emitGradients ? ', <param>_grad' : ''}${step.carried.length ? ', <name>_updated' : ''}`);
+      if (step.penalized.length > 0) io.out(`  penalized: ${step.penalized.join(', ')}`);
+      if (step.untrainable.length > 0) io.out(`  not trained (no gradient path to the loss): ${step.untrainable.join(', ')}`);
+    });
+}

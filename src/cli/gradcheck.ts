@@ -1,0 +1,72 @@
+import type { Command } from 'commander';
+import { Tensor } from 'onnxruntime-node';
+import { gradcheck } from '../autodiff/gradcheck.js';
+import { RegraftError } from '../errors.js';
+import { DataType } from '../ir/dtype.js';
+import { numel } from '../ir/tensor.js';
+import { loadModel } from '../model-io.js';
+import { addPenalty } from '../passes/add-penalty.js';
+import { attachLoss, LOSS_KINDS, type LossKind } from '../training/losses.js';
+import { Rng } from '../util/rng.js';
+import type { CliIo } from './context.js';
+import { parseChoice, parseNumber } from './options.js';
+
+interface GradcheckFlags {
+  loss: LossKind;
+  batch: number;
+  seed: number;
+  eps: number;
+  samples: number;
+  l2?: number;
+  l1?: number;
+  tolerance: number;
+}
+
+export function registerGradcheck(program: Command, io: CliIo): void {
+  program
+    .command('gradcheck')
+    .description("compare regraft's compiled gradients with central differences on random inputs; prints the worst relative error per parameter")
+    .argument('<model>', 'ONNX model')
+    .requiredOption('--loss <kind>', LOSS_KINDS.join(', '), parseChoice('--loss', LOSS_KINDS))
+    .option('--batch <n>', 'size of symbolic batch dims in the generated inputs', parseNumber('--batch', { min: 1, integer: true }), 2)
+    .option('--seed <n>', 'seed of the generated inputs', parseNumber('--seed', { integer: true }), 0)
+    .option('--eps <x>', 'central-difference step', parseNumber('--eps', { min: 1e-8 }), 1e-2)
+    .option('--samples <n>', 'elements checked per parameter', parseNumber('--samples', { min: 1, integer: true }), 8)
+    .option('--l2 <lam>', 'include an L2 penalty', parseNumber('--l2', { min: 0 }))
+    .option('--l1 <lam>', 'include an L1 penalty', parseNumber('--l1', { min: 0 }))
+    .option('--tolerance <x>', 'fail (exit 1) when a relative error exceeds this', parseNumber('--tolerance', { min: 0 }), 1e-2)
+    .action(async (path: string, flags: GradcheckFlags) => {
+      const model = await loadModel(path);
+      const { loss, labels, prediction } = attachLoss(model, { kind: flags.loss });
+      model.graph.addOutput(loss);
+      if (flags.l2 || flags.l1) addPenalty(model, { loss: loss.name, l2: flags.l2, l1: flags.l1 });
+      const rng = new Rng(flags.seed);
+      const feeds: Record<string, Tensor> = {};
+      for (const input of model.graph.inputs.filter((v) => !v.initializer && v !== labels)) {
+        const dims = concreteDims(input.shape, input.name, flags.batch);
+        if (input.elemType !== DataType.FLOAT) throw new RegraftError(`gradcheck: input '${input.name}' is not float; only float data inputs can be generated`);
+        feeds[input.name] = new Tensor('float32', Float32Array.from({ length: numel(dims) }, () => rng.normal()), dims);
+      }
+      const predDims = concreteDims(prediction.shape, prediction.name, flags.batch);
+      if (flags.loss === 'cross-entropy') {
+        const classes = predDims[1] ?? 2;
+        feeds[labels.name] = new Tensor('int64', BigInt64Array.from({ length: predDims[0] }, () => BigInt(rng.int(classes))), [predDims[0]]);
+      } else {
+        const n = numel(predDims);
+        feeds[labels.name] = new Tensor('float32', Float32Array.from({ length: n }, () => (flags.loss === 'bce-logits' ? rng.int(2) : rng.normal())), predDims);
+      }
+      const results = await gradcheck({ model, loss: 'loss', feeds, eps: flags.eps, samplesPerParam: flags.samples, seed: flags.seed });
+      let worst = 0;
+      for (const r of results) {
+        worst = Math.max(worst, r.maxRelError);
+        io.out(`${r.param.padEnd(32)} max rel error ${r.maxRelError.toExponential(2)}  (max abs ${r.maxAbsError.toExponential(2)}, ${r.checked} elements)`);
+      }
+      io.out(`worst relative error ${worst.toExponential(2)} over ${results.length} parameters`);
+      if (worst > flags.tolerance) throw new RegraftError(`gradcheck: worst relative error ${worst.toExponential(2)} exceeds --tolerance ${flags.tolerance}`);
+    });
+}
+
+function concreteDims(shape: (number | string | null)[] | undefined, name: string, batch: number): number[] {
+  if (!shape) throw new RegraftError(`gradcheck: '${name}' has no declared shape; declare the model's input shapes`);
+  return shape.map((d) => (typeof d === 'number' ? d : batch));
+}

@@ -1,0 +1,115 @@
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { readConfigFile, SCHEDULES, type TrainConfig } from '../training/config.js';
+import { evaluateModelFile } from '../training/evaluate.js';
+import { exportRun } from '../training/export.js';
+import { LOSS_KINDS } from '../training/losses.js';
+import { OPTIMIZERS } from '../training/optimizers.js';
+import { createProgress, type Progress } from '../training/progress.js';
+import { train } from '../training/trainer.js';
+import type { CliIo } from './context.js';
+import { parseChoice, parseList, parseNumber } from './options.js';
+
+interface TrainFlags {
+  data?: string;
+  out?: string;
+  config?: string;
+  resume?: boolean;
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  schedule?: TrainConfig['schedule'];
+  stepSize?: number;
+  gamma?: number;
+  optimizer?: TrainConfig['optimizer'];
+  momentum?: number;
+  nesterov?: boolean;
+  weightDecay?: number;
+  loss?: TrainConfig['loss'];
+  l2?: number;
+  l1?: number;
+  dropoutAfter?: string[];
+  dropoutRatio?: number;
+  freeze?: string[];
+  patience?: number;
+  valSplit?: number;
+  valData?: string;
+  seed?: number;
+  ep?: 'cpu' | 'cuda';
+  strict?: boolean;
+  threads?: number;
+  limit?: number;
+  export?: string;
+  test?: string;
+}
+
+export function registerTrain(program: Command, io: CliIo): void {
+  program
+    .command('train')
+    .description('train a model on a dataset with onnxruntime (Dropout, L1/L2, SGD/momentum/Adam/AdamW), writing metrics and checkpoints to a run directory')
+    .argument('[model]', 'ONNX model to train (or set "model" in --config)')
+    .option('--data <spec>', 'training data: mnist, mnist:test, idx:IMAGES,LABELS, csv:FILE, npy:X,Y')
+    .option('--out <dir>', 'run directory (config, metrics.jsonl, checkpoints, loss.svg)')
+    .option('--config <file>', 'JSON or YAML file holding any of these settings (flags override it)')
+    .option('--resume', 'continue the run in --out from its last checkpoint')
+    .option('--epochs <n>', 'epochs (default 10)', parseNumber('--epochs', { min: 1, integer: true }))
+    .option('--batch-size <n>', 'batch size (default 64)', parseNumber('--batch-size', { min: 1, integer: true }))
+    .option('--lr <x>', 'learning rate (default 0.01)', parseNumber('--lr', { min: 0 }))
+    .option('--schedule <kind>', `learning-rate schedule: ${SCHEDULES.join(', ')} (default constant)`, parseChoice('--schedule', SCHEDULES))
+    .option('--step-size <n>', 'step schedule: epochs between decays (default 10)', parseNumber('--step-size', { min: 1, integer: true }))
+    .option('--gamma <x>', 'step schedule: decay factor (default 0.1)', parseNumber('--gamma', { min: 0 }))
+    .option('--optimizer <kind>', 'sgd, momentum, adam, adamw (default sgd)', parseChoice('--optimizer', OPTIMIZERS.filter((o) => o !== 'none')))
+    .option('--momentum <x>', 'momentum factor (default 0.9)', parseNumber('--momentum', { min: 0, max: 0.999999 }))
+    .option('--nesterov', 'Nesterov momentum')
+    .option('--weight-decay <x>', "AdamW's decoupled weight decay (default 0.01)", parseNumber('--weight-decay', { min: 0 }))
+    .option('--loss <kind>', `loss (default cross-entropy): ${LOSS_KINDS.join(', ')}`, parseChoice('--loss', LOSS_KINDS))
+    .option('--l2 <lam>', 'L2 penalty (lam/2)*sum(w^2) on MatMul/Gemm/Conv weights: PyTorch weight_decay=lam', parseNumber('--l2', { min: 0 }))
+    .option('--l1 <lam>', 'L1 penalty lam*sum(|w|) on the same weights', parseNumber('--l1', { min: 0 }))
+    .option('--dropout-after <ops>', 'insert Dropout after these op types, e.g. Relu,Gelu', parseList)
+    .option('--dropout-ratio <r>', 'Dropout ratio in [0, 1) (default 0.5)', parseNumber('--dropout-ratio', { min: 0, max: 0.999999 }))
+    .option('--freeze <globs>', 'parameters (initializer-name globs) not to train', parseList)
+    .option('--patience <n>', 'stop when validation loss has not improved for n epochs (default: never)', parseNumber('--patience', { min: 0, integer: true }))
+    .option('--val-split <f>', 'fraction of the training data held out for validation (default 0.1)', parseNumber('--val-split', { min: 0, max: 0.99 }))
+    .option('--val-data <spec>', 'separate validation data instead of a split')
+    .option('--seed <n>', 'seed for initial shuffles, Dropout masks and the split (default 0)', parseNumber('--seed', { integer: true }))
+    .option('--ep <provider>', 'execution provider: cpu or cuda (falls back to cpu when CUDA is not installed)', parseChoice('--ep', ['cpu', 'cuda'] as const))
+    .option('--strict', 'with --ep cuda: fail instead of falling back to CPU')
+    .option('--threads <n>', 'onnxruntime threads per op (default 1)', parseNumber('--threads', { min: 1, integer: true }))
+    .option('--limit <n>', 'use only the first n training samples (quick experiments)', parseNumber('--limit', { min: 1, integer: true }))
+    .option('--export <file>', 'after training, export the inference model (best checkpoint) here')
+    .option('--test <spec>', 'after --export, evaluate the exported model on this data and print its accuracy')
+    .action(async (modelArg: string | undefined, flags: TrainFlags) => {
+      const fromFile = flags.config ? await readConfigFile(flags.config) : {};
+      const { config: _c, resume, export: exportTo, test, ...settings } = flags;
+      const partial: Partial<TrainConfig> = { ...fromFile, ...settings, model: modelArg ?? fromFile.model };
+      if (!resume && !partial.model) throw new UsageError('train: give a MODEL (or "model" in --config)');
+      if (!partial.data && !resume) throw new UsageError('train: give --data (e.g. --data mnist)');
+      if (!partial.out) throw new UsageError('train: give --out RUN_DIR');
+      if (test && !exportTo) throw new UsageError('train: --test evaluates the exported model; give --export FILE too');
+
+      let progress: Progress | undefined;
+      const result = await train(
+        partial,
+        {
+          log: (line) => (progress ? progress.done(line) : io.out(line)),
+          onBatch: (p) => {
+            if (p.batch === 1) progress = createProgress(io, { totalBatches: p.batches, epoch: p.epoch, epochs: partial.epochs ?? 10 });
+            progress?.update(p.batch, p.meanLoss, p.samplesPerSec);
+          },
+          onEpoch: () => {
+            progress = undefined;
+          },
+        },
+        { resume },
+      );
+      io.out(`run saved in ${result.runDir} (metrics.jsonl, checkpoints/, loss.svg); best epoch ${result.bestEpoch}`);
+      if (exportTo) {
+        const report = await exportRun(result.runDir, exportTo);
+        io.out(`exported ${exportTo} (epoch ${report.epoch}, ${report.parameters} trained tensors, checked against the eval model in onnxruntime)`);
+        if (test) {
+          const m = await evaluateModelFile(exportTo, test);
+          io.out(`test accuracy on ${test}: ${(100 * m.accuracy).toFixed(2)}% (loss ${m.loss.toFixed(4)}, ${m.samples} samples)`);
+        }
+      }
+    });
+}

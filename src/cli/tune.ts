@@ -1,0 +1,125 @@
+import type { Command } from 'commander';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { RegraftError, describeError } from '../errors.js';
+import { exportRun } from '../training/export.js';
+import { resolveConfig, type TrainConfig } from '../training/config.js';
+import { parseStudyConfig } from '../tune/config.js';
+import { formatTable, rankTrials, renderHtmlReport, reportJson } from '../tune/report.js';
+import { loadStudy } from '../tune/snapshot.js';
+import { tune } from '../tune/study.js';
+import { BASE_ENV, BUILDER_MLP, TRAIN_PARAM_NAMES } from '../tune/train-trial.js';
+import { writeFileAtomic } from '../util/write-atomic.js';
+import type { CliIo } from './context.js';
+import { parseNumber } from './options.js';
+
+/** The study config file: the engine's settings plus `train:`, the base settings of every trial. */
+function readStudyFile(path: string): { study: Record<string, unknown>; train: Partial<TrainConfig> } {
+  let raw: unknown;
+  try {
+    const text = readFileSync(path, 'utf8');
+    raw = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new RegraftError(`${path}: cannot read the study config (${describeError(err)})`);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new RegraftError(`${path}: expected a mapping with space, objective, ... and train`);
+  const { train, ...study } = raw as Record<string, unknown>;
+  if (typeof train !== 'object' || train === null) {
+    throw new RegraftError(`${path}: missing 'train:' (base settings of every trial, e.g. model, data, epochs)`);
+  }
+  const base = train as Partial<TrainConfig>;
+  if (!base.model || !base.data) throw new RegraftError(`${path}: 'train:' needs model (a path, or '${BUILDER_MLP}' to build one per trial) and data`);
+  // Everything but the per-trial values must already be valid, so a typo fails before any trial runs.
+  resolveConfig({ ...base, model: base.model, out: 'check' });
+  return { study, train: base };
+}
+
+function trialModulePath(): string {
+  // Workers import compiled JavaScript: dist/tune/train-trial.js beside this file's compiled form.
+  const here = fileURLToPath(new URL('.', import.meta.url));
+  const path = join(here, '..', 'tune', 'train-trial.js');
+  if (!existsSync(path)) throw new RegraftError(`trial module ${path} is missing; run 'npm run build' first`);
+  return path;
+}
+
+export function registerTune(program: Command, io: CliIo): void {
+  const cmd = program.command('tune').description('hyperparameter search over train settings: grid, random or TPE, parallel trials, ASHA early stopping, a resumable SQLite study');
+
+  cmd
+    .command('run', { isDefault: true })
+    .description('run (or --resume) a study described by a YAML/JSON config')
+    .argument('<config>', 'study config: space, objective, strategy, trials, parallel, pruner, and train (base settings)')
+    .requiredOption('--study <file>', 'SQLite file holding the study')
+    .option('--resume', 'continue an interrupted study; finished trials are kept, none is run twice')
+    .option('--parallel <n>', 'worker processes (default: the config, else the core count)', parseNumber('--parallel', { min: 1, integer: true }))
+    .option('--trials <n>', 'total number of trials (overrides the config)', parseNumber('--trials', { min: 1, integer: true }))
+    .option('--html <file>', 'write the HTML report here when the study ends')
+    .action(async (configPath: string, opts: { study: string; resume?: boolean; parallel?: number; trials?: number; html?: string }) => {
+      const { study, train } = readStudyFile(configPath);
+      if (opts.parallel) study.parallel = opts.parallel;
+      if (opts.trials) study.trials = opts.trials;
+      const config = parseStudyConfig(study, { allowedParams: TRAIN_PARAM_NAMES, source: configPath });
+      const sidecar = `${opts.study}.train.json`;
+      const baseJson = JSON.stringify(train);
+      if (opts.resume && existsSync(sidecar) && readFileSync(sidecar, 'utf8') !== baseJson) {
+        throw new RegraftError(`${configPath}: 'train:' differs from the one the study started with (${sidecar}); resume with the same settings`);
+      }
+      const summary = await tune({
+        config,
+        studyPath: opts.study,
+        resume: opts.resume,
+        executor: undefined,
+        trialModule: trialModulePath(),
+        handleSignals: true,
+        events: {
+          trialFinish: (t) => io.out(`trial ${t.id} ${t.status}${t.objective !== null ? ` ${config.objective.metric}=${t.objective.toFixed(4)}` : ''}${t.error ? `: ${t.error}` : ''} ${JSON.stringify(t.params)}`),
+        },
+        // The base settings reach the workers through their environment.
+        ...(await writeSidecar(sidecar, baseJson)),
+      });
+      for (const line of formatTable(rankTrials(summary), { objectiveLabel: config.objective.metric }).split('\n')) io.out(line);
+      if (opts.html) {
+        await writeFileAtomic(opts.html, renderHtmlReport(summary));
+        io.out(`report: ${opts.html}`);
+      }
+      if (summary.interrupted) throw new RegraftError(`study stopped by ${summary.interrupted}; continue it with --resume`);
+    });
+
+  cmd
+    .command('report')
+    .description('rank the trials of a study (best first); --html writes a page with charts, --json prints data')
+    .argument('<study>', 'SQLite study file')
+    .option('--json', 'print the report as JSON')
+    .option('--html <file>', 'write the HTML report')
+    .action(async (studyPath: string, opts: { json?: boolean; html?: string }) => {
+      if (!existsSync(studyPath)) throw new RegraftError(`${studyPath}: no such study file; check the path`);
+      const summary = loadStudy(studyPath);
+      if (opts.json) io.out(JSON.stringify(reportJson(summary), null, 2));
+      else for (const line of formatTable(rankTrials(summary), { objectiveLabel: summary.config.objective.metric }).split('\n')) io.out(line);
+      if (opts.html) {
+        await writeFileAtomic(opts.html, renderHtmlReport(summary));
+        if (!opts.json) io.out(`report: ${opts.html}`);
+      }
+    });
+
+  cmd
+    .command('export')
+    .description("export the best trial's inference model")
+    .argument('<study>', 'SQLite study file')
+    .requiredOption('-o, --output <file>', 'output ONNX model')
+    .action(async (studyPath: string, opts: { output: string }) => {
+      if (!existsSync(studyPath)) throw new RegraftError(`${studyPath}: no such study file; check the path`);
+      const summary = loadStudy(studyPath);
+      if (!summary.best) throw new RegraftError(`${studyPath}: no trial has completed yet; nothing to export`);
+      const report = await exportRun(summary.best.runDir, opts.output);
+      io.out(`wrote ${opts.output} from trial ${summary.best.id} (${summary.config.objective.metric}=${summary.best.objective}, epoch ${report.epoch})`);
+    });
+}
+
+async function writeSidecar(path: string, json: string): Promise<Record<string, never>> {
+  if (!existsSync(path)) await writeFileAtomic(path, json);
+  process.env[BASE_ENV] = json;
+  return {};
+}

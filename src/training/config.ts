@@ -1,0 +1,149 @@
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { RegraftError } from '../errors.js';
+import { LOSS_KINDS, type LossKind } from './losses.js';
+import { OPTIMIZERS, type OptimizerKind } from './optimizers.js';
+
+export const SCHEDULES = ['constant', 'step', 'cosine'] as const;
+export type ScheduleKind = (typeof SCHEDULES)[number];
+
+/** Everything `regraft train` takes; a config file (JSON or YAML) holds the same keys. */
+export interface TrainConfig {
+  /** ONNX model path. */
+  model: string;
+  /** Data spec: `mnist`, `mnist:test`, `idx:...`, `csv:...`, `npy:...`. */
+  data: string;
+  /** Validation data spec; default: a `valSplit` fraction of `data`. */
+  valData?: string;
+  valSplit: number;
+  /** Run directory. */
+  out: string;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  schedule: ScheduleKind;
+  /** step schedule: multiply lr by `gamma` every `stepSize` epochs. */
+  stepSize: number;
+  gamma: number;
+  optimizer: OptimizerKind;
+  momentum: number;
+  nesterov: boolean;
+  /** AdamW's decoupled weight decay. */
+  weightDecay: number;
+  loss: LossKind;
+  l2: number;
+  l1: number;
+  /** Op types after which Dropout is inserted (e.g. ['Relu']). */
+  dropoutAfter: string[];
+  dropoutRatio: number;
+  freeze: string[];
+  /** Stop when validation loss has not improved for this many epochs (0: never). */
+  patience: number;
+  seed: number;
+  ep: 'cpu' | 'cuda';
+  strict: boolean;
+  threads: number;
+  /** Use at most this many training samples (quick experiments, tests); 0 = all. */
+  limit: number;
+}
+
+export const DEFAULT_CONFIG: Omit<TrainConfig, 'model' | 'data' | 'out'> = {
+  valSplit: 0.1,
+  epochs: 10,
+  batchSize: 64,
+  lr: 0.01,
+  schedule: 'constant',
+  stepSize: 10,
+  gamma: 0.1,
+  optimizer: 'sgd',
+  momentum: 0.9,
+  nesterov: false,
+  weightDecay: 0.01,
+  loss: 'cross-entropy',
+  l2: 0,
+  l1: 0,
+  dropoutAfter: [],
+  dropoutRatio: 0.5,
+  freeze: [],
+  patience: 0,
+  seed: 0,
+  ep: 'cpu',
+  strict: false,
+  threads: 1,
+  limit: 0,
+};
+
+const KEYS = new Set<string>(['model', 'data', 'out', ...Object.keys(DEFAULT_CONFIG)]);
+
+/** Reads a JSON or YAML config file holding any TrainConfig keys (unknown keys are an error naming the file). */
+export async function readConfigFile(path: string): Promise<Partial<TrainConfig>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new RegraftError(`${path}: cannot read the config file; check the path`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new RegraftError(`${path}: not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'} (${(err as Error).message.split('\n')[0]})`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new RegraftError(`${path}: expected a mapping of train settings`);
+  for (const key of Object.keys(parsed)) {
+    if (!KEYS.has(key)) throw new RegraftError(`${path}: unknown setting '${key}'; known: ${[...KEYS].join(', ')}`);
+  }
+  return parsed as Partial<TrainConfig>;
+}
+
+/** Fills defaults and checks every value, naming the setting at fault. */
+export function resolveConfig(partial: Partial<TrainConfig>): TrainConfig {
+  const c = { ...DEFAULT_CONFIG, ...stripUndefined(partial) } as TrainConfig;
+  for (const key of ['model', 'data', 'out'] as const) {
+    if (typeof c[key] !== 'string' || c[key] === '') throw new RegraftError(`train: '${key}' is required`);
+  }
+  const positiveInt = (k: keyof TrainConfig) => {
+    const v = c[k] as number;
+    if (!Number.isInteger(v) || v < 1) throw new RegraftError(`train: ${k} must be a positive integer, got ${v}`);
+  };
+  const nonNegative = (k: keyof TrainConfig) => {
+    const v = c[k] as number;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new RegraftError(`train: ${k} must be a number >= 0, got ${v}`);
+  };
+  positiveInt('epochs');
+  positiveInt('batchSize');
+  positiveInt('stepSize');
+  positiveInt('threads');
+  (['lr', 'l2', 'l1', 'momentum', 'weightDecay', 'patience', 'gamma', 'limit'] as const).forEach(nonNegative);
+  if (!(c.lr > 0)) throw new RegraftError(`train: lr must be > 0, got ${c.lr}`);
+  if (!(c.valSplit >= 0 && c.valSplit < 1)) throw new RegraftError(`train: valSplit must be in [0, 1), got ${c.valSplit}`);
+  if (!(c.dropoutRatio >= 0 && c.dropoutRatio < 1)) throw new RegraftError(`train: dropoutRatio must be in [0, 1), got ${c.dropoutRatio}`);
+  if (!Number.isInteger(c.seed)) throw new RegraftError(`train: seed must be an integer, got ${c.seed}`);
+  const oneOf = <T extends string>(k: keyof TrainConfig, options: readonly T[]) => {
+    if (!options.includes(c[k] as T)) throw new RegraftError(`train: ${k} must be one of ${options.join(', ')}; got '${String(c[k])}'`);
+  };
+  oneOf('optimizer', OPTIMIZERS.filter((o) => o !== 'none'));
+  oneOf('loss', LOSS_KINDS);
+  oneOf('schedule', SCHEDULES);
+  oneOf('ep', ['cpu', 'cuda'] as const);
+  if (typeof c.dropoutAfter === 'string') c.dropoutAfter = (c.dropoutAfter as string).split(',').filter(Boolean);
+  if (typeof c.freeze === 'string') c.freeze = (c.freeze as string).split(',').filter(Boolean);
+  return c;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Learning rate for an epoch (0-based) under the schedule. */
+export function learningRate(c: Pick<TrainConfig, 'lr' | 'schedule' | 'stepSize' | 'gamma' | 'epochs'>, epoch: number): number {
+  switch (c.schedule) {
+    case 'constant':
+      return c.lr;
+    case 'step':
+      return c.lr * c.gamma ** Math.floor(epoch / c.stepSize);
+    case 'cosine':
+      // Cosine annealing to 0 over the run (SGDR without restarts), evaluated at the start of each epoch.
+      return 0.5 * c.lr * (1 + Math.cos((Math.PI * epoch) / c.epochs));
+  }
+}

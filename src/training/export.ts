@@ -1,0 +1,73 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { RegraftError } from '../errors.js';
+import { floatTensor } from '../ir/tensor.js';
+import type { Model } from '../ir/model.js';
+import { assertValid } from '../ir/validate.js';
+import { loadModel, saveModel } from '../model-io.js';
+import { stripTraining } from '../passes/strip-training.js';
+import { assertVerified, verifyEquivalent, type VerifyReport } from '../passes/verify.js';
+import { loadCheckpoint } from './checkpoint.js';
+import { compileEvalModel } from './compile.js';
+import type { TrainConfig } from './config.js';
+import { RUN_FILES } from './trainer.js';
+
+/** Ops that must never reach an inference model. */
+const TRAINING_ONLY_OPS = new Set(['Dropout', 'SoftmaxCrossEntropyLoss', 'NegativeLogLikelihoodLoss']);
+
+export interface ExportOptions {
+  /** Which checkpoint: the best validation loss (default) or the last epoch. */
+  checkpoint?: 'best' | 'last';
+}
+
+export interface ExportReport {
+  output: string;
+  checkpoint: string;
+  epoch: number;
+  parameters: number;
+  verify: VerifyReport;
+}
+
+/** The run's model with its trained weights, stripped of everything training-only. In memory; see exportRun. */
+export async function trainedInferenceModel(runDir: string, opts: ExportOptions = {}): Promise<{ model: Model; trained: Model; checkpoint: string; epoch: number; parameters: number; config: TrainConfig }> {
+  const configPath = join(runDir, RUN_FILES.config);
+  if (!existsSync(configPath)) throw new RegraftError(`${runDir}: not a regraft run directory (no ${RUN_FILES.config}); pass the --out directory of 'regraft train'`);
+  const config = JSON.parse(await readFile(configPath, 'utf8')) as TrainConfig;
+  const which = opts.checkpoint ?? 'best';
+  const checkpoint = join(runDir, which === 'best' ? RUN_FILES.best : RUN_FILES.last);
+  if (!existsSync(checkpoint)) throw new RegraftError(`${runDir}: no ${which} checkpoint yet (${checkpoint}); train at least one epoch`);
+  const { tensors, state } = await loadCheckpoint<{ epochsDone: number; bestEpoch: number }>(checkpoint);
+
+  const trained = await loadModel(join(runDir, RUN_FILES.model));
+  let parameters = 0;
+  for (const [name, t] of tensors) {
+    const v = trained.graph.value(name);
+    if (!v?.initializer) continue; // optimizer state lives only in the step
+    v.initializer = floatTensor(name, t.data, t.dims);
+    parameters++;
+  }
+  const model = await loadModel(join(runDir, RUN_FILES.model));
+  for (const v of trained.graph.initializers) {
+    const target = model.graph.value(v.name);
+    if (target?.initializer) target.initializer = v.initializer;
+  }
+  stripTraining(model);
+  assertValid(model);
+  const leftover = model.graph.nodes.find((n) => TRAINING_ONLY_OPS.has(n.opType));
+  if (leftover) throw new RegraftError(`export: ${leftover.describe()} is still in the inference model; strip could not remove it`);
+  return { model, trained, checkpoint, epoch: which === 'best' ? state.bestEpoch : state.epochsDone, parameters, config };
+}
+
+/**
+ * `regraft export`: writes the inference model of a run (trained weights, no Dropout or training-only node),
+ * after checking in onnxruntime that it computes what the run's eval model computes with the same weights.
+ */
+export async function exportRun(runDir: string, output: string, opts: ExportOptions = {}): Promise<ExportReport> {
+  const { model, trained, checkpoint, epoch, parameters, config } = await trainedInferenceModel(runDir, opts);
+  const evalModel = compileEvalModel(trained, { loss: config.loss }).model;
+  const verify = await verifyEquivalent(evalModel, model, { seed: 1 });
+  assertVerified(verify);
+  await saveModel(model, output);
+  return { output, checkpoint, epoch, parameters, verify };
+}
