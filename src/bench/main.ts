@@ -1,0 +1,29 @@
+/**
+ * `npm run bench`: every speed and memory target, measured side by side in one run and printed as ratios.
+ * Pick sections with arguments: `npm run bench -- step trainer`. Sections: codec, step, compile, trainer, tune.
+ */
+import { benchCodec } from './codec.js';
+import { benchCompile } from './compile.js';
+import { benchTrainer } from './trainer.js';
+import { benchTrainStep } from './train-step.js';
+import { benchTune } from './tune.js';
+
+const SECTIONS: Record<string, () => Promise<string>> = {
+  step: () => benchTrainStep(),
+  trainer: () => benchTrainer(),
+  compile: () => benchCompile(),
+  tune: () => benchTune(),
+  codec: () => benchCodec(),
+};
+
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const unknown = wanted.filter((w) => !(w in SECTIONS));
+if (unknown.length > 0) {
+  console.error(`bench: unknown section ${unknown.join(', ')}; choose from ${Object.keys(SECTIONS).join(', ')}`);
+  process.exit(2);
+}
+for (const name of wanted.length > 0 ? wanted : Object.keys(SECTIONS)) {
+  const t0 = performance.now();
+  console.log(await SECTIONS[name]());
+  console.log(`  (${name}: ${((performance.now() - t0) / 1000).toFixed(1)} s)\n`);
+}
