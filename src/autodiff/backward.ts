@@ -81,7 +81,8 @@ export function buildBackward(model: Model, opts: BackwardOptions): BackwardResu
     if (done) return done;
     const list = contributions.get(v);
     if (!list || list.length === 0) return null;
-    const total = list.length === 1 ? list[0] : b.op('Sum', list);
+    // Add for two contributions: onnxruntime's Add kernel is faster than its variadic Sum on large tensors.
+    const total = list.length === 1 ? list[0] : list.length === 2 ? b.add(list[0], list[1]) : b.op('Sum', list);
     summed.set(v, total);
     return total;
   };

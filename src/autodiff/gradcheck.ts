@@ -4,11 +4,12 @@ import { DataType } from '../ir/dtype.js';
 import type { Model } from '../ir/model.js';
 import { numel, tensorDims, tensorToFloat32 } from '../ir/tensor.js';
 import type { Value } from '../ir/value.js';
-import { modelFromBytes, modelToBytes } from '../model-io.js';
+import { modelToBytes } from '../model-io.js';
 import { createSession } from '../runtime/session.js';
 import { floatTensor } from '../runtime/tensors.js';
 import { Rng } from '../util/rng.js';
 import { buildBackward } from './backward.js';
+import { cloneModel } from '../ir/clone.js';
 
 export interface GradCheckOptions {
   /** A model with a scalar loss value; it is not modified. */
@@ -43,7 +44,7 @@ export async function gradcheck(opts: GradCheckOptions): Promise<ParamGradCheck[
   const rng = new Rng(opts.seed ?? 0);
 
   // Analytic: a copy of the model with the backward pass and every gradient as a graph output.
-  const analytic = modelFromBytes(modelToBytes(opts.model), 'gradcheck');
+  const analytic = cloneModel(opts.model);
   const loss = analytic.graph.requireValue(opts.loss, 'loss value');
   const params = selectParams(analytic, loss, opts.params);
   const { grads, unused } = buildBackward(analytic, { loss, wrt: params });
@@ -55,7 +56,7 @@ export async function gradcheck(opts: GradCheckOptions): Promise<ParamGradCheck[
   await session.release();
 
   // Numeric: the parameters become plain graph inputs so they can be fed (onnxruntime-node ignores feeds of initializers).
-  const numeric = modelFromBytes(modelToBytes(opts.model), 'gradcheck');
+  const numeric = cloneModel(opts.model);
   const numericLoss = numeric.graph.requireValue(opts.loss, 'loss value');
   if (!numeric.graph.outputs.includes(numericLoss)) numeric.graph.addOutput(numericLoss);
   const base = new Map<string, { data: Float32Array; dims: number[] }>();

@@ -2,6 +2,7 @@ export { AttrType, AttributeReader, float, floats, makeAttribute, type AttrValue
 export { GraphBuilder } from './builder.js';
 export { eliminateDeadNodes, type CleanupOptions, type CleanupReport } from './cleanup.js';
 export { DataType, dtypeName, elementBytes, isFloatType, ortTypeName } from './dtype.js';
+export { cloneModel } from './clone.js';
 export { exportGraph, exportModel } from './export.js';
 export { Graph, type NodeOptions } from './graph.js';
 export { importModel, MAX_IR_SUBGRAPH_DEPTH } from './import.js';

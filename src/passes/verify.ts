@@ -1,9 +1,10 @@
 import * as ort from 'onnxruntime-node';
 import { describeError, RegraftError } from '../errors.js';
 import { DataType, dtypeName, type Model, type Value } from '../ir/index.js';
-import { modelFromBytes, modelToBytes } from '../model-io.js';
+import { modelToBytes } from '../model-io.js';
 import { Rng } from '../util/rng.js';
 import { stripTraining } from './strip-training.js';
+import { cloneModel } from '../ir/clone.js';
 
 /**
  * Inference equivalence check: runs two models on the same generated inputs in onnxruntime-node and compares the
@@ -57,7 +58,7 @@ export async function verifyEquivalent(original: Model, rewritten: Model, opts: 
   }
   let reference = original;
   if (opts.inferenceFormOfOriginal) {
-    reference = modelFromBytes(modelToBytes(original), 'original model');
+    reference = cloneModel(original);
     stripTraining(reference, { keepOutputs: shared });
   }
 

@@ -9,12 +9,12 @@ import { DataType } from '../ir/dtype.js';
 import type { Model } from '../ir/model.js';
 import { assertValid } from '../ir/validate.js';
 import type { Value } from '../ir/value.js';
-import { modelFromBytes, modelToBytes } from '../model-io.js';
 import { addPenalty, type ParameterSelection } from '../passes/add-penalty.js';
 import { globToRegExp } from '../passes/glob.js';
 import { stripTraining } from '../passes/strip-training.js';
 import { attachLoss, type LossKind } from './losses.js';
 import { emitOptimizer, type OptimizerConfig, type OptimizerKind } from './optimizers.js';
+import { cloneModel } from '../ir/clone.js';
 
 export interface CompileOptions {
   loss: LossKind;
@@ -163,7 +163,7 @@ export function compileEvalModel(
 }
 
 function copyModel(model: Model): Model {
-  return modelFromBytes(modelToBytes(model), 'model');
+  return cloneModel(model);
 }
 
 /**

@@ -49,7 +49,8 @@ export function attachLoss(model: Model, spec: LossSpec): AttachedLoss {
     const rank = prediction.shape?.length;
     if (rank !== undefined && rank < 2) throw new RegraftError(`cross-entropy reads logits [N, C], but output '${prediction.name}' has rank ${rank}`);
     const labels = graph.addInput(labelsName).setTensorType(DataType.INT64, [batch, ...(prediction.shape?.slice(2) ?? [])]);
-    const loss = b.op('SoftmaxCrossEntropyLoss', [prediction, labels], { reduction: 'mean' }, { output: lossName });
+    // The log_prob output is free (the kernel computes it anyway) and spares the backward pass a Softmax.
+    const [loss] = b.ops('SoftmaxCrossEntropyLoss', [prediction, labels], { reduction: 'mean' }, [lossName, graph.uniqueValueName('log_prob')]);
     loss.setTensorType(DataType.FLOAT, []);
     return { loss, labels, prediction };
   }

@@ -7,7 +7,7 @@ import { RegraftError } from '../errors.js';
 import { DataType } from '../ir/dtype.js';
 import type { Model } from '../ir/model.js';
 import { tensorDims, tensorToFloat32 } from '../ir/tensor.js';
-import { loadModel, modelFromBytes, modelToBytes, saveModel } from '../model-io.js';
+import { loadModel, modelToBytes, saveModel } from '../model-io.js';
 import { insertDropout } from '../passes/insert-dropout.js';
 import { createSession, type Session } from '../runtime/session.js';
 import { writeFileAtomic } from '../util/write-atomic.js';
@@ -16,6 +16,7 @@ import { compileEvalModel, compileTrainStep, type TrainStep } from './compile.js
 import { learningRate, resolveConfig, type TrainConfig } from './config.js';
 import { evaluate } from './evaluate.js';
 import { renderLossCurveSvg } from './plot.js';
+import { cloneModel } from '../ir/clone.js';
 
 /** One line of metrics.jsonl. */
 export interface EpochMetrics {
@@ -146,7 +147,7 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
     const source = saved ?? t;
     carried.set(name, new Tensor('float32', source.data, source.dims));
   }
-  const evalFeedable = modelFromBytes(modelToBytes(evalModel.model), 'eval model');
+  const evalFeedable = cloneModel(evalModel.model);
   const evalParams = step.carried.map((c) => c.input).filter((n) => evalFeedable.graph.value(n)?.initializer);
   for (const n of evalParams) evalFeedable.graph.initializerToInput(evalFeedable.graph.requireValue(n));
   const evalSession = valSet ? await createSession(modelToBytes(evalFeedable), { ep: config.ep, strict: config.strict, intraOpThreads: config.threads, log, name: 'eval model' }) : undefined;
@@ -225,7 +226,7 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
 
 /** The step model with every carried value turned into a plain input, plus those values' initial tensors. */
 function feedableStep(step: TrainStep): { model: Model; initial: Map<string, NamedTensor> } {
-  const model = modelFromBytes(modelToBytes(step.model), 'train step');
+  const model = cloneModel(step.model);
   const initial = new Map<string, NamedTensor>();
   for (const { input } of step.carried) {
     const t = model.graph.initializerToInput(model.graph.requireValue(input));

@@ -17,7 +17,7 @@
 import { RegraftError } from '../../errors.js';
 import type { Node } from '../../ir/node.js';
 import type { Value } from '../../ir/value.js';
-import type { GradContext, GradientRule } from '../types.js';
+import type { GradientRule } from '../types.js';
 import { reduceMean } from './nn-util.js';
 
 export const batchNormGrad: GradientRule = {

@@ -32,7 +32,9 @@ export const softmaxCrossEntropyGrad: GradientRule = {
       const safeLabels = ignored ? b.op('Where', [ignored, b.int64Init('zero_label', [0], []), labels]) : labels;
       const weights = elementWeights(ctx, safeLabels, ignored);
       const coef = coefficient(ctx, dLoss, weights, labels);
-      const depth = b.op('Slice', [ctx.shapeOf(ctx.x(0)), b.ints([1], 'starts'), b.ints([2], 'ends')]);
+      // The class count as a constant when it is static (a Shape+Slice pair per step otherwise).
+      const classes = ctx.shape(ctx.x(0))?.[1];
+      const depth = typeof classes === 'number' ? b.ints([classes], 'depth') : b.op('Slice', [ctx.shapeOf(ctx.x(0)), b.ints([1], 'starts'), b.ints([2], 'ends')]);
       const onehot = b.op('OneHot', [safeLabels, depth, b.floatInit('onehot_values', [0, 1], [2])], { axis: 1 });
       dScores = b.mul(b.sub(p, onehot), coef.perElement ? unsqueeze(ctx, coef.value, [1]) : coef.value);
     }
