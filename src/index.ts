@@ -1,0 +1,59 @@
+/**
+ * regraft's programmatic API: everything the CLI does, as typed functions for pipelines.
+ *
+ *   import { loadModel, insertDropout, compileTrainStep, train, exportRun, tune } from 'regraft';
+ */
+
+// Errors users can act on (exitCode 1: bad input, 2: usage).
+export { RegraftError, UsageError, describeError } from './errors.js';
+
+// ONNX I/O: lossless load/save, external data, atomic writes.
+export { loadModel, loadModelWithInfo, saveModel, modelFromBytes, modelToBytes, type LoadedModel, type SaveOptions } from './model-io.js';
+export { decodeModel, encodeModel, loadModelFile, saveModelFile, MAX_SUBGRAPH_DEPTH, type ExternalTensorRef, type SaveReport } from './onnx/index.js';
+
+// The graph IR and its builder.
+export * from './ir/index.js';
+
+// Rewriting passes.
+export * from './passes/index.js';
+
+// Autodiff.
+export { buildBackward, type BackwardOptions, type BackwardResult } from './autodiff/backward.js';
+export { gradcheck, type GradCheckOptions, type ParamGradCheck } from './autodiff/gradcheck.js';
+export { differentiableOps } from './autodiff/registry.js';
+export type { GradContext, GradientRule } from './autodiff/types.js';
+
+// Training: compile, train, export, evaluate.
+export { attachLoss, LOSS_KINDS, type LossKind, type LossSpec } from './training/losses.js';
+export { emitOptimizer, OPTIMIZERS, type OptimizerConfig, type OptimizerKind } from './training/optimizers.js';
+export { compileTrainStep, compileEvalModel, type CompileOptions, type TrainStep } from './training/compile.js';
+export { DEFAULT_CONFIG, learningRate, readConfigFile, resolveConfig, type TrainConfig } from './training/config.js';
+export { train, RUN_FILES, type EpochMetrics, type TrainHooks, type TrainResult } from './training/trainer.js';
+export { exportRun, trainedInferenceModel, type ExportOptions, type ExportReport } from './training/export.js';
+export { evaluate, evaluateModelFile, type EvalMetrics, type EvalOptions } from './training/evaluate.js';
+
+// Data and runtime.
+export * from './data/index.js';
+export {
+  chooseExecutionProvider,
+  createSession,
+  CUDA_INSTALL_HINT,
+  probeInstalledCuda,
+  type ExecutionProvider,
+  type Feeds,
+  type Fetches,
+  type Session,
+  type SessionOptions,
+} from './runtime/index.js';
+// onnxruntime tensors (the IR's floatTensor/int64Tensor make TensorProtos).
+export { floatTensor as ortFloatTensor, int64Tensor as ortInt64Tensor, scalar as ortScalar } from './runtime/index.js';
+
+// Sample models.
+export { buildLeNet, buildMlp, type MlpOptions } from './models/builders.js';
+
+// Hyperparameter tuning.
+export * from './tune/index.js';
+export { runTrainTrial, TRAIN_PARAM_NAMES } from './tune/train-trial.js';
+
+// The CLI, for embedding.
+export { main } from './cli/main.js';
