@@ -111,5 +111,6 @@ function selectParams(model: Model, loss: Value, names: readonly string[] | unde
     feeds.add(v);
     for (const x of v.producer?.inputs ?? []) if (x) stack.push(x);
   }
-  return model.graph.initializers.filter((v) => feeds.has(v) && v.initializer!.dataType === DataType.FLOAT && numel(v.initializer!.dims) > 0);
+  // Scalars are constants (a Dropout ratio, a scale), not weights: the same rule compileTrainStep applies.
+  return model.graph.initializers.filter((v) => feeds.has(v) && v.initializer!.dataType === DataType.FLOAT && v.initializer!.dims.length > 0 && numel(v.initializer!.dims) > 0);
 }

@@ -50,7 +50,7 @@ export function registerCompile(program: Command, io: CliIo): void {
         freeze: flags.freeze,
       });
       await saveModel(step.model, flags.output);
-      io.out(`wrote ${flags.output}: ${step.params.length} trainable parameters, ${step.carried.length - step.params.length} state tensors, ${step.model.graph.nodes.length} nodes`);
+      io.out(`wrote ${flags.output}: ${step.params.length} trainable parameters, ${step.carried.filter((c) => !step.params.includes(c.input)).length} state tensors, ${step.model.graph.nodes.length} nodes`);
       io.out(`  inputs: ${[...step.dataInputs, step.labels, ...(step.lr ? [step.lr] : [])].join(', ')} + parameters and state (stored as defaults)`);
       io.out(`  outputs: ${step.loss}${flags.emitGradients ? ', <param>_grad' : ''}${step.carried.length ? ', <name>_updated' : ''}`);
       if (step.penalized.length > 0) io.out(`  penalized: ${step.penalized.join(', ')}`);

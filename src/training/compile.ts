@@ -121,6 +121,8 @@ export function compileTrainStep(source: Model, opts: CompileOptions): TrainStep
     graph.addOutput(c.output);
     c.output.type = c.input.type;
   }
+  // With optimizer 'none' parameters are not carried, yet they stay inputs: callers feed perturbed or trained values.
+  for (const p of params) graph.exposeAsInput(p);
   for (const p of params) backward.grads.get(p)!.type = p.type;
   graph.cleanup({ removeUnusedInitializers: true });
   graph.toposort();

@@ -94,8 +94,8 @@ export function emitOptimizer(b: GraphBuilder, config: OptimizerConfig, params: 
       const t = b.add(step, one);
       updated(step, t);
       // Bias corrections 1 - beta^t, shared by all parameters.
-      const c1 = b.sub(one, b.op('Pow', [b.scalar(beta1, 'beta1'), t]));
-      const c2 = b.sub(one, b.op('Pow', [b.scalar(beta2, 'beta2'), t]));
+      const c1 = oneMinusPower(b, beta1, t, 'beta1');
+      const c2 = oneMinusPower(b, beta2, t, 'beta2');
       const b1 = b.scalar(beta1, 'beta1');
       const b2 = b.scalar(beta2, 'beta2');
       const oneMinusB1 = b.scalar(1 - beta1, 'one_minus_beta1');
@@ -120,4 +120,24 @@ export function emitOptimizer(b: GraphBuilder, config: OptimizerConfig, params: 
   }
   for (const s of state) if (!s.type) s.setTensorType(DataType.FLOAT, tensorDims(s.initializer!));
   return { carried, state };
+}
+
+/**
+ * 1 - beta^t, accurate in float32 where 1 - Pow(beta, t) is not: for beta2 = 0.999 the float32 beta is off by
+ * 1.3e-8, which makes 1 - beta^t (about 0.001 t for small t) off by 1.3e-5 relative, and Adam's first steps with it.
+ * Computed as -expm1(y), y = t ln(beta) with ln(beta) taken in float64, and expm1(y) by Kahan's formula
+ * (u - 1) y / ln(u), u = e^y (a few ulps); for |y| < 1e-7, where u may round to 1, expm1(y) = y to 5e-8.
+ * Less and Where rather than Equal: Equal takes float inputs only from opset 11. For y < -0.5, plain 1 - e^y.
+ */
+function oneMinusPower(b: GraphBuilder, beta: number, t: Value, name: string): Value {
+  if (beta === 0) return b.scalar(1, 'one');
+  const y = b.mul(t, b.scalar(Math.log(beta), `log_${name}`));
+  const u = b.op('Exp', [y]);
+  const kahan = b.div(b.mul(b.sub(u, b.scalar(1, 'one')), y), b.op('Log', [u]));
+  const notTiny = b.op('Less', [y, b.scalar(-1e-7, 'expm1_small')]);
+  const small = b.op('Neg', [b.op('Where', [notTiny, kahan, y])]);
+  // Far from 0, 1 - u is exact enough, and Kahan's form is not usable: after ~1000 steps u underflows to 0 in
+  // float32, Log(0) is -inf and the correction would collapse to 0 (then Adam divides by it).
+  const far = b.op('Less', [y, b.scalar(-0.5, 'expm1_far')]);
+  return b.op('Where', [far, b.sub(b.scalar(1, 'one'), u), small]);
 }

@@ -1,0 +1,104 @@
+// `regraft compile` and `regraft gradcheck` through main() with captured output.
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GraphBuilder } from '../../src/ir/builder.js';
+import { DataType } from '../../src/ir/dtype.js';
+import type { Model } from '../../src/ir/model.js';
+import { loadModel, saveModel } from '../../src/model-io.js';
+import { buildMlp } from '../../src/models/builders.js';
+import { smallMlp } from '../training/models.js';
+import { runCli } from './helpers.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'regraft-compile-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** An MLP whose logits pass through TopK, an op with no gradient rule: x -> Gemm -> TopK(k=2) -> values. */
+function mlpWithTopK(): Model {
+  const model = buildMlp({ inputs: 6, hidden: [], classes: 4, seed: 1 });
+  const g = model.graph;
+  const b = new GraphBuilder(g);
+  const logits = g.outputs[0];
+  g.removeOutput(logits);
+  const [values] = b.ops('TopK', [logits, b.int64Init('k', [2], [1])], {}, 2, { name: 'top2' });
+  values.setTensorType(DataType.FLOAT, ['N', 2]);
+  g.addOutput(values);
+  return model;
+}
+
+describe('regraft compile', () => {
+  it('writes the step and prints its summary', async () => {
+    const src = join(dir, 'mlp.onnx');
+    const out = join(dir, 'mlp-step.onnx');
+    await saveModel(smallMlp(), src);
+    const run = await runCli('compile', src, '-o', out, '--loss', 'cross-entropy', '--l2', '0.01', '--optimizer', 'momentum', '--emit-gradients');
+    expect(run.err).toEqual([]);
+    expect(run.code).toBe(0);
+    expect((await stat(out)).size).toBeGreaterThan(0);
+    expect(run.out[0]).toMatch(/^wrote .*mlp-step\.onnx: 4 trainable parameters, 4 state tensors, \d+ nodes$/);
+    expect(run.out.join('\n')).toContain('inputs: input, labels, lr');
+    expect(run.out.join('\n')).toContain('penalized: fc1.weight, fc2.weight');
+    const step = await loadModel(out);
+    expect(step.graph.outputs.map((v) => v.name)).toContain('fc1.weight_grad');
+    expect(step.graph.inputs.map((v) => v.name)).toContain('fc1.weight.momentum_buffer');
+  });
+
+  it('--freeze and --optimizer none reach the compiler', async () => {
+    const src = join(dir, 'mlp-freeze.onnx');
+    const out = join(dir, 'mlp-freeze-step.onnx');
+    await saveModel(smallMlp(), src);
+    const run = await runCli('compile', src, '-o', out, '--loss', 'cross-entropy', '--optimizer', 'none', '--freeze', 'fc1.*');
+    expect(run.code).toBe(0);
+    expect(run.out[0]).toMatch(/2 trainable parameters, 0 state tensors/);
+    const step = await loadModel(out);
+    expect(step.graph.inputs.map((v) => v.name)).not.toContain('lr');
+  });
+
+  it('a bad --loss is a usage error (exit 2)', async () => {
+    const src = join(dir, 'mlp-bad.onnx');
+    await saveModel(smallMlp(), src);
+    const run = await runCli('compile', src, '-o', join(dir, 'never.onnx'), '--loss', 'hinge');
+    expect(run.code).toBe(2);
+    await expect(stat(join(dir, 'never.onnx'))).rejects.toThrow();
+  });
+
+  it('an op without a gradient rule on the path exits 1 with one line naming op, node and path', async () => {
+    const src = join(dir, 'topk.onnx');
+    await saveModel(mlpWithTopK(), src);
+    const run = await runCli('compile', src, '-o', join(dir, 'topk-step.onnx'), '--loss', 'mse');
+    expect(run.code).toBe(1);
+    expect(run.err).toHaveLength(1);
+    expect(run.err[0]).toMatch(/no gradient rule for TopK node 'top2'/);
+    expect(run.err[0]).toMatch(/path .*TopK node 'top2'.*->/);
+    expect(run.err[0]).not.toContain('\n');
+  });
+});
+
+describe('regraft gradcheck', () => {
+  it('prints the error of every parameter of an MNIST-style MLP and exits 0', async () => {
+    const src = join(dir, 'mnist-mlp-small.onnx');
+    // mnist-mlp.onnx's form (Flatten of [1, 28, 28] images, Gemm-Relu-Gemm) at a width that keeps the check fast.
+    await saveModel(buildMlp({ inputs: 784, hidden: [8], classes: 10, sampleShape: [1, 28, 28], seed: 2 }), src);
+    const run = await runCli('gradcheck', src, '--loss', 'cross-entropy', '--samples', '4');
+    expect(run.err).toEqual([]);
+    expect(run.code).toBe(0);
+    for (const p of ['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']) {
+      expect(run.out.some((l) => l.startsWith(p) && /max rel error \d\.\d\de[-+]\d+/.test(l)), p).toBe(true);
+    }
+    expect(run.out[run.out.length - 1]).toMatch(/^worst relative error .* over 4 parameters$/);
+  });
+
+  it('a failed check exits 1 (a tolerance of 0 cannot be met)', async () => {
+    const src = join(dir, 'tiny-mlp.onnx');
+    await saveModel(buildMlp({ inputs: 5, hidden: [4], classes: 3, seed: 3 }), src);
+    const run = await runCli('gradcheck', src, '--loss', 'mse', '--tolerance', '0');
+    expect(run.code).toBe(1);
+    expect(run.err[0]).toMatch(/exceeds --tolerance 0/);
+  });
+});

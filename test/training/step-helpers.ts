@@ -1,0 +1,133 @@
+// Helpers to run a compiled training step in onnxruntime from tests: feeding parameters and state as plain inputs
+// (onnxruntime-node ignores feeds of values that are also initializers), and checking a compiled step's gradients
+// against central differences of its own `loss` output.
+import { Tensor } from 'onnxruntime-node';
+import { cloneModel } from '../../src/ir/clone.js';
+import { tensorDims, tensorToFloat32 } from '../../src/ir/tensor.js';
+import { modelToBytes } from '../../src/model-io.js';
+import { createSession, type Session } from '../../src/runtime/session.js';
+import type { TrainStep } from '../../src/training/compile.js';
+import { Rng } from '../../src/util/rng.js';
+
+export interface FeedableStep {
+  session: Session;
+  /** Stored values of every parameter, state and statistic input, by name (fresh tensors, safe to feed). */
+  initial: Record<string, Tensor>;
+  /** Fetched values that locate Relu kinks and MaxPool choices (with `exposeKinks`). */
+  kinkValues: string[];
+  release(): Promise<void>;
+}
+
+/**
+ * Opens a session of the step in which every parameter and carried value is a plain input. With `exposeKinks`,
+ * every Relu input and MaxPool indices output is fetched too (named in `kinkValues`).
+ */
+export async function openFeedableStep(step: TrainStep, opts: { exposeKinks?: boolean } = {}): Promise<FeedableStep> {
+  const model = cloneModel(step.model);
+  const kinkValues: string[] = [];
+  if (opts.exposeKinks) {
+    for (const node of model.graph.nodes) {
+      const v = node.opType === 'Relu' ? node.input(0) : node.opType === 'MaxPool' ? node.outputs[1] : null;
+      if (!v) continue;
+      if (!v.isGraphOutput) model.graph.addOutput(v);
+      kinkValues.push(v.name);
+    }
+  }
+  const initial: Record<string, Tensor> = {};
+  const names = new Set([...step.params, ...step.carried.map((c) => c.input)]);
+  for (const name of names) {
+    const t = model.graph.initializerToInput(model.graph.requireValue(name));
+    initial[name] = new Tensor('float32', tensorToFloat32(t).slice(), tensorDims(t));
+  }
+  const session = await createSession(modelToBytes(model), { name: 'compiled step (test)' });
+  return { session, initial, kinkValues, release: () => session.release() };
+}
+
+export const scalarOf = (t: Tensor): number => Number((t.data as Float32Array)[0]);
+
+export interface StepGradCheck {
+  param: string;
+  maxRelError: number;
+  maxAbsError: number;
+  checked: number;
+  /** Sampled elements whose probe crossed a Relu kink or changed a MaxPool choice (not comparable, resampled). */
+  skipped: number;
+}
+
+/**
+ * For a step compiled with optimizer 'none' and emitGradients: compares every `<param>_grad` output with
+ * (loss(w + eps e_i) - loss(w - eps e_i)) / 2 eps of the same step, on `samples` random elements per parameter.
+ * Relative error as in src/autodiff/gradcheck.ts: max abs error over the scale of the checked gradients.
+ *
+ * A central difference is meaningful only where the loss is smooth along the probe. Every Relu input's sign pattern
+ * and every MaxPool's argmax indices are fetched at w, w + eps and w - eps; an element whose probe changes any of
+ * them straddles a kink: it is probed again with eps / 4, and if that still straddles one it is not compared and
+ * another element is drawn instead (up to 6x `samples` draws).
+ */
+export async function stepGradcheck(
+  step: TrainStep,
+  feeds: Record<string, Tensor>,
+  opts: { eps?: number; samples?: number; seed?: number } = {},
+): Promise<StepGradCheck[]> {
+  const eps = opts.eps ?? 1e-2;
+  const samples = opts.samples ?? 8;
+  const rng = new Rng(opts.seed ?? 0);
+  const fs = await openFeedableStep(step, { exposeKinks: true });
+  try {
+    const base = { ...fs.initial, ...feeds };
+    const analytic = await fs.session.run(base);
+    const regime = (out: Record<string, Tensor>): string =>
+      fs.kinkValues.map((name) => Array.from(out[name].data as ArrayLike<number | bigint>, (x) => (typeof x === 'bigint' ? String(x) : x > 0 ? '1' : '0')).join('')).join('|');
+    const baseRegime = regime(analytic);
+    const results: StepGradCheck[] = [];
+    for (const p of step.params) {
+      const grad = analytic[step.gradients[p]].data as Float32Array;
+      const w = fs.initial[p].data as Float32Array;
+      const lossAt = async (i: number, delta: number): Promise<{ loss: number; smooth: boolean }> => {
+        const probe = w.slice();
+        probe[i] += delta;
+        const out = await fs.session.run({ ...base, [p]: new Tensor('float32', probe, fs.initial[p].dims) });
+        return { loss: scalarOf(out[step.loss]), smooth: regime(out) === baseRegime };
+      };
+      const everyElement = w.length <= samples;
+      const candidates = everyElement ? [...w.keys()] : Array.from({ length: 6 * samples }, () => rng.int(w.length));
+      let maxAbs = 0;
+      let scale = 0;
+      let checked = 0;
+      let skipped = 0;
+      for (const i of candidates) {
+        if (checked >= samples) break;
+        let numeric: number | undefined;
+        for (const h of [eps, eps / 4]) {
+          const up = await lossAt(i, h);
+          const down = await lossAt(i, -h);
+          if (up.smooth && down.smooth) {
+            numeric = (up.loss - down.loss) / (2 * h);
+            break;
+          }
+        }
+        if (numeric === undefined) {
+          skipped++;
+          continue;
+        }
+        maxAbs = Math.max(maxAbs, Math.abs(numeric - grad[i]));
+        scale = Math.max(scale, Math.abs(numeric), Math.abs(grad[i]));
+        checked++;
+      }
+      results.push({ param: p, maxAbsError: maxAbs, maxRelError: maxAbs / Math.max(scale, 1e-6), checked, skipped });
+    }
+    return results;
+  } finally {
+    await fs.release();
+  }
+}
+
+/** Fails with one message naming every parameter whose relative error is at or above `tol`. */
+export function expectGradientsWithin(results: readonly Omit<StepGradCheck, 'skipped'>[], tol: number, label: string): void {
+  if (results.length === 0) throw new Error(`${label}: no parameters were checked`);
+  const bad = results.filter((r) => !(r.maxRelError < tol));
+  if (bad.length > 0) {
+    const what = bad.map((r) => `${r.param} rel ${r.maxRelError.toExponential(2)} (abs ${r.maxAbsError.toExponential(2)})`).join('; ');
+    throw new Error(`${label}: gradients off (tolerance ${tol}): ${what}`);
+  }
+}
