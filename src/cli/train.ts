@@ -93,7 +93,7 @@ export function registerTrain(program: Command, io: CliIo): void {
         {
           log: (line) => (progress ? progress.done(line) : io.out(line)),
           onBatch: (p) => {
-            if (p.batch === 1) progress = createProgress(io, { totalBatches: p.batches, epoch: p.epoch, epochs: partial.epochs ?? 10 });
+            if (p.batch === 1) progress = createProgress(io, { totalBatches: p.batches, epoch: p.epoch, epochs: p.epochs });
             progress?.update(p.batch, p.meanLoss, p.samplesPerSec);
           },
           onEpoch: () => {

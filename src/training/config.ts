@@ -73,7 +73,8 @@ export const DEFAULT_CONFIG: Omit<TrainConfig, 'model' | 'data' | 'out'> = {
   limit: 0,
 };
 
-const KEYS = new Set<string>(['model', 'data', 'out', ...Object.keys(DEFAULT_CONFIG)]);
+// Optional settings without a default (valData) are not among DEFAULT_CONFIG's keys, so they are listed here.
+const KEYS = new Set<string>(['model', 'data', 'out', 'valData', ...Object.keys(DEFAULT_CONFIG)]);
 
 /** Reads a JSON or YAML config file holding any TrainConfig keys (unknown keys are an error naming the file). */
 export async function readConfigFile(path: string): Promise<Partial<TrainConfig>> {
@@ -90,10 +91,15 @@ export async function readConfigFile(path: string): Promise<Partial<TrainConfig>
     throw new RegraftError(`${path}: not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'} (${(err as Error).message.split('\n')[0]})`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new RegraftError(`${path}: expected a mapping of train settings`);
-  for (const key of Object.keys(parsed)) {
-    if (!KEYS.has(key)) throw new RegraftError(`${path}: unknown setting '${key}'; known: ${[...KEYS].join(', ')}`);
+  const settings: Record<string, unknown> = {};
+  for (const [written, value] of Object.entries(parsed)) {
+    // Flags are kebab-case (--batch-size); a file may spell them either way.
+    const key = written.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+    if (!KEYS.has(key)) throw new RegraftError(`${path}: unknown setting '${written}'; known: ${[...KEYS].join(', ')}`);
+    if (key in settings) throw new RegraftError(`${path}: setting '${key}' is given twice (as '${written}' too); keep one`);
+    settings[key] = value;
   }
-  return parsed as Partial<TrainConfig>;
+  return settings as Partial<TrainConfig>;
 }
 
 /** Fills defaults and checks every value, naming the setting at fault. */
@@ -114,6 +120,9 @@ export function resolveConfig(partial: Partial<TrainConfig>): TrainConfig {
   positiveInt('batchSize');
   positiveInt('stepSize');
   positiveInt('threads');
+  for (const k of ['patience', 'limit'] as const) {
+    if (!Number.isInteger(c[k])) throw new RegraftError(`train: ${k} must be a whole number >= 0, got ${c[k]}`);
+  }
   (['lr', 'l2', 'l1', 'momentum', 'weightDecay', 'patience', 'gamma', 'limit'] as const).forEach(nonNegative);
   if (!(c.lr > 0)) throw new RegraftError(`train: lr must be > 0, got ${c.lr}`);
   if (!(c.valSplit >= 0 && c.valSplit < 1)) throw new RegraftError(`train: valSplit must be in [0, 1), got ${c.valSplit}`);
@@ -135,15 +144,18 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** Learning rate for an epoch (0-based) under the schedule. */
-export function learningRate(c: Pick<TrainConfig, 'lr' | 'schedule' | 'stepSize' | 'gamma' | 'epochs'>, epoch: number): number {
+/**
+ * Learning rate at a point of the run: `epoch` is 0-based and `progress` in [0, 1) says how far into that epoch.
+ * step: multiply by gamma every stepSize epochs; cosine: anneal from lr to 0 over the whole run, updated every
+ * batch (SGDR without restarts).
+ */
+export function learningRate(c: Pick<TrainConfig, 'lr' | 'schedule' | 'stepSize' | 'gamma' | 'epochs'>, epoch: number, progress = 0): number {
   switch (c.schedule) {
     case 'constant':
       return c.lr;
     case 'step':
       return c.lr * c.gamma ** Math.floor(epoch / c.stepSize);
     case 'cosine':
-      // Cosine annealing to 0 over the run (SGDR without restarts), evaluated at the start of each epoch.
-      return 0.5 * c.lr * (1 + Math.cos((Math.PI * epoch) / c.epochs));
+      return 0.5 * c.lr * (1 + Math.cos((Math.PI * (epoch + progress)) / c.epochs));
   }
 }

@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RegraftError } from '../errors.js';
 import { floatTensor } from '../ir/tensor.js';
@@ -11,7 +10,7 @@ import { assertVerified, verifyEquivalent, type VerifyReport } from '../passes/v
 import { loadCheckpoint } from './checkpoint.js';
 import { compileEvalModel } from './compile.js';
 import type { TrainConfig } from './config.js';
-import { RUN_FILES } from './trainer.js';
+import { readRunConfig, RUN_FILES } from './trainer.js';
 
 /** Ops that must never reach an inference model. */
 const TRAINING_ONLY_OPS = new Set(['Dropout', 'SoftmaxCrossEntropyLoss', 'NegativeLogLikelihoodLoss']);
@@ -33,7 +32,7 @@ export interface ExportReport {
 export async function trainedInferenceModel(runDir: string, opts: ExportOptions = {}): Promise<{ model: Model; trained: Model; checkpoint: string; epoch: number; parameters: number; config: TrainConfig }> {
   const configPath = join(runDir, RUN_FILES.config);
   if (!existsSync(configPath)) throw new RegraftError(`${runDir}: not a regraft run directory (no ${RUN_FILES.config}); pass the --out directory of 'regraft train'`);
-  const config = JSON.parse(await readFile(configPath, 'utf8')) as TrainConfig;
+  const config = await readRunConfig(runDir);
   const which = opts.checkpoint ?? 'best';
   const checkpoint = join(runDir, which === 'best' ? RUN_FILES.best : RUN_FILES.last);
   if (!existsSync(checkpoint)) throw new RegraftError(`${runDir}: no ${which} checkpoint yet (${checkpoint}); train at least one epoch`);

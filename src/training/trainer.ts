@@ -9,7 +9,8 @@ import type { Model } from '../ir/model.js';
 import { tensorDims, tensorToFloat32 } from '../ir/tensor.js';
 import { loadModel, modelToBytes, saveModel } from '../model-io.js';
 import { insertDropout } from '../passes/insert-dropout.js';
-import { createSession, type Session } from '../runtime/session.js';
+import { chooseExecutionProvider } from '../runtime/execution-provider.js';
+import { createSession, type Session, type SessionOptions } from '../runtime/session.js';
 import { writeFileAtomic } from '../util/write-atomic.js';
 import { loadCheckpoint, saveCheckpoint, type NamedTensor } from './checkpoint.js';
 import { compileEvalModel, compileTrainStep, type TrainStep } from './compile.js';
@@ -33,7 +34,7 @@ export interface TrainHooks {
   /** After every epoch; return 'stop' to end training early (a tuner pruning the trial). */
   onEpoch?(metrics: EpochMetrics): void | 'stop' | Promise<void | 'stop'>;
   /** After every batch, with the running mean loss of the epoch. */
-  onBatch?(progress: { epoch: number; batch: number; batches: number; meanLoss: number; samplesPerSec: number }): void;
+  onBatch?(progress: { epoch: number; epochs: number; batch: number; batches: number; meanLoss: number; samplesPerSec: number }): void;
   /** Plain log lines (epoch summaries, notices). */
   log?(line: string): void;
 }
@@ -77,9 +78,8 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
   const runDir = partial.out ?? '';
   if (opts.resume) {
     if (!existsSync(join(runDir, RUN_FILES.config))) throw new RegraftError(`${runDir}: no ${RUN_FILES.config} to resume from; start the run without --resume`);
-    const stored = JSON.parse(await readFile(join(runDir, RUN_FILES.config), 'utf8')) as TrainConfig;
-    // Only the epoch count may grow on resume; everything else is what the run started with.
-    config = resolveConfig({ ...stored, epochs: partial.epochs ?? stored.epochs, out: runDir });
+    const stored = await readRunConfig(runDir);
+    config = resumedConfig(runDir, stored, partial);
     if (existsSync(join(runDir, RUN_FILES.last))) resumed = await loadCheckpoint<TrainerState>(join(runDir, RUN_FILES.last));
   } else {
     config = resolveConfig(partial);
@@ -107,15 +107,8 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
   });
   const evalModel = compileEvalModel(model, { loss: config.loss, withLoss: false });
 
-  if (!opts.resume) {
-    await mkdir(config.out, { recursive: true });
-    await saveModel(model, join(config.out, RUN_FILES.model));
-    await saveModel(step.model, join(config.out, RUN_FILES.step));
-    await writeFileAtomic(join(config.out, RUN_FILES.config), JSON.stringify(config, null, 2) + '\n');
-    await writeFile(join(config.out, RUN_FILES.metrics), '');
-  }
-
-  // Data, fitted to the model's input shape.
+  // Data, fitted to the model's input shape. Checked before the run directory is written, so a bad --data leaves
+  // nothing behind that would block the corrected command ("already holds a run").
   if (step.dataInputs.length !== 1) {
     throw new RegraftError(`train: the model has ${step.dataInputs.length} data inputs (${step.dataInputs.join(', ')}); regraft trains single-input models`);
   }
@@ -131,6 +124,7 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
   if (config.valData) {
     valSet = await loadDataset(config.valData);
     fitSampleShape(valSet, inputDims, inputName);
+    checkClasses(model, valSet);
   } else if (config.valSplit > 0) {
     const split = splitDataset(trainSet, config.valSplit, config.seed);
     trainIndices = split.train;
@@ -138,6 +132,24 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
     valSet = trainSet;
   }
   const loader = new BatchLoader(trainSet, { batchSize: config.batchSize, seed: config.seed, indices: trainIndices, sampleShape: sampleDims });
+
+  // Chosen once for the whole run: the CUDA fallback notice is printed once, not per session, and --strict fails
+  // before the run directory exists.
+  const sessionOptions: SessionOptions = {
+    ep: chooseExecutionProvider(config.ep, { strict: config.strict, log }),
+    strict: config.strict,
+    intraOpThreads: config.threads,
+    log,
+  };
+
+  if (!opts.resume) {
+    await mkdir(config.out, { recursive: true });
+    await saveModel(model, join(config.out, RUN_FILES.model));
+    await saveModel(step.model, join(config.out, RUN_FILES.step));
+    await writeFile(join(config.out, RUN_FILES.metrics), '');
+    // Written last: config.json marks a run directory (resume and export look for it).
+    await writeFileAtomic(join(config.out, RUN_FILES.config), JSON.stringify(config, null, 2) + '\n');
+  }
 
   // Sessions take parameters as plain inputs (onnxruntime-node cannot feed initializers), fed from `carried`.
   const carried = new Map<string, Tensor>();
@@ -150,7 +162,9 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
   const evalFeedable = cloneModel(evalModel.model);
   const evalParams = step.carried.map((c) => c.input).filter((n) => evalFeedable.graph.value(n)?.initializer);
   for (const n of evalParams) evalFeedable.graph.initializerToInput(evalFeedable.graph.requireValue(n));
-  const evalSession = valSet ? await createSession(modelToBytes(evalFeedable), { ep: config.ep, strict: config.strict, intraOpThreads: config.threads, log, name: 'eval model' }) : undefined;
+  const evalSession = valSet ? await createSession(modelToBytes(evalFeedable), { ...sessionOptions, name: 'eval model' }) : undefined;
+  // A CUDA session that failed to start fell back to CPU (and said so): later sessions go straight to CPU.
+  if (evalSession) sessionOptions.ep = evalSession.provider;
 
   const metrics: EpochMetrics[] = [];
   if (opts.resume) metrics.push(...(await readMetrics(join(runDir, RUN_FILES.metrics), resumed?.state.epochsDone ?? 0)));
@@ -160,25 +174,29 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
 
   for (let epoch = state.epochsDone; epoch < config.epochs; epoch++) {
     const lr = learningRate(config, epoch);
-    const session = await openStepSession(feedable.model, config, epoch, log);
+    const session = await openStepSession(feedable.model, config.seed, epoch, sessionOptions);
+    sessionOptions.ep = session.provider;
     const feeds: Record<string, Tensor> = Object.fromEntries(carried);
     if (step.lr) feeds[step.lr] = new Tensor('float32', new Float32Array([lr]), []);
     const started = performance.now();
     let lossSum = 0;
     let seen = 0;
+    const perBatchLr = config.schedule === 'cosine' && step.lr !== undefined;
     for (const batch of loader.batches(epoch)) {
+      if (perBatchLr) feeds[step.lr!] = new Tensor('float32', new Float32Array([learningRate(config, epoch, batch.index / loader.batchesPerEpoch)]), []);
       feeds[inputName] = new Tensor('float32', batch.features, batch.featureDims);
       feeds[step.labels] = new Tensor('int64', batch.labels, [batch.size]);
       const out = await session.run(feeds);
       const loss = (out[step.loss].data as Float32Array)[0];
       if (!Number.isFinite(loss)) {
         await session.release();
+        await evalSession?.release();
         throw new RegraftError(`train: loss became ${loss} at epoch ${epoch + 1}, batch ${batch.index + 1}; lower the learning rate (now ${lr})`);
       }
       for (const c of step.carried) feeds[c.input] = out[c.output];
       lossSum += loss * batch.size;
       seen += batch.size;
-      hooks.onBatch?.({ epoch: epoch + 1, batch: batch.index + 1, batches: loader.batchesPerEpoch, meanLoss: lossSum / seen, samplesPerSec: seen / ((performance.now() - started) / 1000) });
+      hooks.onBatch?.({ epoch: epoch + 1, epochs: config.epochs, batch: batch.index + 1, batches: loader.batchesPerEpoch, meanLoss: lossSum / seen, samplesPerSec: seen / ((performance.now() - started) / 1000) });
     }
     await session.release();
     const seconds = (performance.now() - started) / 1000;
@@ -224,6 +242,37 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
   return { runDir: config.out, config, metrics, bestEpoch: state.bestEpoch, stoppedEarly };
 }
 
+/** The config.json of a run directory (which must exist), as the run started with it. */
+export async function readRunConfig(runDir: string): Promise<TrainConfig> {
+  const path = join(runDir, RUN_FILES.config);
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as TrainConfig;
+  } catch (err) {
+    throw new RegraftError(`${path}: cannot read the run's settings (${(err as Error).message.split('\n')[0]}); restore the file or start a new run`);
+  }
+}
+
+/** Settings a resumed run may change: how long it runs and where, not what it computes per epoch. */
+const RESUME_MAY_CHANGE = new Set<keyof TrainConfig>(['out', 'epochs', 'ep', 'strict', 'threads']);
+
+/**
+ * The config of a resumed run: the stored one, with the settings of RESUME_MAY_CHANGE taken from `partial`. Any
+ * other setting given (e.g. the original command repeated with --resume) must match the stored one; a different
+ * value is refused rather than silently ignored.
+ */
+function resumedConfig(runDir: string, stored: TrainConfig, partial: Partial<TrainConfig>): TrainConfig {
+  const given = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) as Partial<TrainConfig>;
+  const before = resolveConfig({ ...stored, out: runDir });
+  const after = resolveConfig({ ...stored, ...given, out: runDir });
+  for (const key of Object.keys(after) as (keyof TrainConfig)[]) {
+    if (RESUME_MAY_CHANGE.has(key) || JSON.stringify(after[key]) === JSON.stringify(before[key])) continue;
+    throw new RegraftError(
+      `${runDir}: ${key} is ${JSON.stringify(after[key])} here but ${JSON.stringify(before[key])} in the run's ${RUN_FILES.config}; a resumed run keeps its settings (only epochs, ep, strict and threads may change), so drop it or start a new run`,
+    );
+  }
+  return after;
+}
+
 /** The step model with every carried value turned into a plain input, plus those values' initial tensors. */
 function feedableStep(step: TrainStep): { model: Model; initial: Map<string, NamedTensor> } {
   const model = cloneModel(step.model);
@@ -236,11 +285,11 @@ function feedableStep(step: TrainStep): { model: Model; initial: Map<string, Nam
 }
 
 /** A session of the step whose Dropout seeds are derived from (seed, epoch): the epoch's masks replay exactly. */
-async function openStepSession(model: Model, config: TrainConfig, epoch: number, log: (l: string) => void): Promise<Session> {
+async function openStepSession(model: Model, seed: number, epoch: number, options: SessionOptions): Promise<Session> {
   model.graph.nodes
     .filter((n) => n.opType === 'Dropout')
-    .forEach((n, i) => n.setAttribute('seed', dropoutSeed(config.seed, epoch, i)));
-  return createSession(modelToBytes(model), { ep: config.ep, strict: config.strict, intraOpThreads: config.threads, log, name: 'train step' });
+    .forEach((n, i) => n.setAttribute('seed', dropoutSeed(seed, epoch, i)));
+  return createSession(modelToBytes(model), { ...options, name: 'train step' });
 }
 
 /** A distinct, reproducible seed per (run seed, epoch, Dropout node); positive 31-bit, as Dropout's INT seed. */
