@@ -1,18 +1,21 @@
 /**
  * `npm run bench`: every speed and memory target, measured side by side in one run and printed as ratios.
- * Pick sections with arguments: `npm run bench -- step trainer`. Sections: codec, step, compile, trainer, tune.
+ * Pick sections with arguments: `npm run bench -- step trainer`. Sections: step, trainer, compile, tune,
+ * tune-quality (search quality on MNIST: minutes), codec.
  */
 import { benchCodec } from './codec.js';
 import { benchCompile } from './compile.js';
 import { benchTrainer } from './trainer.js';
 import { benchTrainStep } from './train-step.js';
 import { benchTune } from './tune.js';
+import { benchTuneQuality } from './tune-quality.js';
 
 const SECTIONS: Record<string, () => Promise<string>> = {
   step: () => benchTrainStep(),
   trainer: () => benchTrainer(),
   compile: () => benchCompile(),
   tune: () => benchTune(),
+  'tune-quality': () => benchTuneQuality(),
   codec: () => benchCodec(),
 };
 
