@@ -1,13 +1,14 @@
 import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { RegraftError, describeError } from '../errors.js';
 import { exportRun } from '../training/export.js';
 import { resolveConfig, type TrainConfig } from '../training/config.js';
 import { parseStudyConfig } from '../tune/config.js';
 import { formatTable, rankTrials, renderHtmlReport, reportJson } from '../tune/report.js';
+import { packageRoot } from '../tune/package-root.js';
+import { ProcessPoolExecutor } from '../tune/process-pool.js';
 import { loadStudy } from '../tune/snapshot.js';
 import { tune } from '../tune/study.js';
 import { BASE_ENV, BUILDER_MLP, TRAIN_PARAM_NAMES } from '../tune/train-trial.js';
@@ -37,9 +38,9 @@ function readStudyFile(path: string): { study: Record<string, unknown>; train: P
 }
 
 function trialModulePath(): string {
-  // Workers import compiled JavaScript: dist/tune/train-trial.js beside this file's compiled form.
-  const here = fileURLToPath(new URL('.', import.meta.url));
-  const path = join(here, '..', 'tune', 'train-trial.js');
+  // Workers import compiled JavaScript, so the path is dist/tune/train-trial.js in the package folder, also when
+  // this command itself runs from the TypeScript sources (tests): next to src/cli/ there is only train-trial.ts.
+  const path = join(packageRoot(), 'dist', 'tune', 'train-trial.js');
   if (!existsSync(path)) throw new RegraftError(`trial module ${path} is missing; run 'npm run build' first`);
   return path;
 }
@@ -61,23 +62,19 @@ export function registerTune(program: Command, io: CliIo): void {
       if (opts.parallel) study.parallel = opts.parallel;
       if (opts.trials) study.trials = opts.trials;
       const config = parseStudyConfig(study, { allowedParams: TRAIN_PARAM_NAMES, source: configPath });
-      const sidecar = `${opts.study}.train.json`;
       const baseJson = JSON.stringify(train);
-      if (opts.resume && existsSync(sidecar) && readFileSync(sidecar, 'utf8') !== baseJson) {
-        throw new RegraftError(`${configPath}: 'train:' differs from the one the study started with (${sidecar}); resume with the same settings`);
-      }
+      await keepTrainSettings(opts.study, baseJson, { resume: opts.resume ?? false, configPath });
+      // The base settings reach the workers through their environment, not through this process's.
+      const executor = new ProcessPoolExecutor(trialModulePath(), { parallel: config.parallel, env: { [BASE_ENV]: baseJson } });
       const summary = await tune({
         config,
         studyPath: opts.study,
         resume: opts.resume,
-        executor: undefined,
-        trialModule: trialModulePath(),
+        executor,
         handleSignals: true,
         events: {
           trialFinish: (t) => io.out(`trial ${t.id} ${t.status}${t.objective !== null ? ` ${config.objective.metric}=${t.objective.toFixed(4)}` : ''}${t.error ? `: ${t.error}` : ''} ${JSON.stringify(t.params)}`),
         },
-        // The base settings reach the workers through their environment.
-        ...(await writeSidecar(sidecar, baseJson)),
       });
       for (const line of formatTable(rankTrials(summary), { objectiveLabel: config.objective.metric }).split('\n')) io.out(line);
       if (opts.html) {
@@ -118,8 +115,16 @@ export function registerTune(program: Command, io: CliIo): void {
     });
 }
 
-async function writeSidecar(path: string, json: string): Promise<Record<string, never>> {
-  if (!existsSync(path)) await writeFileAtomic(path, json);
-  process.env[BASE_ENV] = json;
-  return {};
+/**
+ * The study's `train:` settings, kept beside the study file (`<study>.train.json`) so that a resume with different
+ * ones is refused. A new study (no study file yet) replaces whatever a deleted study left there.
+ */
+async function keepTrainSettings(studyPath: string, baseJson: string, opts: { resume: boolean; configPath: string }): Promise<void> {
+  const sidecar = `${studyPath}.train.json`;
+  const studyExists = existsSync(studyPath);
+  if (opts.resume && studyExists && existsSync(sidecar) && readFileSync(sidecar, 'utf8') !== baseJson) {
+    throw new RegraftError(`${opts.configPath}: 'train:' differs from the one the study started with (${sidecar}); resume with the same settings`);
+  }
+  // An existing study without --resume is refused by tune(); its sidecar must survive that.
+  if (!studyExists || !existsSync(sidecar)) await writeFileAtomic(sidecar, baseJson);
 }
