@@ -306,6 +306,44 @@ export class Graph {
     this.nodeNames.delete(node.name);
   }
 
+  /**
+   * Replaces `node` by the same node (op, domain, name, inputs, file proto) with other outputs and, optionally,
+   * other attributes: how a node gains or loses an optional output (Dropout's mask, MaxPool's indices,
+   * BatchNormalization's running statistics), since a node's outputs are fixed when it is made. In `outputs`, an
+   * output Value of `node` is carried over as it is (its readers, graph output slots, type and value_info stay); a
+   * string makes a new value with that name (made unique); null leaves the slot empty. Outputs of `node` that are
+   * not carried over must be unread and not graph outputs.
+   */
+  rebuildNode(node: Node, opts: { outputs: readonly (Value | string | null)[]; attributes?: ReadonlyMap<string, AttributeProto> }): Node {
+    const position = this._nodes.indexOf(node);
+    if (position < 0) throw new RegraftError(`${node.describe()} is not in graph '${this.name}'`);
+    for (const spec of opts.outputs) {
+      if (spec && typeof spec !== 'string' && spec.producer !== node) throw new RegraftError(`value '${spec.name}' is not an output of ${node.describe()}`);
+    }
+    for (const out of node.outputs) {
+      if (!out || opts.outputs.includes(out)) continue;
+      if (out.uses.length > 0 || out.isGraphOutput) {
+        throw new RegraftError(`cannot rebuild ${node.describe()} without output '${out.name}': it is still read`);
+      }
+    }
+    const rebuilt = new Node(this, node.opType, node.domain, node.name, new Map(opts.attributes ?? node.attributes));
+    rebuilt.proto = node.proto;
+    node.inputs.forEach((v, i) => rebuilt.setInput(i, v));
+    for (const v of this.values) if (v.implicitUses.delete(node)) v.implicitUses.add(rebuilt);
+    const dropped = node.outputs.filter((o): o is Value => !!o && !opts.outputs.includes(o));
+    node._detachInputs();
+    dropped.forEach((v) => this._forgetValue(v));
+    rebuilt.outputs = opts.outputs.map((spec, i) => {
+      if (spec === null) return null;
+      const v = typeof spec === 'string' ? this._newValue(spec) : spec;
+      v.producer = rebuilt;
+      v.producerIndex = i;
+      return v;
+    });
+    this._nodes[position] = rebuilt;
+    return rebuilt;
+  }
+
   /** @internal toposort reorders in place */
   _setNodeOrder(order: Node[]): void {
     this._nodes.splice(0, this._nodes.length, ...order);

@@ -1,4 +1,4 @@
-import { floatTensor, type AttributeProto, type Node, type Value } from '../ir/index.js';
+import type { AttributeProto, Node, Value } from '../ir/index.js';
 
 /*
  * Edits that several passes share and that must keep graph input and output names stable. They work through the
@@ -32,36 +32,11 @@ export function replaceValue(old: Value, replacement: Value, except?: Node): voi
 }
 
 /**
- * Replaces `node` by the same node (op, name, inputs, doc_string and metadata) with only its first output and the
- * given attributes. That output keeps its name, type, readers and graph output slots; the dropped outputs must be
- * unread and must not be graph outputs (Graph.removeNode refuses otherwise).
+ * Replaces `node` by the same node with only its first output and the given attributes. That output keeps its
+ * name, type, readers and graph output slots; the dropped outputs must be unread and must not be graph outputs.
  */
 export function keepFirstOutputOnly(node: Node, attributes: ReadonlyMap<string, AttributeProto>): Node {
-  const graph = node.graph;
-  const y = node.output(0);
-  const readers = [...y.uses];
-  const slots = graph.outputs.flatMap((v, i) => (v === y ? [i] : []));
-  const { name, opType, domain, proto } = node;
-  const inputs = [...node.inputs];
-  const type = y.type;
-  const hadValueInfo = graph.valueInfo.has(y);
-  const valueInfo = graph.valueInfo.get(y);
-
-  // Park the readers and output slots of y so the old node can go first and free its node and value names.
-  readers.forEach(({ node: reader, index }) => reader.setInput(index, null));
-  const placeholder = slots.length > 0 ? graph.addInitializer(floatTensor(graph.uniqueValueName('parked_output'), [0], [])) : undefined;
-  if (placeholder) slots.forEach((i) => graph.setOutput(i, placeholder));
-  graph.removeNode(node);
-
-  const rebuilt = graph.addNode(opType, inputs, new Map(attributes), { outputs: [y.name], name, domain });
-  rebuilt.proto = proto;
-  const out = rebuilt.output(0);
-  out.type = type;
-  if (hadValueInfo) graph.valueInfo.set(out, valueInfo);
-  readers.forEach(({ node: reader, index }) => reader.setInput(index, out));
-  slots.forEach((i) => graph.setOutput(i, out));
-  if (placeholder) graph.removeInitializer(placeholder);
-  return rebuilt;
+  return node.graph.rebuildNode(node, { outputs: [node.output(0)], attributes });
 }
 
 /**
