@@ -2,7 +2,8 @@
  * The trial module that connects the tuning engine to the trainer: each trial is one `train()` run in the trial's
  * own folder, with the study's base settings (`train:` in the study config, handed to workers in the
  * REGRAFT_TUNE_TRAIN environment variable) overridden by the trial's parameters. With `model: mlp` the model itself
- * is built per trial from the `hidden` (width) and `depth` parameters.
+ * is built per trial from the `hidden` (width) and `depth` parameters. Every trial uses the same training seed
+ * (`train.seed`, default 0) unless `seed` is in the search space.
  */
 import { join } from 'node:path';
 import { RegraftError } from '../errors.js';
@@ -29,12 +30,15 @@ export async function runTrial(params: Params, ctx: TrialContext): Promise<Metri
 
 export async function runTrainTrial(base: Partial<TrainConfig>, params: Params, ctx: TrialContext): Promise<Metrics> {
   const { hidden, depth, dropoutAfter, ...settings } = params;
+  // One seed for every trial unless searched over: trials then share the validation split, the initial weights,
+  // the batch order and the Dropout masks, so their objectives differ by the hyperparameters rather than by luck.
+  const seed = typeof params.seed === 'number' ? params.seed : (base.seed ?? 0);
   let model = base.model;
   if (model === BUILDER_MLP) {
     const width = Number(hidden ?? 128);
     const layers = Number(depth ?? 1);
     model = join(ctx.runDir, 'input-model.onnx');
-    await saveModel(buildMlp({ hidden: Array.from({ length: layers }, () => width), seed: ctx.seed }), model);
+    await saveModel(buildMlp({ hidden: Array.from({ length: layers }, () => width), seed }), model);
   } else if (hidden !== undefined || depth !== undefined) {
     throw new RegraftError(`trial ${ctx.trialId}: 'hidden' and 'depth' need the study's train.model to be '${BUILDER_MLP}' (a model built per trial)`);
   }
@@ -46,7 +50,7 @@ export async function runTrainTrial(base: Partial<TrainConfig>, params: Params, 
       ...(settings as Partial<TrainConfig>),
       model,
       dropoutAfter: after ?? (settings.dropoutRatio !== undefined ? ['Relu'] : []),
-      seed: typeof params.seed === 'number' ? params.seed : (base.seed ?? ctx.seed),
+      seed,
       threads: ctx.threads > 0 ? ctx.threads : (base.threads ?? 1),
       out: ctx.runDir,
     },
