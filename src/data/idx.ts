@@ -57,13 +57,18 @@ function parseIdxHeader(buf: Uint8Array, path: string): IdxHeader {
   return { type, typeCode, dims, dataOffset };
 }
 
-/** Samples of an IDX file: dim 0 counts them, the rest is the sample shape. uint8 is scaled to [0, 1]. */
-export function parseIdxFeatures(buf: Uint8Array, path: string): { count: number; sampleShape: number[]; features: Float32Array } {
+/**
+ * Samples of an IDX file: dim 0 counts them, the rest is the sample shape. uint8 is scaled to [0, 1]. With `limit`,
+ * only the first `limit` samples are converted (`count` is still the file's), which keeps quick runs on a
+ * subset of MNIST quick.
+ */
+export function parseIdxFeatures(buf: Uint8Array, path: string, limit?: number): { count: number; sampleShape: number[]; features: Float32Array } {
   const { type, typeCode, dims, dataOffset } = parseIdxHeader(buf, path);
   if (dims.length < 1) {
     throw new RegraftError(`IDX file ${path} holds a scalar; a feature file needs a first dim that counts the samples`);
   }
-  const n = shapeSize(dims);
+  const kept = limit !== undefined ? Math.min(limit, dims[0]) : dims[0];
+  const n = kept * shapeSize(dims.slice(1));
   const features = new Float32Array(n);
   if (typeCode === 0x08) {
     const bytes = buf.subarray(dataOffset, dataOffset + n);

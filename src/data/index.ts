@@ -1,6 +1,6 @@
 export type { Dataset } from './dataset.js';
 export { subsetDataset, selectSamples, sampleSize } from './dataset.js';
-export { loadDataset } from './load.js';
+export { loadDataset, type LoadOptions } from './load.js';
 export { parseDataSpec, type DataSource } from './spec.js';
 export type { CsvOptions } from './csv.js';
 export { fitSampleShape } from './fit.js';

@@ -1,37 +1,52 @@
 import { RegraftError } from '../errors.js';
 import { parseCsv } from './csv.js';
-import { countClasses, shapeSize, type Dataset } from './dataset.js';
+import { countClasses, shapeSize, subsetDataset, type Dataset } from './dataset.js';
 import { readDataFile } from './files.js';
 import { parseIdxFeatures, parseIdxLabels } from './idx.js';
 import { mnistFiles } from './mnist.js';
 import { isIntegerDtype, parseNpy, type NpyContents } from './npy.js';
 import { parseDataSpec } from './spec.js';
 
+export interface LoadOptions {
+  /** Keep only the first `limit` samples (IDX files convert only those). */
+  limit?: number;
+}
+
 /** Loads the dataset a spec names (see spec.ts for the syntax) into memory. */
-export async function loadDataset(spec: string): Promise<Dataset> {
+export async function loadDataset(spec: string, opts: LoadOptions = {}): Promise<Dataset> {
   const source = parseDataSpec(spec);
+  const { limit } = opts;
+  if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new RegraftError(`data limit must be a positive integer, got ${limit}`);
   switch (source.kind) {
     case 'mnist': {
       const files = mnistFiles(source.split);
-      return loadIdx(spec, files.images, files.labels);
+      return loadIdx(spec, files.images, files.labels, limit);
     }
     case 'idx':
-      return loadIdx(spec, source.images, source.labels);
+      return loadIdx(spec, source.images, source.labels, limit);
     case 'npy':
-      return loadNpy(spec, source.features, source.labels);
+      return firstSamples(await loadNpy(spec, source.features, source.labels), limit);
     case 'csv': {
       const table = parseCsv((await readDataFile(source.path)).toString('utf8'), source.path, source.options);
-      return assemble(spec, [table.featureCount], table.features, table.labels, source.path);
+      return firstSamples(assemble(spec, [table.featureCount], table.features, table.labels, source.path), limit);
     }
   }
 }
 
-async function loadIdx(spec: string, imagesPath: string, labelsPath: string): Promise<Dataset> {
+function firstSamples(ds: Dataset, limit: number | undefined): Dataset {
+  return limit !== undefined && limit < ds.size ? subsetDataset(ds, limit) : ds;
+}
+
+async function loadIdx(spec: string, imagesPath: string, labelsPath: string, limit?: number): Promise<Dataset> {
   const [imageBytes, labelBytes] = await Promise.all([readDataFile(imagesPath), readDataFile(labelsPath)]);
-  const images = parseIdxFeatures(imageBytes, imagesPath);
+  const images = parseIdxFeatures(imageBytes, imagesPath, limit);
   const labels = parseIdxLabels(labelBytes, labelsPath);
   checkPairedCounts(images.count, imagesPath, labels.length, labelsPath);
-  return assemble(spec, images.sampleShape, images.features, labels, labelsPath);
+  const kept = images.features.length / Math.max(1, shapeSize(images.sampleShape));
+  if (kept === labels.length) return assemble(spec, images.sampleShape, images.features, labels, labelsPath);
+  // As subsetDataset: the class count is the whole file's (a model's output width does not shrink with the data).
+  const ds = assemble(`${spec}[:${kept}]`, images.sampleShape, images.features, labels.slice(0, kept), labelsPath);
+  return { ...ds, numClasses: countClasses(labels, labelsPath) };
 }
 
 async function loadNpy(spec: string, featuresPath: string, labelsPath: string): Promise<Dataset> {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Tensor } from 'onnxruntime-node';
-import { loadDataset, BatchLoader, fitSampleShape, splitDataset, subsetDataset, type Dataset } from '../data/index.js';
+import { loadDataset, BatchLoader, fitSampleShape, splitDataset, type Dataset } from '../data/index.js';
 import { RegraftError } from '../errors.js';
 import { DataType } from '../ir/dtype.js';
 import type { Model } from '../ir/model.js';
@@ -114,8 +114,7 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
   }
   const inputName = step.dataInputs[0];
   const inputDims = model.graph.requireValue(inputName).shape ?? [];
-  let trainSet = await loadDataset(config.data);
-  if (config.limit > 0 && config.limit < trainSet.size) trainSet = subsetDataset(trainSet, config.limit);
+  const trainSet = await loadDataset(config.data, config.limit > 0 ? { limit: config.limit } : {});
   const sampleDims = fitSampleShape(trainSet, inputDims, inputName);
   checkClasses(model, trainSet);
   let valSet: Dataset | undefined;

