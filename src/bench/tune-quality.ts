@@ -6,8 +6,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseStudyConfig } from '../tune/config.js';
+import { trainTrialModulePath } from '../tune/package-root.js';
 import { tune } from '../tune/study.js';
 import { BASE_ENV, TRAIN_PARAM_NAMES } from '../tune/train-trial.js';
 import type { StudySummary } from '../tune/snapshot.js';
@@ -19,6 +19,8 @@ export interface TuneQualityOptions {
   trials?: number;
   seeds?: number[];
   parallel?: number;
+  /** Also run TPE against random search (default true). */
+  tpe?: boolean;
 }
 
 export interface TuneQualityResult {
@@ -59,7 +61,7 @@ export async function runTuneQuality(opts: TuneQualityOptions = {}): Promise<Tun
     model: 'mlp', data: 'mnist', epochs: opts.epochs ?? 2, limit: opts.limit ?? 10_000, valSplit: 0.1, batchSize: 64,
     optimizer: 'momentum', dropoutAfter: ['Relu'], seed: 0,
   });
-  const trialModule = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'tune', 'train-trial.js');
+  const trialModule = trainTrialModulePath();
   const study = async (name: string, strategy: string, seed: number, count?: number) => {
     const config = parseStudyConfig(
       { space: SPACE, objective: { metric: 'val_accuracy', mode: 'max' }, strategy, seed, parallel, ...(count ? { trials: count } : {}) },
@@ -76,6 +78,7 @@ export async function runTuneQuality(opts: TuneQualityOptions = {}): Promise<Tun
       const r = objectives(await study(`random-${seed}`, 'random', seed, trials));
       const rBest = Math.max(...r);
       random.push({ seed, best: rBest, reachedAt: reachedAt(r, rBest)! });
+      if (opts.tpe === false) continue;
       const t = objectives(await study(`tpe-${seed}`, 'tpe', seed, trials));
       tpe.push({ seed, best: Math.max(...t), reachedRandomBestAt: reachedAt(t, rBest) });
     }
@@ -83,12 +86,15 @@ export async function runTuneQuality(opts: TuneQualityOptions = {}): Promise<Tun
     const meanOf = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const randomMean = meanOf(random.map((r) => r.reachedAt));
     // A TPE run that never reaches random's best is counted as trials + 1.
-    const tpeMean = meanOf(tpe.map((t) => t.reachedRandomBestAt ?? trials + 1));
+    const tpeMean = tpe.length > 0 ? meanOf(tpe.map((t) => t.reachedRandomBestAt ?? trials + 1)) : NaN;
     const lines = [
       `tune quality: MLP on ${opts.limit ?? 10_000} MNIST samples, ${opts.epochs ?? 2} epochs per trial; space lr x l2 x dropoutRatio`,
       `  grid (${grid.length} trials) best val accuracy ${pct(gridBest)}`,
-      ...random.map((r, i) => `  seed ${r.seed}: random best ${pct(r.best)} (grid - random ${(100 * (gridBest - r.best)).toFixed(2)} points) at trial ${r.reachedAt}; tpe best ${pct(tpe[i].best)}, reached random's best at trial ${tpe[i].reachedRandomBestAt ?? `never (> ${trials})`}`),
-      `  trials to reach random's best, mean over seeds: random ${randomMean.toFixed(1)}, tpe ${tpeMean.toFixed(1)}`,
+      ...random.map((r, i) => {
+        const line = `  seed ${r.seed}: random best ${pct(r.best)} (grid - random ${(100 * (gridBest - r.best)).toFixed(2)} points) at trial ${r.reachedAt}`;
+        return tpe[i] ? `${line}; tpe best ${pct(tpe[i].best)}, reached random's best at trial ${tpe[i].reachedRandomBestAt ?? `never (> ${trials})`}` : line;
+      }),
+      ...(tpe.length > 0 ? [`  trials to reach random's best, mean over seeds: random ${randomMean.toFixed(1)}, tpe ${tpeMean.toFixed(1)}`] : []),
     ];
     return { gridBest, gridTrials: grid.length, random, tpe, lines };
   } finally {

@@ -5,8 +5,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseStudyConfig } from '../tune/config.js';
+import { trainTrialModulePath } from '../tune/package-root.js';
 import { tune } from '../tune/study.js';
 import { BASE_ENV, TRAIN_PARAM_NAMES } from '../tune/train-trial.js';
 
@@ -15,7 +15,7 @@ async function timeStudy(dir: string, parallel: number, trials: number): Promise
     { space: { lr: { categorical: [0.05] } }, objective: { metric: 'val_accuracy', mode: 'max' }, strategy: 'random', trials, parallel, seed: 0 },
     { allowedParams: TRAIN_PARAM_NAMES },
   );
-  const trialModule = join(fileURLToPath(new URL('.', import.meta.url)), '..', 'tune', 'train-trial.js');
+  const trialModule = trainTrialModulePath();
   const t0 = performance.now();
   await tune({ config, trialModule, studyPath: join(dir, `study-p${parallel}.db`) });
   return (performance.now() - t0) / 1000;

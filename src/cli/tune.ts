@@ -1,13 +1,12 @@
 import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { RegraftError, describeError } from '../errors.js';
 import { exportRun } from '../training/export.js';
 import { resolveConfig, type TrainConfig } from '../training/config.js';
 import { parseStudyConfig } from '../tune/config.js';
 import { formatTable, rankTrials, renderHtmlReport, reportJson } from '../tune/report.js';
-import { packageRoot } from '../tune/package-root.js';
+import { trainTrialModulePath } from '../tune/package-root.js';
 import { ProcessPoolExecutor } from '../tune/process-pool.js';
 import { loadStudy } from '../tune/snapshot.js';
 import { tune } from '../tune/study.js';
@@ -37,14 +36,6 @@ function readStudyFile(path: string): { study: Record<string, unknown>; train: P
   return { study, train: base };
 }
 
-function trialModulePath(): string {
-  // Workers import compiled JavaScript, so the path is dist/tune/train-trial.js in the package folder, also when
-  // this command itself runs from the TypeScript sources (tests): next to src/cli/ there is only train-trial.ts.
-  const path = join(packageRoot(), 'dist', 'tune', 'train-trial.js');
-  if (!existsSync(path)) throw new RegraftError(`trial module ${path} is missing; run 'npm run build' first`);
-  return path;
-}
-
 export function registerTune(program: Command, io: CliIo): void {
   const cmd = program.command('tune').description('hyperparameter search over train settings: grid, random or TPE, parallel trials, ASHA early stopping, a resumable SQLite study');
 
@@ -65,7 +56,7 @@ export function registerTune(program: Command, io: CliIo): void {
       const baseJson = JSON.stringify(train);
       await keepTrainSettings(opts.study, baseJson, { resume: opts.resume ?? false, configPath });
       // The base settings reach the workers through their environment, not through this process's.
-      const executor = new ProcessPoolExecutor(trialModulePath(), { parallel: config.parallel, env: { [BASE_ENV]: baseJson } });
+      const executor = new ProcessPoolExecutor(trainTrialModulePath(), { parallel: config.parallel, env: { [BASE_ENV]: baseJson } });
       const summary = await tune({
         config,
         studyPath: opts.study,

@@ -22,3 +22,10 @@ export function workerScriptPath(): string {
   }
   return path;
 }
+
+/** The compiled trial module that runs `train()` for a trial (what `regraft tune` hands its workers). */
+export function trainTrialModulePath(): string {
+  const path = join(packageRoot(), 'dist', 'tune', 'train-trial.js');
+  if (!existsSync(path)) throw new RegraftError(`trial module ${path} is missing; build regraft first (npm run build)`);
+  return path;
+}
