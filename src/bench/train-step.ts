@@ -111,8 +111,8 @@ async function runSteps(s: StepUnderTest, steps: number): Promise<number> {
 }
 
 export async function benchTrainStep(opts: { rounds?: number; stepsPerRound?: number } = {}): Promise<string> {
-  const rounds = opts.rounds ?? 10;
-  const steps = opts.stepsPerRound ?? 100;
+  const rounds = opts.rounds ?? 30;
+  const steps = opts.stepsPerRound ?? 50;
   const lines = ['train step (784-128-10, ReLU, Dropout 0.5, cross-entropy, L2, SGD; 1 thread; alternating rounds):'];
   const compiled = compiledStep();
   const hand = handWrittenStep();
@@ -123,16 +123,38 @@ export async function benchTrainStep(opts: { rounds?: number; stepsPerRound?: nu
     const h = await prepare(hand, batch, rng);
     await runSteps(a, 20);
     await runSteps(h, 20);
+    // Each round times both back to back, in alternating order. On a shared VM single rounds swing by 2x, so the
+    // headline compares each step's fastest round (the least disturbed: the usual microbenchmark estimator); the
+    // median of per-round ratios is printed beside it.
+    const ratios: number[] = [];
     let ta = 0;
     let th = 0;
+    let bestA = Infinity;
+    let bestH = Infinity;
     for (let r = 0; r < rounds; r++) {
-      ta += await runSteps(a, steps);
-      th += await runSteps(h, steps);
+      let x: number;
+      let y: number;
+      if (r % 2 === 0) {
+        x = await runSteps(a, steps);
+        y = await runSteps(h, steps);
+      } else {
+        y = await runSteps(h, steps);
+        x = await runSteps(a, steps);
+      }
+      ta += x;
+      th += y;
+      bestA = Math.min(bestA, x);
+      bestH = Math.min(bestH, y);
+      ratios.push(y / x);
     }
-    const rate = (ms: number) => (rounds * steps * batch) / (ms / 1000);
-    const ratio = rate(ta) / rate(th);
+    ratios.sort((p, q) => p - q);
+    const median = ratios[Math.floor(ratios.length / 2)];
+    const ratio = bestH / bestA;
+    const rate = (ms: number, n: number) => (n * steps * batch) / (ms / 1000);
+    const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
     lines.push(
-      `  batch ${String(batch).padStart(3)}: compiled ${Math.round(rate(ta)).toLocaleString('en-US')} samples/s, hand-written ${Math.round(rate(th)).toLocaleString('en-US')} samples/s, ratio ${ratio.toFixed(3)} (target >= ${TARGET_RATIO}: ${ratio >= TARGET_RATIO ? 'met' : 'MISSED'})`,
+      `  batch ${String(batch).padStart(3)}: best round compiled ${fmt(rate(bestA, 1))} vs hand-written ${fmt(rate(bestH, 1))} samples/s, ratio ${ratio.toFixed(3)} (target >= ${TARGET_RATIO}: ${ratio >= TARGET_RATIO ? 'met' : 'MISSED'}); ` +
+        `all rounds ${fmt(rate(ta, rounds))} vs ${fmt(rate(th, rounds))}, median per-round ratio ${median.toFixed(3)}`,
     );
     await a.session.release();
     await h.session.release();
