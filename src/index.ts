@@ -28,7 +28,8 @@ export { attachLoss, LOSS_KINDS, type LossKind, type LossSpec } from './training
 export { emitOptimizer, OPTIMIZERS, type OptimizerConfig, type OptimizerKind } from './training/optimizers.js';
 export { compileTrainStep, compileEvalModel, type CompileOptions, type TrainStep } from './training/compile.js';
 export { DEFAULT_CONFIG, learningRate, readConfigFile, resolveConfig, type TrainConfig } from './training/config.js';
-export { train, RUN_FILES, type EpochMetrics, type TrainHooks, type TrainResult } from './training/trainer.js';
+export { train, type TrainHooks, type TrainResult } from './training/trainer.js';
+export { readRunConfig, RUN_FILES, type EpochMetrics } from './training/run-dir.js';
 export { exportRun, trainedInferenceModel, type ExportOptions, type ExportReport } from './training/export.js';
 export { evaluate, evaluateModelFile, type EvalMetrics, type EvalOptions } from './training/evaluate.js';
 

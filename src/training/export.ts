@@ -10,7 +10,7 @@ import { assertVerified, verifyEquivalent, type VerifyReport } from '../passes/v
 import { loadCheckpoint } from './checkpoint.js';
 import { compileEvalModel } from './compile.js';
 import type { TrainConfig } from './config.js';
-import { readRunConfig, RUN_FILES } from './trainer.js';
+import { readRunConfig, RUN_FILES } from './run-dir.js';
 
 /** Ops that must never reach an inference model. */
 const TRAINING_ONLY_OPS = new Set(['Dropout', 'SoftmaxCrossEntropyLoss', 'NegativeLogLikelihoodLoss']);

@@ -1,34 +1,21 @@
-import { existsSync } from 'node:fs';
-import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Tensor } from 'onnxruntime-node';
 import { loadDataset, BatchLoader, fitSampleShape, splitDataset, type Dataset } from '../data/index.js';
 import { RegraftError } from '../errors.js';
+import { cloneModel } from '../ir/clone.js';
 import { DataType } from '../ir/dtype.js';
 import type { Model } from '../ir/model.js';
 import { tensorDims, tensorToFloat32 } from '../ir/tensor.js';
-import { loadModel, modelToBytes, saveModel } from '../model-io.js';
+import { loadModel, modelToBytes } from '../model-io.js';
 import { insertDropout } from '../passes/insert-dropout.js';
 import { chooseExecutionProvider } from '../runtime/execution-provider.js';
 import { createSession, type Session, type SessionOptions } from '../runtime/session.js';
-import { writeFileAtomic } from '../util/write-atomic.js';
-import { loadCheckpoint, saveCheckpoint, type NamedTensor } from './checkpoint.js';
+import type { NamedTensor } from './checkpoint.js';
 import { compileEvalModel, compileTrainStep, type TrainStep } from './compile.js';
-import { learningRate, resolveConfig, type TrainConfig } from './config.js';
+import { learningRate, type TrainConfig } from './config.js';
 import { evaluate } from './evaluate.js';
-import { renderLossCurveSvg } from './plot.js';
-import { cloneModel } from '../ir/clone.js';
+import { createRunDir, formatEpoch, openRun, recordEpoch, RUN_FILES, type EpochMetrics, type TrainerState } from './run-dir.js';
 
-/** One line of metrics.jsonl. */
-export interface EpochMetrics {
-  epoch: number;
-  train_loss: number;
-  val_loss?: number;
-  val_accuracy?: number;
-  lr: number;
-  samples_per_sec: number;
-  seconds: number;
-}
 
 export interface TrainHooks {
   /** After every epoch; return 'stop' to end training early (a tuner pruning the trial). */
@@ -48,23 +35,14 @@ export interface TrainResult {
   stoppedEarly: boolean;
 }
 
-/** What a checkpoint's metadata holds besides the tensors. */
-interface TrainerState {
-  epochsDone: number;
-  bestValLoss: number | null;
-  bestEpoch: number;
-  staleEpochs: number;
+/** The training data fitted to the model's input, and how it is cut into batches and validation. */
+interface PreparedData {
+  inputName: string;
+  sampleDims: number[];
+  loader: BatchLoader;
+  valSet?: Dataset;
+  valIndices?: Int32Array;
 }
-
-export const RUN_FILES = {
-  config: 'config.json',
-  model: 'model.onnx',
-  step: 'step.onnx',
-  metrics: 'metrics.jsonl',
-  last: join('checkpoints', 'last.onnx'),
-  best: join('checkpoints', 'best.onnx'),
-  plot: 'loss.svg',
-} as const;
 
 /**
  * Trains a model with onnxruntime: compiles the training step once, then for each epoch opens a step session
@@ -73,31 +51,18 @@ export const RUN_FILES = {
  */
 export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {}, opts: { resume?: boolean } = {}): Promise<TrainResult> {
   const log = hooks.log ?? (() => {});
-  let config: TrainConfig;
-  let resumed: { tensors: Map<string, NamedTensor>; state: TrainerState } | undefined;
-  const runDir = partial.out ?? '';
-  if (opts.resume) {
-    if (!existsSync(join(runDir, RUN_FILES.config))) throw new RegraftError(`${runDir}: no ${RUN_FILES.config} to resume from; start the run without --resume`);
-    const stored = await readRunConfig(runDir);
-    config = resumedConfig(runDir, stored, partial);
-    if (existsSync(join(runDir, RUN_FILES.last))) resumed = await loadCheckpoint<TrainerState>(join(runDir, RUN_FILES.last));
-  } else {
-    config = resolveConfig(partial);
-    if (existsSync(join(config.out, RUN_FILES.config))) {
-      throw new RegraftError(`${config.out}: already holds a run; continue it with --resume or choose another --out`);
-    }
-  }
+  const resume = opts.resume ?? false;
+  const { config, resumed, metrics } = await openRun(partial, resume);
 
   // The model as trained: the user's model plus Dropout where asked. Saved so `export` starts from exactly it.
-  let model = await loadModel(opts.resume ? join(runDir, RUN_FILES.model) : config.model);
-  if (!opts.resume && config.dropoutAfter.length > 0) {
+  const model = await loadModel(resume ? join(config.out, RUN_FILES.model) : config.model);
+  if (!resume && config.dropoutAfter.length > 0) {
     const { inserted } = insertDropout(model, { after: config.dropoutAfter, ratio: config.dropoutRatio, seed: config.seed });
     log(`inserted ${inserted.length} Dropout (ratio ${config.dropoutRatio}) after ${config.dropoutAfter.join(', ')}`);
   }
   if (config.loss !== 'cross-entropy') {
     throw new RegraftError(`train: --loss ${config.loss} needs float targets, which the data loaders do not provide yet; use --loss cross-entropy (compile supports every loss)`);
   }
-
   const step = compileTrainStep(model, {
     loss: config.loss,
     l2: config.l2,
@@ -105,10 +70,63 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
     optimizer: { kind: config.optimizer, momentum: config.momentum, nesterov: config.nesterov, weightDecay: config.weightDecay },
     freeze: config.freeze,
   });
-  const evalModel = compileEvalModel(model, { loss: config.loss, withLoss: false });
+  const data = await prepareData(config, model, step);
+  // Chosen once for the whole run: the CUDA fallback notice is printed once, not per session, and --strict fails
+  // before the run directory exists.
+  const sessionOptions: SessionOptions = {
+    ep: chooseExecutionProvider(config.ep, { strict: config.strict, log }),
+    strict: config.strict,
+    intraOpThreads: config.threads,
+    log,
+  };
+  // Everything that can fail on bad input has been checked: only now is the run directory written, so a failed
+  // start leaves nothing behind that would block the corrected command ("already holds a run").
+  if (!resume) await createRunDir(config, model, step.model);
 
-  // Data, fitted to the model's input shape. Checked before the run directory is written, so a bad --data leaves
-  // nothing behind that would block the corrected command ("already holds a run").
+  const feedable = feedableStep(step);
+  const carried = new Map<string, Tensor>();
+  for (const [name, initial] of feedable.initial) {
+    const t = resumed?.tensors.get(name) ?? initial;
+    carried.set(name, new Tensor('float32', t.data, t.dims));
+  }
+  const validator = data.valSet ? await openValidator(model, step, config, data, sessionOptions) : undefined;
+  // A CUDA session that failed to start fell back to CPU (and said so): later sessions go straight to CPU.
+  if (validator) sessionOptions.ep = validator.session.provider;
+
+  const state: TrainerState = resumed?.state ?? { epochsDone: 0, bestValLoss: null, bestEpoch: 0, staleEpochs: 0 };
+  if (resume) log(`resuming ${config.out} after epoch ${state.epochsDone} of ${config.epochs}`);
+  let stoppedEarly = false;
+  try {
+    for (let epoch = state.epochsDone; epoch < config.epochs; epoch++) {
+      const m = await trainEpoch({ config, step, feedable: feedable.model, data, carried, epoch, sessionOptions, hooks });
+      if (validator) Object.assign(m, await validator.run(carried));
+      metrics.push(m);
+      log(formatEpoch(m, config.epochs));
+
+      const improved = m.val_loss === undefined || state.bestValLoss === null || m.val_loss < state.bestValLoss;
+      state.epochsDone = epoch + 1;
+      if (improved) Object.assign(state, { bestValLoss: m.val_loss ?? null, bestEpoch: epoch + 1, staleEpochs: 0 });
+      else state.staleEpochs++;
+      await recordEpoch(config.out, metrics, tensorsOf(carried), state, improved);
+
+      if ((await hooks.onEpoch?.(m)) === 'stop') {
+        stoppedEarly = true;
+        break;
+      }
+      if (config.patience > 0 && state.staleEpochs >= config.patience) {
+        log(`early stopping: validation loss has not improved for ${config.patience} epochs (best at epoch ${state.bestEpoch})`);
+        stoppedEarly = true;
+        break;
+      }
+    }
+  } finally {
+    await validator?.session.release();
+  }
+  return { runDir: config.out, config, metrics, bestEpoch: state.bestEpoch, stoppedEarly };
+}
+
+/** Loads the data, fits it to the model's input and splits off validation; every mismatch is a clear error. */
+async function prepareData(config: TrainConfig, model: Model, step: TrainStep): Promise<PreparedData> {
   if (step.dataInputs.length !== 1) {
     throw new RegraftError(`train: the model has ${step.dataInputs.length} data inputs (${step.dataInputs.join(', ')}); regraft trains single-input models`);
   }
@@ -131,56 +149,35 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
     valSet = trainSet;
   }
   const loader = new BatchLoader(trainSet, { batchSize: config.batchSize, seed: config.seed, indices: trainIndices, sampleShape: sampleDims });
+  return { inputName, sampleDims, loader, valSet, valIndices };
+}
 
-  // Chosen once for the whole run: the CUDA fallback notice is printed once, not per session, and --strict fails
-  // before the run directory exists.
-  const sessionOptions: SessionOptions = {
-    ep: chooseExecutionProvider(config.ep, { strict: config.strict, log }),
-    strict: config.strict,
-    intraOpThreads: config.threads,
-    log,
-  };
+interface EpochContext {
+  config: TrainConfig;
+  step: TrainStep;
+  feedable: Model;
+  data: PreparedData;
+  /** Parameters and state, updated in place to their values after the epoch. */
+  carried: Map<string, Tensor>;
+  epoch: number;
+  sessionOptions: SessionOptions;
+  hooks: TrainHooks;
+}
 
-  if (!opts.resume) {
-    await mkdir(config.out, { recursive: true });
-    await saveModel(model, join(config.out, RUN_FILES.model));
-    await saveModel(step.model, join(config.out, RUN_FILES.step));
-    await writeFile(join(config.out, RUN_FILES.metrics), '');
-    // Written last: config.json marks a run directory (resume and export look for it).
-    await writeFileAtomic(join(config.out, RUN_FILES.config), JSON.stringify(config, null, 2) + '\n');
-  }
-
-  // Sessions take parameters as plain inputs (onnxruntime-node cannot feed initializers), fed from `carried`.
-  const carried = new Map<string, Tensor>();
-  const feedable = feedableStep(step);
-  for (const [name, t] of feedable.initial) {
-    const saved = resumed?.tensors.get(name);
-    const source = saved ?? t;
-    carried.set(name, new Tensor('float32', source.data, source.dims));
-  }
-  const evalFeedable = cloneModel(evalModel.model);
-  const evalParams = step.carried.map((c) => c.input).filter((n) => evalFeedable.graph.value(n)?.initializer);
-  for (const n of evalParams) evalFeedable.graph.initializerToInput(evalFeedable.graph.requireValue(n));
-  const evalSession = valSet ? await createSession(modelToBytes(evalFeedable), { ...sessionOptions, name: 'eval model' }) : undefined;
-  // A CUDA session that failed to start fell back to CPU (and said so): later sessions go straight to CPU.
-  if (evalSession) sessionOptions.ep = evalSession.provider;
-
-  const metrics: EpochMetrics[] = [];
-  if (opts.resume) metrics.push(...(await readMetrics(join(runDir, RUN_FILES.metrics), resumed?.state.epochsDone ?? 0)));
-  const state: TrainerState = resumed?.state ?? { epochsDone: 0, bestValLoss: null, bestEpoch: 0, staleEpochs: 0 };
-  if (opts.resume) log(`resuming ${runDir} after epoch ${state.epochsDone} of ${config.epochs}`);
-  let stoppedEarly = false;
-
-  for (let epoch = state.epochsDone; epoch < config.epochs; epoch++) {
-    const lr = learningRate(config, epoch);
-    const session = await openStepSession(feedable.model, config.seed, epoch, sessionOptions);
-    sessionOptions.ep = session.provider;
-    const feeds: Record<string, Tensor> = Object.fromEntries(carried);
-    if (step.lr) feeds[step.lr] = new Tensor('float32', new Float32Array([lr]), []);
-    const started = performance.now();
-    let lossSum = 0;
-    let seen = 0;
-    const perBatchLr = config.schedule === 'cosine' && step.lr !== undefined;
+/** One pass over the training batches; every step's updated parameters and state are fed to the next step. */
+async function trainEpoch(ctx: EpochContext): Promise<EpochMetrics> {
+  const { config, step, data, carried, epoch, hooks } = ctx;
+  const { loader, inputName } = data;
+  const lr = learningRate(config, epoch);
+  const session = await openStepSession(ctx.feedable, config.seed, epoch, ctx.sessionOptions);
+  ctx.sessionOptions.ep = session.provider;
+  const feeds: Record<string, Tensor> = Object.fromEntries(carried);
+  if (step.lr) feeds[step.lr] = new Tensor('float32', new Float32Array([lr]), []);
+  const perBatchLr = config.schedule === 'cosine' && step.lr !== undefined;
+  const started = performance.now();
+  let lossSum = 0;
+  let seen = 0;
+  try {
     for (const batch of loader.batches(epoch)) {
       if (perBatchLr) feeds[step.lr!] = new Tensor('float32', new Float32Array([learningRate(config, epoch, batch.index / loader.batchesPerEpoch)]), []);
       feeds[inputName] = new Tensor('float32', batch.features, batch.featureDims);
@@ -188,8 +185,6 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
       const out = await session.run(feeds);
       const loss = (out[step.loss].data as Float32Array)[0];
       if (!Number.isFinite(loss)) {
-        await session.release();
-        await evalSession?.release();
         throw new RegraftError(`train: loss became ${loss} at epoch ${epoch + 1}, batch ${batch.index + 1}; lower the learning rate (now ${lr})`);
       }
       for (const c of step.carried) feeds[c.input] = out[c.output];
@@ -197,79 +192,29 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
       seen += batch.size;
       hooks.onBatch?.({ epoch: epoch + 1, epochs: config.epochs, batch: batch.index + 1, batches: loader.batchesPerEpoch, meanLoss: lossSum / seen, samplesPerSec: seen / ((performance.now() - started) / 1000) });
     }
+  } finally {
     await session.release();
-    const seconds = (performance.now() - started) / 1000;
-    for (const c of step.carried) carried.set(c.input, feeds[c.input]);
-
-    const m: EpochMetrics = { epoch: epoch + 1, train_loss: lossSum / seen, lr, samples_per_sec: seen / seconds, seconds };
-    if (evalSession && valSet) {
-      const extraFeeds = Object.fromEntries(evalParams.map((n) => [n, carried.get(n)!]));
-      const v = await evaluate(evalSession, valSet, { inputName, outputName: evalModel.outputs[0], sampleDims, indices: valIndices, extraFeeds });
-      m.val_loss = v.loss;
-      m.val_accuracy = v.accuracy;
-    }
-    metrics.push(m);
-    log(formatEpoch(m, config.epochs));
-
-    const improved = m.val_loss === undefined || state.bestValLoss === null || m.val_loss < state.bestValLoss;
-    state.epochsDone = epoch + 1;
-    if (improved) {
-      state.bestValLoss = m.val_loss ?? null;
-      state.bestEpoch = epoch + 1;
-      state.staleEpochs = 0;
-    } else {
-      state.staleEpochs++;
-    }
-    const tensors = tensorsOf(carried);
-    await appendFile(join(config.out, RUN_FILES.metrics), JSON.stringify(m) + '\n');
-    if (improved) await saveCheckpoint(join(config.out, RUN_FILES.best), tensors, state);
-    await saveCheckpoint(join(config.out, RUN_FILES.last), tensors, state);
-    await writePlot(config.out, metrics);
-
-    if ((await hooks.onEpoch?.(m)) === 'stop') {
-      stoppedEarly = true;
-      break;
-    }
-    if (config.patience > 0 && state.staleEpochs >= config.patience) {
-      log(`early stopping: validation loss has not improved for ${config.patience} epochs (best at epoch ${state.bestEpoch})`);
-      stoppedEarly = true;
-      break;
-    }
   }
-  await evalSession?.release();
-  if (metrics.length > 0) await writePlot(config.out, metrics);
-  return { runDir: config.out, config, metrics, bestEpoch: state.bestEpoch, stoppedEarly };
+  const seconds = (performance.now() - started) / 1000;
+  for (const c of step.carried) carried.set(c.input, feeds[c.input]);
+  return { epoch: epoch + 1, train_loss: lossSum / seen, lr, samples_per_sec: seen / seconds, seconds };
 }
 
-/** The config.json of a run directory (which must exist), as the run started with it. */
-export async function readRunConfig(runDir: string): Promise<TrainConfig> {
-  const path = join(runDir, RUN_FILES.config);
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as TrainConfig;
-  } catch (err) {
-    throw new RegraftError(`${path}: cannot read the run's settings (${(err as Error).message.split('\n')[0]}); restore the file or start a new run`);
-  }
-}
-
-/** Settings a resumed run may change: how long it runs and where, not what it computes per epoch. */
-const RESUME_MAY_CHANGE = new Set<keyof TrainConfig>(['out', 'epochs', 'ep', 'strict', 'threads']);
-
-/**
- * The config of a resumed run: the stored one, with the settings of RESUME_MAY_CHANGE taken from `partial`. Any
- * other setting given (e.g. the original command repeated with --resume) must match the stored one; a different
- * value is refused rather than silently ignored.
- */
-function resumedConfig(runDir: string, stored: TrainConfig, partial: Partial<TrainConfig>): TrainConfig {
-  const given = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) as Partial<TrainConfig>;
-  const before = resolveConfig({ ...stored, out: runDir });
-  const after = resolveConfig({ ...stored, ...given, out: runDir });
-  for (const key of Object.keys(after) as (keyof TrainConfig)[]) {
-    if (RESUME_MAY_CHANGE.has(key) || JSON.stringify(after[key]) === JSON.stringify(before[key])) continue;
-    throw new RegraftError(
-      `${runDir}: ${key} is ${JSON.stringify(after[key])} here but ${JSON.stringify(before[key])} in the run's ${RUN_FILES.config}; a resumed run keeps its settings (only epochs, ep, strict and threads may change), so drop it or start a new run`,
-    );
-  }
-  return after;
+/** Validation on the eval model (inference form), fed the current parameters and BatchNormalization statistics. */
+async function openValidator(model: Model, step: TrainStep, config: TrainConfig, data: PreparedData, options: SessionOptions) {
+  const evalModel = compileEvalModel(model, { loss: config.loss, withLoss: false });
+  const feedable = cloneModel(evalModel.model);
+  const fed = step.carried.map((c) => c.input).filter((n) => feedable.graph.value(n)?.initializer);
+  for (const n of fed) feedable.graph.initializerToInput(feedable.graph.requireValue(n));
+  const session = await createSession(modelToBytes(feedable), { ...options, name: 'eval model' });
+  return {
+    session,
+    async run(carried: ReadonlyMap<string, Tensor>): Promise<Pick<EpochMetrics, 'val_loss' | 'val_accuracy'>> {
+      const extraFeeds = Object.fromEntries(fed.map((n) => [n, carried.get(n)!]));
+      const v = await evaluate(session, data.valSet!, { inputName: data.inputName, outputName: evalModel.outputs[0], sampleDims: data.sampleDims, indices: data.valIndices, extraFeeds });
+      return { val_loss: v.loss, val_accuracy: v.accuracy };
+    },
+  };
 }
 
 /** The step model with every carried value turned into a plain input, plus those values' initial tensors. */
@@ -309,23 +254,4 @@ function checkClasses(model: Model, ds: Dataset): void {
   if (logits && logits.elemType !== undefined && logits.elemType !== DataType.FLOAT) {
     throw new RegraftError(`train: output '${logits.name}' is not float; cross-entropy needs float logits`);
   }
-}
-
-async function readMetrics(path: string, epochs: number): Promise<EpochMetrics[]> {
-  const text = existsSync(path) ? await readFile(path, 'utf8') : '';
-  const lines = text.split('\n').filter((l) => l.trim() !== '').slice(0, epochs);
-  // Drop lines of an epoch that ran after the last checkpoint (it will run again).
-  await writeFileAtomic(path, lines.map((l) => l + '\n').join(''));
-  return lines.map((l) => JSON.parse(l) as EpochMetrics);
-}
-
-export function formatEpoch(m: EpochMetrics, epochs: number): string {
-  const val = m.val_loss !== undefined ? `, val loss ${m.val_loss.toFixed(4)}, val accuracy ${(100 * (m.val_accuracy ?? 0)).toFixed(2)}%` : '';
-  return `Epoch ${m.epoch}/${epochs}, Loss: ${m.train_loss.toFixed(4)}${val} (lr ${m.lr.toPrecision(3)}, ${Math.round(m.samples_per_sec).toLocaleString('en-US')} samples/s, ${m.seconds.toFixed(1)} s)`;
-}
-
-async function writePlot(dir: string, metrics: EpochMetrics[]): Promise<void> {
-  const series = [{ name: 'train loss', points: metrics.map((m) => ({ x: m.epoch, y: m.train_loss })) }];
-  if (metrics.some((m) => m.val_loss !== undefined)) series.push({ name: 'validation loss', points: metrics.map((m) => ({ x: m.epoch, y: m.val_loss ?? NaN })) });
-  await writeFileAtomic(join(dir, RUN_FILES.plot), renderLossCurveSvg(series, { title: 'Loss per epoch', xLabel: 'epoch', yLabel: 'loss' }));
 }

@@ -10,7 +10,8 @@ import { RegraftError } from '../errors.js';
 import { saveModel } from '../model-io.js';
 import { buildMlp } from '../models/builders.js';
 import type { TrainConfig } from '../training/config.js';
-import { train, type EpochMetrics } from '../training/trainer.js';
+import type { EpochMetrics } from '../training/run-dir.js';
+import { train } from '../training/trainer.js';
 import type { Metrics, Params, TrialContext } from './types.js';
 
 export const BASE_ENV = 'REGRAFT_TUNE_TRAIN';
