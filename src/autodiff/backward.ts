@@ -9,6 +9,9 @@ import { findRule } from './registry.js';
 import type { GradContext } from './types.js';
 import { unbroadcast } from './unbroadcast.js';
 
+/** The oldest standard opset whose operators the gradient rules may emit. */
+export const MIN_OPSET = 9;
+
 export interface BackwardOptions {
   /** The scalar to differentiate. */
   loss: Value;
@@ -37,6 +40,12 @@ export interface BackwardResult {
 export function buildBackward(model: Model, opts: BackwardOptions): BackwardResult {
   const graph = model.graph;
   const { loss } = opts;
+  const modelOpset = graph.opset('') ?? 0;
+  if (modelOpset < MIN_OPSET) {
+    throw new RegraftError(
+      `the model imports ai.onnx opset ${modelOpset}; regraft's backward pass emits opset ${MIN_OPSET}+ operators (Expand, Where, OneHot); convert the model first (onnx.version_converter.convert_version(model, 13), or re-export from PyTorch with opset_version=13 or later)`,
+    );
+  }
   graph.toposort();
   inferShapes(graph);
   const lossShape = loss.shape;

@@ -15,7 +15,7 @@ import type { Graph } from './graph.js';
 import type { Model } from './model.js';
 import type { Node } from './node.js';
 import { sameItems, sameStrings, shallowCopy } from './proto-util.js';
-import type { Value } from './value.js';
+import { tensorType, type Value } from './value.js';
 
 /**
  * Writes the IR back to a ModelProto. Every proto object the IR did not change is reused as it was read, so a
@@ -24,7 +24,9 @@ import type { Value } from './value.js';
  */
 export function exportModel(model: Model): ModelProto {
   const out = shallowCopy(model.proto);
-  out.graph = exportGraph(model.graph);
+  // Before IR version 4 every initializer must also be a graph input (onnxruntime refuses the model otherwise):
+  // initializers a rewrite added are listed too.
+  out.graph = exportGraph(model.graph, { initializersAsInputs: model.irVersion < 4 });
   out.opsetImport = exportOpsets(model);
   return out;
 }
@@ -47,13 +49,14 @@ function exportOpsets(model: Model): ModelProto['opsetImport'] {
   return sameItems(list, original) ? original : list;
 }
 
-export function exportGraph(graph: Graph): GraphProto {
+export function exportGraph(graph: Graph, opts: { initializersAsInputs?: boolean } = {}): GraphProto {
   const base = graph.proto ?? create(GraphProtoSchema, {});
   const gp = shallowCopy(base);
   if (gp.name !== graph.name) gp.name = graph.name;
   gp.node = reuseIfSame(graph.nodes.map(exportNode), base.node);
   gp.initializer = reuseIfSame(graph.initializers.map(exportInitializer), base.initializer);
-  gp.input = reuseIfSame(graph.inputs.map((v) => exportValueInfo(v, graph.inputInfo.get(v))), base.input);
+  const inputs = opts.initializersAsInputs ? [...graph.inputs, ...graph.initializers.filter((v) => !v.isGraphInput)] : graph.inputs;
+  gp.input = reuseIfSame(inputs.map((v) => exportValueInfo(v, graph.inputInfo.get(v) ?? infoOfInitializer(v))), base.input);
   gp.output = reuseIfSame(graph.outputs.map((v) => exportValueInfo(v, graph.outputInfo.get(v))), base.output);
   const valueInfo: ValueInfoProto[] = [];
   for (const [v, info] of graph.valueInfo) {
@@ -66,6 +69,12 @@ export function exportGraph(graph: Graph): GraphProto {
   gp.sparseInitializer = base.sparseInitializer.filter((s) => !s.values || graph.value(s.values.name) !== undefined);
   if (sameItems(gp.sparseInitializer, base.sparseInitializer)) gp.sparseInitializer = base.sparseInitializer;
   return gp;
+}
+
+/** A graph-input entry for an initializer that has no declared type: its tensor's element type and dims. */
+function infoOfInitializer(v: Value): ValueInfoProto | undefined {
+  if (v.type || !v.initializer) return undefined;
+  return create(ValueInfoProtoSchema, { name: v.name, type: tensorType(v.initializer.dataType, v.initializer.dims.map(Number)) });
 }
 
 function reuseIfSame<T>(list: T[], original: T[]): T[] {

@@ -102,3 +102,21 @@ describe('regraft gradcheck', () => {
     expect(run.err[0]).toMatch(/exceeds --tolerance 0/);
   });
 });
+
+describe('models too old to differentiate', () => {
+  // PyTorch's exports of the ONNX backend data are opset 6: the backward pass needs Expand, Where and OneHot.
+  it('an opset-6 export is refused with one line saying how to convert it', async () => {
+    const old = join(import.meta.dirname, '..', 'fixtures', 'onnx-backend', 'pytorch-converted', 'test_Linear', 'model.onnx');
+    const dir = await mkdtemp(join(tmpdir(), 'regraft-old-opset-'));
+    try {
+      const out = join(dir, 'step.onnx');
+      const run = await runCli('compile', old, '-o', out, '--loss', 'mse');
+      expect(run.code).toBe(1);
+      expect(run.err).toHaveLength(1);
+      expect(run.err[0]).toMatch(/opset 6; .*opset 9\+ .*convert_version/);
+      await expect(stat(out)).rejects.toThrow();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -185,3 +185,22 @@ describe('attributes', () => {
     expect(create(AttributeProtoSchema, { type: AttributeProto_AttributeType.INT }).type).toBe(AttrType.INT);
   });
 });
+
+describe('export of old IR versions', () => {
+  it('lists added initializers as graph inputs before IR version 4, as onnxruntime requires there', async () => {
+    const m = newModel({ irVersion: 3, opset: 9 });
+    const b = new GraphBuilder(m.graph);
+    const x = m.graph.addInput('x').setTensorType(DataType.FLOAT, [2]);
+    m.graph.addOutput(b.op('Add', [x, b.floatInit('bias', [1, 2], [2])], {}, { output: 'y' }));
+    const proto = exportModel(m);
+    expect(proto.graph!.input.map((i) => i.name)).toEqual(['x', 'bias']);
+    const { InferenceSession, Tensor } = await import('onnxruntime-node');
+    const { modelToBytes } = await import('../../src/model-io.js');
+    const session = await InferenceSession.create(modelToBytes(m));
+    const out = await session.run({ x: new Tensor('float32', new Float32Array([10, 20]), [2]) });
+    expect(Array.from(out.y.data as Float32Array)).toEqual([11, 22]);
+    // From IR 4 on, initializers stay off the input list.
+    m.proto.irVersion = 8n;
+    expect(exportModel(m).graph!.input.map((i) => i.name)).toEqual(['x']);
+  });
+});
