@@ -96,3 +96,21 @@ function parseHeaderDict(header: string, path: string): { descr: string; fortran
     });
   return { descr, fortranOrder: fortran === 'True', shape };
 }
+
+/**
+ * An NPY 1.0 file (numpy.lib.format): magic, version, little-endian uint16 header length, the header dict padded
+ * with spaces to a multiple of 64 bytes and ending in '\n', then the raw C-order data.
+ */
+export function encodeNpy(descr: string, shape: readonly number[], data: ArrayBufferView): Uint8Array {
+  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
+  const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeText}, }`;
+  const preamble = 10; // magic (6) + version (2) + header length (2)
+  const padded = Math.ceil((preamble + dict.length + 1) / 64) * 64;
+  const header = dict.padEnd(padded - preamble - 1, ' ') + '\n';
+  const out = new Uint8Array(padded + data.byteLength);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0], 0);
+  new DataView(out.buffer).setUint16(8, header.length, true);
+  out.set(new TextEncoder().encode(header), preamble);
+  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), padded);
+  return out;
+}

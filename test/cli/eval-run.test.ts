@@ -1,37 +1,13 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command, CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
-import type { CliIo } from '../../src/cli/context.js';
-import { confusionTable, registerEval } from '../../src/cli/eval.js';
-import { encodeNpy, registerRun, safeFileStem } from '../../src/cli/run.js';
-import { parseNpy } from '../../src/data/npy.js';
-import { describeError, RegraftError } from '../../src/errors.js';
+import { confusionTable } from '../../src/cli/eval.js';
+import { safeFileStem } from '../../src/cli/run.js';
+import { runCli } from './helpers.js';
+import { encodeNpy, parseNpy } from '../../src/data/npy.js';
 import { DataType, GraphBuilder, newModel } from '../../src/ir/index.js';
 import { saveModel } from '../../src/model-io.js';
-
-/**
- * Runs one command the way src/cli/main.ts does (exit code 0/1/2, one-line errors). Once the lead registers
- * registerEval and registerRun in src/cli/commands.ts, this can become runCli from ./helpers.js.
- */
-async function runCommand(register: (p: Command, io: CliIo) => void, ...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = { out: (l) => out.push(l), err: (l) => err.push(l), isTty: false };
-  const program = new Command('regraft')
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
-  register(program, io);
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-    return { code: 0, out, err };
-  } catch (e) {
-    if (e instanceof CommanderError) return { code: e.exitCode === 0 ? 0 : 2, out, err };
-    err.push(`regraft: ${describeError(e)}`);
-    return { code: e instanceof RegraftError ? e.exitCode : 1, out, err };
-  }
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'regraft-eval-run-'));
 
@@ -66,7 +42,7 @@ describe('regraft eval', () => {
   writeFileSync(data, ['1,0,0', '0,1,1', '1,1,2', '2,0,0', '0,0,1'].join('\n') + '\n');
 
   it('prints loss, accuracy in percent and an aligned confusion matrix', async () => {
-    const r = await runCommand(registerEval, 'eval', await MODEL, '--data', `csv:${data}`, '--batch-size', '2');
+    const r = await runCli('eval', await MODEL, '--data', `csv:${data}`, '--batch-size', '2');
     expect(r.code, r.err.join('\n')).toBe(0);
     expect(r.out).toContain('samples   5');
     expect(r.out).toContain('accuracy  60.00%');
@@ -75,7 +51,7 @@ describe('regraft eval', () => {
   });
 
   it('--json prints exactly accuracy, loss, samples, confusion', async () => {
-    const r = await runCommand(registerEval, 'eval', await MODEL, '--data', `csv:${data}`, '--json');
+    const r = await runCli('eval', await MODEL, '--data', `csv:${data}`, '--json');
     expect(r.code, r.err.join('\n')).toBe(0);
     expect(r.out).toHaveLength(1);
     const parsed = JSON.parse(r.out[0]);
@@ -84,8 +60,8 @@ describe('regraft eval', () => {
   });
 
   it('reports a missing --data as a usage error and a bad model as one line', async () => {
-    expect((await runCommand(registerEval, 'eval', await MODEL)).code).toBe(2);
-    const r = await runCommand(registerEval, 'eval', join(dir, 'absent.onnx'), '--data', `csv:${data}`);
+    expect((await runCli('eval', await MODEL)).code).toBe(2);
+    const r = await runCli('eval', join(dir, 'absent.onnx'), '--data', `csv:${data}`);
     expect(r.code).toBe(1);
     expect(r.err).toHaveLength(1);
     expect(r.err[0]).toContain('absent.onnx');
@@ -100,7 +76,7 @@ describe('regraft run', () => {
   const x = writeNpy('x.npy', '<f4', [3, 2], Float32Array.of(1, 0, 0, 1, 1, 1));
 
   it('prints each output with dtype, shape and the first values', async () => {
-    const r = await runCommand(registerRun, 'run', await MODEL, '--input', `x=${x}`);
+    const r = await runCli('run', await MODEL, '--input', `x=${x}`);
     expect(r.code, r.err.join('\n')).toBe(0);
     expect(r.out[0]).toBe('logits: float32 [3, 3]  1, 0, -1, 0, 2, 1, 1, 2, ... (9 values)');
     expect(r.out[1]).toMatch(/^\.\.\/escape:1: float32 \[3, 3\]/);
@@ -109,7 +85,7 @@ describe('regraft run', () => {
   it('--output-dir writes every output as a safe <name>.npy inside the folder', async () => {
     const parent = mkdtempSync(join(tmpdir(), 'regraft-run-out-'));
     const out = join(parent, 'out');
-    const r = await runCommand(registerRun, 'run', await MODEL, '--input', `x=${x}`, '--output-dir', out);
+    const r = await runCli('run', await MODEL, '--input', `x=${x}`, '--output-dir', out);
     expect(r.code, r.err.join('\n')).toBe(0);
     expect(readdirSync(out).sort()).toEqual(['___escape_1.npy', 'logits.npy']);
     expect(readdirSync(parent)).toEqual(['out']);
@@ -126,7 +102,7 @@ describe('regraft run', () => {
     const out = join(parent, 'out');
     mkdirSync(out);
     symlinkSync(victim, join(out, 'logits.npy'));
-    const r = await runCommand(registerRun, 'run', await MODEL, '--input', `x=${x}`, '--output-dir', out);
+    const r = await runCli('run', await MODEL, '--input', `x=${x}`, '--output-dir', out);
     expect(r.code).toBe(1);
     expect(r.err[0]).toMatch(/cannot write output 'logits' .*ELOOP/);
     expect(readFileSync(victim, 'utf8')).toBe('keep me');
@@ -143,12 +119,12 @@ describe('regraft run', () => {
       [['--input', `x=${join(dir, 'missing.npy')}`], /input 'x': cannot read .*missing\.npy \(ENOENT\)/],
     ];
     for (const [args, message] of cases) {
-      const r = await runCommand(registerRun, 'run', model, ...args);
+      const r = await runCli('run', model, ...args);
       expect(r.code, args.join(' ')).toBe(1);
       expect(r.err, args.join(' ')).toHaveLength(1);
       expect(r.err[0]).toMatch(message);
     }
-    expect((await runCommand(registerRun, 'run', model, '--input', 'x')).code).toBe(2);
+    expect((await runCli('run', model, '--input', 'x')).code).toBe(2);
   });
 });
 
