@@ -7,14 +7,14 @@ import { Tensor } from 'onnxruntime-node';
 import { GraphBuilder } from '../ir/builder.js';
 import { DataType } from '../ir/dtype.js';
 import type { Model } from '../ir/model.js';
-import { boolTensor, tensorDims, tensorToFloat32 } from '../ir/tensor.js';
+import { boolTensor } from '../ir/tensor.js';
 import { modelToBytes } from '../model-io.js';
 import { buildMlp } from '../models/builders.js';
 import { insertDropout } from '../passes/insert-dropout.js';
 import { createSession, type Session } from '../runtime/session.js';
 import { compileTrainStep } from '../training/compile.js';
+import { carriedOf, feedableStep } from '../training/feedable.js';
 import { Rng } from '../util/rng.js';
-import { cloneModel } from '../ir/clone.js';
 
 const L2 = 1e-4;
 /** Target from the compiler issue: the compiled step reaches at least this share of the hand-written one's speed. */
@@ -84,20 +84,14 @@ export function compiledStep(): Model {
 }
 
 async function prepare(step: Model, batch: number, rng: Rng): Promise<StepUnderTest> {
-  const feedable = cloneModel(step);
+  const carried = carriedOf(step).map((c): [string, string] => [c.input, c.output]);
+  const feedable = feedableStep(step, carried.map(([input]) => input));
   const feeds: Record<string, Tensor> = {};
-  const carried: [string, string][] = [];
-  for (const out of feedable.graph.outputs) {
-    if (!out.name.endsWith('_updated')) continue;
-    const name = out.name.slice(0, -'_updated'.length);
-    const t = feedable.graph.initializerToInput(feedable.graph.requireValue(name));
-    feeds[name] = new Tensor('float32', tensorToFloat32(t), tensorDims(t));
-    carried.push([name, out.name]);
-  }
+  for (const [name, t] of feedable.initial) feeds[name] = new Tensor('float32', t.data, t.dims);
   feeds.input = new Tensor('float32', Float32Array.from({ length: batch * 784 }, () => rng.next()), [batch, 784]);
   feeds.labels = new Tensor('int64', BigInt64Array.from({ length: batch }, () => BigInt(rng.int(10))), [batch]);
   feeds.lr = new Tensor('float32', new Float32Array([0.01]), []);
-  const session = await createSession(modelToBytes(feedable), { intraOpThreads: 1, name: 'bench step' });
+  const session = await createSession(modelToBytes(feedable.model), { intraOpThreads: 1, name: 'bench step' });
   return { session, feeds, carried };
 }
 

@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Tensor } from 'onnxruntime-node';
 import { BatchLoader, loadDataset, subsetDataset } from '../data/index.js';
-import { tensorDims, tensorToFloat32 } from '../ir/tensor.js';
 import { loadModel, modelToBytes, saveModel } from '../model-io.js';
 import { buildMlp } from '../models/builders.js';
 import { createSession } from '../runtime/session.js';
+import { carriedOf, feedableStep } from '../training/feedable.js';
 import { train } from '../training/trainer.js';
 
 export const TARGET_RATIO = 0.9;
@@ -18,18 +18,12 @@ const SAMPLES = 20_000;
 const BATCH = 64;
 
 async function bareEpoch(stepPath: string, seed: number): Promise<number> {
-  const step = await loadModel(stepPath);
+  const carried = carriedOf(await loadModel(stepPath)).map((c): [string, string] => [c.input, c.output]);
+  const step = feedableStep(await loadModel(stepPath), carried.map(([input]) => input));
   const feeds: Record<string, Tensor> = {};
-  const carried: [string, string][] = [];
-  for (const out of step.graph.outputs) {
-    if (!out.name.endsWith('_updated')) continue;
-    const name = out.name.slice(0, -'_updated'.length);
-    const t = step.graph.initializerToInput(step.graph.requireValue(name));
-    feeds[name] = new Tensor('float32', tensorToFloat32(t), tensorDims(t));
-    carried.push([name, out.name]);
-  }
+  for (const [name, t] of step.initial) feeds[name] = new Tensor('float32', t.data, t.dims);
   feeds.lr = new Tensor('float32', new Float32Array([0.05]), []);
-  const session = await createSession(modelToBytes(step), { intraOpThreads: 1, name: 'bare step' });
+  const session = await createSession(modelToBytes(step.model), { intraOpThreads: 1, name: 'bare step' });
   const data = subsetDataset(await loadDataset('mnist'), SAMPLES);
   const loader = new BatchLoader(data, { batchSize: BATCH, seed, sampleShape: [784] });
   const t0 = performance.now();

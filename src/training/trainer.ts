@@ -2,16 +2,15 @@ import { join } from 'node:path';
 import { Tensor } from 'onnxruntime-node';
 import { loadDataset, BatchLoader, fitSampleShape, splitDataset, type Dataset } from '../data/index.js';
 import { RegraftError } from '../errors.js';
-import { cloneModel } from '../ir/clone.js';
 import { DataType } from '../ir/dtype.js';
 import type { Model } from '../ir/model.js';
-import { tensorDims, tensorToFloat32 } from '../ir/tensor.js';
 import { loadModel, modelToBytes } from '../model-io.js';
 import { insertDropout } from '../passes/insert-dropout.js';
 import { chooseExecutionProvider } from '../runtime/execution-provider.js';
 import { createSession, type Session, type SessionOptions } from '../runtime/session.js';
 import type { NamedTensor } from './checkpoint.js';
 import { compileEvalModel, compileTrainStep, type TrainStep } from './compile.js';
+import { feedableStep } from './feedable.js';
 import { learningRate, type TrainConfig } from './config.js';
 import { evaluate } from './evaluate.js';
 import { createRunDir, formatEpoch, openRun, recordEpoch, RUN_FILES, type EpochMetrics, type TrainerState } from './run-dir.js';
@@ -83,7 +82,7 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
   // start leaves nothing behind that would block the corrected command ("already holds a run").
   if (!resume) await createRunDir(config, model, step.model);
 
-  const feedable = feedableStep(step);
+  const feedable = feedableStep(step.model, step.carried.map((c) => c.input));
   const carried = new Map<string, Tensor>();
   for (const [name, initial] of feedable.initial) {
     const t = resumed?.tensors.get(name) ?? initial;
@@ -203,10 +202,9 @@ async function trainEpoch(ctx: EpochContext): Promise<EpochMetrics> {
 /** Validation on the eval model (inference form), fed the current parameters and BatchNormalization statistics. */
 async function openValidator(model: Model, step: TrainStep, config: TrainConfig, data: PreparedData, options: SessionOptions) {
   const evalModel = compileEvalModel(model, { loss: config.loss, withLoss: false });
-  const feedable = cloneModel(evalModel.model);
-  const fed = step.carried.map((c) => c.input).filter((n) => feedable.graph.value(n)?.initializer);
-  for (const n of fed) feedable.graph.initializerToInput(feedable.graph.requireValue(n));
-  const session = await createSession(modelToBytes(feedable), { ...options, name: 'eval model' });
+  // Optimizer state is carried too but the eval model does not read it.
+  const fed = step.carried.map((c) => c.input).filter((n) => evalModel.model.graph.value(n)?.initializer);
+  const session = await createSession(modelToBytes(feedableStep(evalModel.model, fed).model), { ...options, name: 'eval model' });
   return {
     session,
     async run(carried: ReadonlyMap<string, Tensor>): Promise<Pick<EpochMetrics, 'val_loss' | 'val_accuracy'>> {
@@ -215,17 +213,6 @@ async function openValidator(model: Model, step: TrainStep, config: TrainConfig,
       return { val_loss: v.loss, val_accuracy: v.accuracy };
     },
   };
-}
-
-/** The step model with every carried value turned into a plain input, plus those values' initial tensors. */
-function feedableStep(step: TrainStep): { model: Model; initial: Map<string, NamedTensor> } {
-  const model = cloneModel(step.model);
-  const initial = new Map<string, NamedTensor>();
-  for (const { input } of step.carried) {
-    const t = model.graph.initializerToInput(model.graph.requireValue(input));
-    initial.set(input, { data: tensorToFloat32(t), dims: tensorDims(t) });
-  }
-  return { model, initial };
 }
 
 /** A session of the step whose Dropout seeds are derived from (seed, epoch): the epoch's masks replay exactly. */
