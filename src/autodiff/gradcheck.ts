@@ -9,6 +9,7 @@ import { createSession } from '../runtime/session.js';
 import { floatTensor } from '../runtime/tensors.js';
 import { Rng } from '../util/rng.js';
 import { buildBackward } from './backward.js';
+import { exposeMaxPoolIndices } from './rules/maxpool-indices.js';
 import { cloneModel } from '../ir/clone.js';
 
 export interface GradCheckOptions {
@@ -33,11 +34,15 @@ export interface ParamGradCheck {
   maxRelError: number;
   maxAbsError: number;
   checked: number;
+  /** Sampled elements whose probe crossed a ReLU or MaxPool kink even at eps/4: not compared, others drawn instead. */
+  skipped: number;
 }
 
 /**
  * Compares the gradients regraft's backward pass computes (run in onnxruntime) with central differences of the loss
- * ((L(w + eps) - L(w - eps)) / 2 eps per sampled element), as ONNX Runtime's GradientChecker does.
+ * ((L(w + eps) - L(w - eps)) / 2 eps per sampled element), as ONNX Runtime's GradientChecker does. Probes that cross
+ * a ReLU or MaxPool kink are not comparable (the difference then measures the jump, not the slope): they are
+ * retried with a smaller step or skipped and counted.
  */
 export async function gradcheck(opts: GradCheckOptions): Promise<ParamGradCheck[]> {
   const eps = opts.eps ?? 1e-2;
@@ -55,10 +60,12 @@ export async function gradcheck(opts: GradCheckOptions): Promise<ParamGradCheck[
   const fetched = await session.run(opts.feeds);
   await session.release();
 
-  // Numeric: the parameters become plain graph inputs so they can be fed (onnxruntime-node ignores feeds of initializers).
+  // Numeric: the parameters become plain graph inputs so they can be fed (onnxruntime-node ignores feeds of
+  // initializers), and the values that decide which side of a kink the model is on become outputs too.
   const numeric = cloneModel(opts.model);
   const numericLoss = numeric.graph.requireValue(opts.loss, 'loss value');
   if (!numeric.graph.outputs.includes(numericLoss)) numeric.graph.addOutput(numericLoss);
+  const kinks = exposeKinks(numeric);
   const base = new Map<string, { data: Float32Array; dims: number[] }>();
   for (const p of params) {
     const v = numeric.graph.requireValue(p.name);
@@ -66,14 +73,16 @@ export async function gradcheck(opts: GradCheckOptions): Promise<ParamGradCheck[
     base.set(p.name, { data: tensorToFloat32(t), dims: tensorDims(t) });
   }
   const fdSession = await createSession(modelToBytes(numeric), { name: 'gradcheck (numeric)' });
-  const lossAt = async (name: string, data: Float32Array): Promise<number> => {
+  const run = async (name?: string, data?: Float32Array) => {
     const feeds: Record<string, Tensor> = { ...opts.feeds };
-    for (const [n, b] of base) feeds[n] = floatTensor(n === name ? data : b.data, b.dims);
+    for (const [n, b] of base) feeds[n] = floatTensor(n === name && data ? data : b.data, b.dims);
     const out = await fdSession.run(feeds);
-    return Number((out[opts.loss].data as Float32Array)[0]);
+    return { loss: Number((out[opts.loss].data as Float32Array)[0]), regime: regimeOf(out, kinks) };
   };
+  const baseRegime = (await run()).regime;
 
   const results: ParamGradCheck[] = [];
+  const wanted = opts.samplesPerParam ?? 16;
   for (const p of params) {
     const g = grads.get(p)!;
     const analyticGrad = fetched[g.name].data as Float32Array;
@@ -81,24 +90,65 @@ export async function gradcheck(opts: GradCheckOptions): Promise<ParamGradCheck[
     if (analyticGrad.length !== data.length) {
       throw new RegraftError(`gradcheck: gradient of '${p.name}' has ${analyticGrad.length} elements, the parameter has ${data.length}`);
     }
-    const count = Math.min(data.length, opts.samplesPerParam ?? 16);
-    const indices = count === data.length ? data.map((_, i) => i) : Array.from({ length: count }, () => rng.int(data.length));
+    const candidates = data.length <= wanted ? Array.from(data.keys()) : Array.from({ length: 6 * wanted }, () => rng.int(data.length));
     let maxAbs = 0;
     let scale = 0;
-    for (const i of indices) {
-      const probe = data.slice();
-      probe[i] = data[i] + eps;
-      const up = await lossAt(p.name, probe);
-      probe[i] = data[i] - eps;
-      const down = await lossAt(p.name, probe);
-      const num = (up - down) / (2 * eps);
+    let checked = 0;
+    let skipped = 0;
+    for (const i of candidates) {
+      if (checked >= wanted) break;
+      const num = await centralDifference(run, p.name, data, i, eps, baseRegime);
+      if (num === undefined) {
+        skipped++;
+        continue;
+      }
       maxAbs = Math.max(maxAbs, Math.abs(num - analyticGrad[i]));
       scale = Math.max(scale, Math.abs(num), Math.abs(analyticGrad[i]));
+      checked++;
     }
-    results.push({ param: p.name, maxAbsError: maxAbs, maxRelError: maxAbs / Math.max(scale, 1e-6), checked: indices.length });
+    results.push({ param: p.name, maxAbsError: maxAbs, maxRelError: maxAbs / Math.max(scale, 1e-6), checked, skipped });
   }
   await fdSession.release();
   return results;
+}
+
+type Probe = (name?: string, data?: Float32Array) => Promise<{ loss: number; regime: string }>;
+
+/**
+ * (L(w + h) - L(w - h)) / 2h along element i, meaningful only where the loss is smooth along the probe: if either
+ * side lands on another side of a kink than w (a ReLU input changes sign, a MaxPool picks another element), h is
+ * quartered once, and the element is given up (undefined) if that still crosses one.
+ */
+async function centralDifference(run: Probe, name: string, data: Float32Array, i: number, eps: number, baseRegime: string): Promise<number | undefined> {
+  for (const h of [eps, eps / 4, eps / 16]) {
+    const probe = data.slice();
+    probe[i] = data[i] + h;
+    const up = await run(name, probe);
+    probe[i] = data[i] - h;
+    const down = await run(name, probe);
+    if (up.regime === baseRegime && down.regime === baseRegime) return (up.loss - down.loss) / (2 * h);
+  }
+  return undefined;
+}
+
+/** Makes the kink-deciding values graph outputs: ReLU/LeakyReLU inputs (their signs) and MaxPool indices. */
+function exposeKinks(model: Model): string[] {
+  const names: string[] = [];
+  for (const node of [...model.graph.nodes]) {
+    let v: Value | null | undefined;
+    if (node.opType === 'Relu' || node.opType === 'LeakyRelu') v = node.input(0);
+    else if (node.opType === 'MaxPool') v = exposeMaxPoolIndices(node).outputs[1];
+    if (!v || names.includes(v.name)) continue;
+    if (!v.isGraphOutput) model.graph.addOutput(v);
+    names.push(v.name);
+  }
+  return names;
+}
+
+function regimeOf(out: Record<string, Tensor>, kinks: readonly string[]): string {
+  return kinks
+    .map((name) => Array.from(out[name].data as ArrayLike<number | bigint>, (x) => (typeof x === 'bigint' ? String(x) : x > 0 ? '1' : '0')).join(','))
+    .join('|');
 }
 
 function selectParams(model: Model, loss: Value, names: readonly string[] | undefined): Value[] {

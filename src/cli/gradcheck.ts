@@ -34,7 +34,7 @@ export function registerGradcheck(program: Command, io: CliIo): void {
     .option('--samples <n>', 'elements checked per parameter', parseNumber('--samples', { min: 1, integer: true }), 8)
     .option('--l2 <lam>', 'include an L2 penalty', parseNumber('--l2', { min: 0 }))
     .option('--l1 <lam>', 'include an L1 penalty', parseNumber('--l1', { min: 0 }))
-    .option('--tolerance <x>', 'fail (exit 1) when a relative error exceeds this', parseNumber('--tolerance', { min: 0 }), 1e-2)
+    .option('--tolerance <x>', 'fail (exit 1) when a relative error exceeds this (float32 differences resolve ~1e-3 on smooth models, ~1e-2 in early layers of deep ones; a wrong rule is off by O(1))', parseNumber('--tolerance', { min: 0 }), 5e-2)
     .action(async (path: string, flags: GradcheckFlags) => {
       const model = await loadModel(path);
       const { loss, labels, prediction } = attachLoss(model, { kind: flags.loss });
@@ -57,11 +57,19 @@ export function registerGradcheck(program: Command, io: CliIo): void {
       }
       const results = await gradcheck({ model, loss: 'loss', feeds, eps: flags.eps, samplesPerParam: flags.samples, seed: flags.seed });
       let worst = 0;
+      let unchecked = 0;
       for (const r of results) {
+        const skipped = r.skipped > 0 ? `, ${r.skipped} skipped at kinks` : '';
+        if (r.checked === 0) {
+          unchecked++;
+          io.out(`${r.param.padEnd(32)} not checked: every probe crossed a ReLU/MaxPool kink (${r.skipped} tried); try another --seed or --batch 1`);
+          continue;
+        }
         worst = Math.max(worst, r.maxRelError);
-        io.out(`${r.param.padEnd(32)} max rel error ${r.maxRelError.toExponential(2)}  (max abs ${r.maxAbsError.toExponential(2)}, ${r.checked} elements)`);
+        io.out(`${r.param.padEnd(32)} max rel error ${r.maxRelError.toExponential(2)}  (max abs ${r.maxAbsError.toExponential(2)}, ${r.checked} elements${skipped})`);
       }
-      io.out(`worst relative error ${worst.toExponential(2)} over ${results.length} parameters`);
+      const note = unchecked > 0 ? ` (${unchecked} not checked)` : '';
+      io.out(`worst relative error ${worst.toExponential(2)} over ${results.length - unchecked} parameters${note}`);
       if (worst > flags.tolerance) throw new RegraftError(`gradcheck: worst relative error ${worst.toExponential(2)} exceeds --tolerance ${flags.tolerance}`);
     });
 }
