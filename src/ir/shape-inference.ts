@@ -3,6 +3,8 @@ import type { Graph } from './graph.js';
 import type { Node } from './node.js';
 import { tensorDims, tensorToNumbers } from './tensor.js';
 import { registerNnShapeRules } from './shape-rules-nn.js';
+import { registerExtraShapeRules } from './shape-rules-extra.js';
+import { registerExtraNnShapeRules } from './shape-rules-nn-extra.js';
 import { registerShapeRules } from './shape-rules.js';
 import type { Dim, Value } from './value.js';
 
@@ -101,6 +103,8 @@ registerShapeRule(['Constant'], (node) => {
 registerShapeRules(registerShapeRule);
 // Registered last: shape-rules-nn.ts imports registerShapeRule from this module, which must be initialized first.
 registerNnShapeRules();
+registerExtraNnShapeRules();
+registerExtraShapeRules();
 
 function constInts(v: Value | null | undefined): number[] | undefined {
   if (!v) return undefined;
