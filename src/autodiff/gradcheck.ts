@@ -112,14 +112,15 @@ export async function gradcheck(opts: GradCheckOptions): Promise<ParamGradCheck[
   return results;
 }
 
-type Probe = (name?: string, data?: Float32Array) => Promise<{ loss: number; regime: string }>;
+/** Runs the model with parameter `name` set to `data` (or all at their stored values): the loss and the kink regime. */
+export type Probe = (name?: string, data?: Float32Array) => Promise<{ loss: number; regime: string }>;
 
 /**
  * (L(w + h) - L(w - h)) / 2h along element i, meaningful only where the loss is smooth along the probe: if either
  * side lands on another side of a kink than w (a ReLU input changes sign, a MaxPool picks another element), h is
  * quartered once, and the element is given up (undefined) if that still crosses one.
  */
-async function centralDifference(run: Probe, name: string, data: Float32Array, i: number, eps: number, baseRegime: string): Promise<number | undefined> {
+export async function centralDifference(run: Probe, name: string, data: Float32Array, i: number, eps: number, baseRegime: string): Promise<number | undefined> {
   for (const h of [eps, eps / 4, eps / 16]) {
     const probe = data.slice();
     probe[i] = data[i] + h;
@@ -132,7 +133,7 @@ async function centralDifference(run: Probe, name: string, data: Float32Array, i
 }
 
 /** Makes the kink-deciding values graph outputs: ReLU/LeakyReLU inputs (their signs) and MaxPool indices. */
-function exposeKinks(model: Model): string[] {
+export function exposeKinks(model: Model): string[] {
   const names: string[] = [];
   for (const node of [...model.graph.nodes]) {
     let v: Value | null | undefined;
@@ -145,7 +146,8 @@ function exposeKinks(model: Model): string[] {
   return names;
 }
 
-function regimeOf(out: Record<string, Tensor>, kinks: readonly string[]): string {
+/** Which side of every kink the model is on: the signs of ReLU inputs and the MaxPool indices, as one string. */
+export function regimeOf(out: Record<string, Tensor>, kinks: readonly string[]): string {
   return kinks
     .map((name) => Array.from(out[name].data as ArrayLike<number | bigint>, (x) => (typeof x === 'bigint' ? String(x) : x > 0 ? '1' : '0')).join(','))
     .join('|');

@@ -2,6 +2,7 @@
 // (onnxruntime-node ignores feeds of values that are also initializers), and checking a compiled step's gradients
 // against central differences of its own `loss` output.
 import { Tensor } from 'onnxruntime-node';
+import { centralDifference, exposeKinks, regimeOf, type Probe } from '../../src/autodiff/gradcheck.js';
 import { cloneModel } from '../../src/ir/clone.js';
 import { tensorDims, tensorToFloat32 } from '../../src/ir/tensor.js';
 import { modelToBytes } from '../../src/model-io.js';
@@ -24,15 +25,7 @@ export interface FeedableStep {
  */
 export async function openFeedableStep(step: TrainStep, opts: { exposeKinks?: boolean } = {}): Promise<FeedableStep> {
   const model = cloneModel(step.model);
-  const kinkValues: string[] = [];
-  if (opts.exposeKinks) {
-    for (const node of model.graph.nodes) {
-      const v = node.opType === 'Relu' ? node.input(0) : node.opType === 'MaxPool' ? node.outputs[1] : null;
-      if (!v) continue;
-      if (!v.isGraphOutput) model.graph.addOutput(v);
-      kinkValues.push(v.name);
-    }
-  }
+  const kinkValues = opts.exposeKinks ? exposeKinks(model) : [];
   const initial: Record<string, Tensor> = {};
   const names = new Set([...step.params, ...step.carried.map((c) => c.input)]);
   for (const name of names) {
@@ -61,8 +54,8 @@ export interface StepGradCheck {
  *
  * A central difference is meaningful only where the loss is smooth along the probe. Every Relu input's sign pattern
  * and every MaxPool's argmax indices are fetched at w, w + eps and w - eps; an element whose probe changes any of
- * them straddles a kink: it is probed again with eps / 4, and if that still straddles one it is not compared and
- * another element is drawn instead (up to 6x `samples` draws).
+ * them straddles a kink: it is probed again with smaller steps (src/autodiff/gradcheck.ts's centralDifference), and
+ * if those still straddle one it is not compared and another element is drawn instead (up to 6x `samples` draws).
  */
 export async function stepGradcheck(
   step: TrainStep,
@@ -76,18 +69,14 @@ export async function stepGradcheck(
   try {
     const base = { ...fs.initial, ...feeds };
     const analytic = await fs.session.run(base);
-    const regime = (out: Record<string, Tensor>): string =>
-      fs.kinkValues.map((name) => Array.from(out[name].data as ArrayLike<number | bigint>, (x) => (typeof x === 'bigint' ? String(x) : x > 0 ? '1' : '0')).join('')).join('|');
-    const baseRegime = regime(analytic);
+    const baseRegime = regimeOf(analytic, fs.kinkValues);
     const results: StepGradCheck[] = [];
     for (const p of step.params) {
       const grad = analytic[step.gradients[p]].data as Float32Array;
       const w = fs.initial[p].data as Float32Array;
-      const lossAt = async (i: number, delta: number): Promise<{ loss: number; smooth: boolean }> => {
-        const probe = w.slice();
-        probe[i] += delta;
-        const out = await fs.session.run({ ...base, [p]: new Tensor('float32', probe, fs.initial[p].dims) });
-        return { loss: scalarOf(out[step.loss]), smooth: regime(out) === baseRegime };
+      const run: Probe = async (name, data) => {
+        const out = await fs.session.run(name && data ? { ...base, [name]: new Tensor('float32', data, fs.initial[p].dims) } : base);
+        return { loss: scalarOf(out[step.loss]), regime: regimeOf(out, fs.kinkValues) };
       };
       const everyElement = w.length <= samples;
       const candidates = everyElement ? [...w.keys()] : Array.from({ length: 6 * samples }, () => rng.int(w.length));
@@ -97,15 +86,7 @@ export async function stepGradcheck(
       let skipped = 0;
       for (const i of candidates) {
         if (checked >= samples) break;
-        let numeric: number | undefined;
-        for (const h of [eps, eps / 4]) {
-          const up = await lossAt(i, h);
-          const down = await lossAt(i, -h);
-          if (up.smooth && down.smooth) {
-            numeric = (up.loss - down.loss) / (2 * h);
-            break;
-          }
-        }
+        const numeric = await centralDifference(run, p, w, i, eps, baseRegime);
         if (numeric === undefined) {
           skipped++;
           continue;
