@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
 import { loadModelWithInfo, saveModel } from '../model-io.js';
 import { compileTrainStep } from '../training/compile.js';
 import { LOSS_KINDS, type LossKind } from '../training/losses.js';
-import { OPTIMIZERS, type OptimizerKind } from '../training/optimizers.js';
+import { inapplicableOptimizerSetting, OPTIMIZERS, type OptimizerKind } from '../training/optimizers.js';
 import type { CliIo } from './context.js';
 import { parseChoice, parseList, parseNumber } from './options.js';
 
@@ -37,6 +38,8 @@ export function registerCompile(program: Command, io: CliIo): void {
     .option('--emit-gradients', 'also output <param>_grad for every trainable parameter')
     .option('--freeze <globs>', 'parameters not to train', parseList)
     .action(async (path: string, flags: CompileFlags) => {
+      const ignored = inapplicableOptimizerSetting(flags.optimizer, flags);
+      if (ignored) throw new UsageError(`compile: ${ignored}`);
       const { model } = await loadModelWithInfo(path);
       const penalize = flags.penalize?.length === 1 && (flags.penalize[0] === 'all' || flags.penalize[0] === 'default') ? (flags.penalize[0] as 'all' | 'default') : flags.penalize;
       const step = compileTrainStep(model, {

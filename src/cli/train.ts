@@ -4,7 +4,7 @@ import { readConfigFile, SCHEDULES, type TrainConfig } from '../training/config.
 import { evaluateModelFile } from '../training/evaluate.js';
 import { exportRun } from '../training/export.js';
 import { LOSS_KINDS } from '../training/losses.js';
-import { OPTIMIZERS } from '../training/optimizers.js';
+import { inapplicableOptimizerSetting, OPTIMIZERS } from '../training/optimizers.js';
 import { createProgress, type Progress } from '../training/progress.js';
 import { train } from '../training/trainer.js';
 import type { CliIo } from './context.js';
@@ -86,6 +86,10 @@ export function registerTrain(program: Command, io: CliIo): void {
       if (!partial.data && !resume) throw new UsageError('train: give --data (e.g. --data mnist)');
       if (!partial.out) throw new UsageError('train: give --out RUN_DIR');
       if (test && !exportTo) throw new UsageError('train: --test evaluates the exported model; give --export FILE too');
+      // Only flags typed on the command line are checked: a config file may hold every setting (a run's own
+      // config.json does), and a resumed run takes its optimizer from the run directory.
+      const ignored = resume ? undefined : inapplicableOptimizerSetting(partial.optimizer, settings);
+      if (ignored) throw new UsageError(`train: ${ignored}`);
 
       let progress: Progress | undefined;
       const result = await train(

@@ -21,6 +21,27 @@ export interface OptimizerConfig {
   weightDecay?: number;
 }
 
+/**
+ * Names the first optimizer setting the user gave that the chosen optimizer would silently ignore, with what to do
+ * instead (e.g. PyTorch's `SGD(momentum=0.9)` is `--optimizer momentum` here; `--optimizer sgd` is plain SGD).
+ * `kind` undefined means the default, plain SGD. Returns undefined when every given setting applies.
+ */
+export function inapplicableOptimizerSetting(
+  kind: OptimizerKind | undefined,
+  given: { momentum?: number; nesterov?: boolean; weightDecay?: number },
+): string | undefined {
+  const k = kind ?? 'sgd';
+  if (k !== 'momentum' && (given.momentum !== undefined || given.nesterov)) {
+    const flag = given.momentum !== undefined ? `--momentum ${given.momentum}` : '--nesterov';
+    const instead = k === 'sgd' ? 'for SGD with momentum (PyTorch\'s SGD(momentum=...)) use --optimizer momentum' : `${k} has no momentum setting`;
+    return `${flag} does nothing with --optimizer ${k}: ${instead}`;
+  }
+  if (k !== 'adamw' && given.weightDecay !== undefined) {
+    return `--weight-decay ${given.weightDecay} does nothing with --optimizer ${k}: it is AdamW's decoupled decay; for an L2 penalty use --l2`;
+  }
+  return undefined;
+}
+
 /** A value the step reads and writes back: parameters and optimizer state. */
 export interface Carried {
   /** The graph input (kept as an initializer too, holding the initial value). */

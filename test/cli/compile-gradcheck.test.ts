@@ -33,6 +33,18 @@ function mlpWithTopK(): Model {
 }
 
 describe('regraft compile', () => {
+  it('--momentum with --optimizer sgd is refused (exit 2) with the optimizer to use, and nothing is written', async () => {
+    const src = join(dir, 'mlp-for-flags.onnx');
+    const out = join(dir, 'never-step.onnx');
+    await saveModel(smallMlp(), src);
+    const run = await runCli('compile', src, '-o', out, '--loss', 'cross-entropy', '--momentum', '0.9');
+    expect(run.code).toBe(2);
+    expect(run.err).toEqual([
+      "regraft: compile: --momentum 0.9 does nothing with --optimizer sgd: for SGD with momentum (PyTorch's SGD(momentum=...)) use --optimizer momentum",
+    ]);
+    await expect(stat(out)).rejects.toThrow();
+  });
+
   it('writes the step and prints its summary', async () => {
     const src = join(dir, 'mlp.onnx');
     const out = join(dir, 'mlp-step.onnx');

@@ -172,3 +172,31 @@ describe('regraft train: errors and the export flow', () => {
     expect(JSON.parse(evalJson.out[0]).accuracy).toBe(m.accuracy);
   });
 });
+
+describe('regraft train: optimizer flags that would do nothing', () => {
+  it('--optimizer sgd --momentum is refused with the flag to use (exit 2), before anything is written', async () => {
+    const out = join(dir, 'sgd-momentum');
+    const r = await runCli('train', await MODEL, '--data', MNIST_SUBSET, '--out', out, '--optimizer', 'sgd', '--momentum', '0.9');
+    expect(r.code).toBe(2);
+    expect(r.err).toEqual([
+      "regraft: train: --momentum 0.9 does nothing with --optimizer sgd: for SGD with momentum (PyTorch's SGD(momentum=...)) use --optimizer momentum",
+    ]);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('--nesterov with adam and --weight-decay without adamw are refused; a config file holding them is not', async () => {
+    const base = ['train', await MODEL, '--data', MNIST_SUBSET, '--out', join(dir, 'never')];
+    const nesterov = await runCli(...base, '--optimizer', 'adam', '--nesterov');
+    expect(nesterov.err).toEqual(['regraft: train: --nesterov does nothing with --optimizer adam: adam has no momentum setting']);
+    const decay = await runCli(...base, '--weight-decay', '0.1');
+    expect(decay.err).toEqual([
+      "regraft: train: --weight-decay 0.1 does nothing with --optimizer sgd: it is AdamW's decoupled decay; for an L2 penalty use --l2",
+    ]);
+    // A run's own config.json lists every setting, momentum included; feeding it back must keep working.
+    const file = join(dir, 'full-config.json');
+    writeFileSync(file, JSON.stringify({ model: await MODEL, data: MNIST_SUBSET, optimizer: 'adam', momentum: 0.9, weightDecay: 0.01, epochs: 1, limit: 100, valSplit: 0 }));
+    const fromFile = await runCli('train', '--config', file, '--out', join(dir, 'full-config-run'));
+    expect(fromFile.err).toEqual([]);
+    expect(fromFile.code).toBe(0);
+  });
+});
