@@ -2,6 +2,7 @@
  * Line charts of training curves (loss and accuracy per epoch) as standalone SVG files for a run directory: every
  * style is an attribute, so the file renders the same in a browser, an image viewer or a CI artifact page.
  */
+import { escapeXml, finiteExtent, formatTick, niceScale, scaleFraction, svgCoord } from '../util/svg-axis.js';
 
 export interface CurveSeries {
   name: string;
@@ -21,12 +22,6 @@ const COLORS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9'
 const MARGIN = { left: 64, right: 16, top: 56, bottom: 48 };
 const FONT = 'font-family="sans-serif" font-size="11"';
 
-interface Axis {
-  lo: number;
-  hi: number;
-  ticks: number[];
-}
-
 export function renderLossCurveSvg(series: CurveSeries[], opts: CurveChartOptions): string {
   const width = opts.width ?? 560;
   const height = opts.height ?? 340;
@@ -34,34 +29,36 @@ export function renderLossCurveSvg(series: CurveSeries[], opts: CurveChartOption
   const plotH = height - MARGIN.top - MARGIN.bottom;
   const finite = series.map((s) => s.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y)));
   const all = finite.flat();
+  const xExtent = finiteExtent(all.map((p) => p.x));
+  const yExtent = finiteExtent(all.map((p) => p.y));
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`,
     `<title>${escapeXml(opts.title)}</title>`,
     `<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text x="${width / 2}" y="20" text-anchor="middle" font-family="sans-serif" font-size="14">${escapeXml(opts.title)}</text>`,
   ];
-  if (all.length === 0) {
+  if (xExtent === null || yExtent === null) {
     parts.push(`<text x="${width / 2}" y="${height / 2}" text-anchor="middle" ${FONT} fill="#666666">no data</text>`, '</svg>');
     return parts.join('\n');
   }
   // Epochs are whole numbers: x ticks stay integers unless the data are not.
-  const xAxis = niceAxis(all.map((p) => p.x), 0, all.every((p) => Number.isInteger(p.x)));
-  const yAxis = niceAxis(all.map((p) => p.y), 0.05, false);
-  const px = (x: number) => MARGIN.left + ((x - xAxis.lo) / (xAxis.hi - xAxis.lo)) * plotW;
-  const py = (y: number) => MARGIN.top + (1 - (y - yAxis.lo) / (yAxis.hi - yAxis.lo)) * plotH;
+  const xAxis = niceScale(...xExtent, { integerStep: all.every((p) => Number.isInteger(p.x)) });
+  const yAxis = niceScale(...yExtent, { pad: 0.05 });
+  const px = (x: number) => MARGIN.left + scaleFraction(xAxis, x) * plotW;
+  const py = (y: number) => MARGIN.top + (1 - scaleFraction(yAxis, y)) * plotH;
   const bottom = MARGIN.top + plotH;
 
   parts.push(`<rect x="${MARGIN.left}" y="${MARGIN.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#999999"/>`);
   for (const t of yAxis.ticks) {
-    const y = fmt(py(t));
+    const y = svgCoord(py(t));
     parts.push(`<line x1="${MARGIN.left}" x2="${MARGIN.left + plotW}" y1="${y}" y2="${y}" stroke="#e5e5e5"/>`);
     parts.push(`<line x1="${MARGIN.left - 4}" x2="${MARGIN.left}" y1="${y}" y2="${y}" stroke="#333333"/>`);
-    parts.push(`<text x="${MARGIN.left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle" ${FONT}>${formatTick(t)}</text>`);
+    parts.push(`<text x="${MARGIN.left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle" ${FONT}>${formatTick(t, yAxis.step)}</text>`);
   }
   for (const t of xAxis.ticks) {
-    const x = fmt(px(t));
+    const x = svgCoord(px(t));
     parts.push(`<line x1="${x}" x2="${x}" y1="${bottom}" y2="${bottom + 4}" stroke="#333333"/>`);
-    parts.push(`<text x="${x}" y="${bottom + 16}" text-anchor="middle" ${FONT}>${formatTick(t)}</text>`);
+    parts.push(`<text x="${x}" y="${bottom + 16}" text-anchor="middle" ${FONT}>${formatTick(t, xAxis.step)}</text>`);
   }
   parts.push(`<text x="${MARGIN.left + plotW / 2}" y="${height - 8}" text-anchor="middle" ${FONT}>${escapeXml(opts.xLabel)}</text>`);
   const midY = MARGIN.top + plotH / 2;
@@ -69,7 +66,7 @@ export function renderLossCurveSvg(series: CurveSeries[], opts: CurveChartOption
 
   series.forEach((s, i) => {
     const color = COLORS[i % COLORS.length];
-    const pts = finite[i].map((p) => `${fmt(px(p.x))},${fmt(py(p.y))}`);
+    const pts = finite[i].map((p) => `${svgCoord(px(p.x))},${svgCoord(py(p.y))}`);
     if (pts.length > 0) {
       parts.push(`<polyline points="${pts.join(' ')}" fill="none" stroke="${color}" stroke-width="2" stroke-linejoin="round"/>`);
     }
@@ -85,42 +82,4 @@ export function renderLossCurveSvg(series: CurveSeries[], opts: CurveChartOption
   });
   parts.push('</svg>');
   return parts.join('\n');
-}
-
-/**
- * A range covering the values, widened by `pad` of its span on each side, with about five ticks 1, 2 or 5 times
- * a power of ten apart. A single value gets a range around it.
- */
-function niceAxis(values: number[], pad: number, integerTicks: boolean): Axis {
-  let lo = Math.min(...values);
-  let hi = Math.max(...values);
-  if (lo === hi) {
-    const half = Math.abs(lo) * 0.1 || 1;
-    lo -= half;
-    hi += half;
-  }
-  const span = hi - lo;
-  lo -= span * pad;
-  hi += span * pad;
-  const rough = (hi - lo) / 5;
-  const power = 10 ** Math.floor(Math.log10(rough));
-  let step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= rough) ?? 10 * power;
-  if (integerTicks) step = Math.max(1, Math.round(step));
-  const ticks: number[] = [];
-  for (let k = Math.ceil(lo / step); k * step <= hi + step * 1e-9; k++) ticks.push(Number((k * step).toPrecision(12)));
-  return { lo, hi, ticks };
-}
-
-function formatTick(v: number): string {
-  const abs = Math.abs(v);
-  if (abs !== 0 && (abs < 1e-3 || abs >= 1e6)) return v.toExponential(1);
-  return String(Number(v.toPrecision(6)));
-}
-
-function fmt(v: number): string {
-  return v.toFixed(1);
-}
-
-export function escapeXml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }

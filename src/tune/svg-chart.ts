@@ -3,6 +3,7 @@
  * legend. Enough for the tuning report, and self-contained (no scripts, no fonts, no external files), so the page
  * can be archived or attached to a pipeline run as is. Hovering a point shows its <title>.
  */
+import { escapeXml, finiteExtent, formatTick, niceScale, scaleFraction, svgCoord } from '../util/svg-axis.js';
 
 export interface ChartPoint {
   x: number;
@@ -58,12 +59,12 @@ export function renderChart(spec: ChartSpec): string {
 
   parts.push(`<rect x="${MARGIN.left}" y="${MARGIN.top}" width="${plotW}" height="${plotH}" class="plot"/>`);
   for (const t of yAxis.ticks) {
-    const y = fmt(py(t.value));
+    const y = svgCoord(py(t.value));
     parts.push(`<line x1="${MARGIN.left}" x2="${MARGIN.left + plotW}" y1="${y}" y2="${y}" class="grid"/>`);
     parts.push(`<text x="${MARGIN.left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle">${escapeXml(t.label)}</text>`);
   }
   for (const t of xAxis.ticks) {
-    const x = fmt(px(t.value));
+    const x = svgCoord(px(t.value));
     parts.push(`<line x1="${x}" x2="${x}" y1="${MARGIN.top}" y2="${MARGIN.top + plotH}" class="grid"/>`);
     parts.push(`<text x="${x}" y="${MARGIN.top + plotH + 16}" text-anchor="middle">${escapeXml(t.label)}</text>`);
   }
@@ -76,13 +77,13 @@ export function renderChart(spec: ChartSpec): string {
   spec.series.forEach((s, i) => {
     const pts = s.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
     if (s.line && pts.length > 1) {
-      const d = pts.map((p) => `${fmt(px(p.x))},${fmt(py(p.y))}`).join(' ');
+      const d = pts.map((p) => `${svgCoord(px(p.x))},${svgCoord(py(p.y))}`).join(' ');
       parts.push(`<polyline points="${d}" fill="none" stroke="${s.color}" stroke-width="2"/>`);
     }
     if (s.markers ?? true) {
       for (const p of pts) {
         parts.push(
-          `<circle cx="${fmt(px(p.x))}" cy="${fmt(py(p.y))}" r="4" fill="${s.color}" fill-opacity="0.8">` +
+          `<circle cx="${svgCoord(px(p.x))}" cy="${svgCoord(py(p.y))}" r="4" fill="${s.color}" fill-opacity="0.8">` +
             `<title>${escapeXml(p.tip ?? `${p.x}, ${p.y}`)}</title></circle>`,
         );
       }
@@ -135,27 +136,15 @@ function logAxis(values: number[]): Axis {
   return { domain: logs.domain, fraction: (v) => logs.fraction(Math.log10(v)), ticks };
 }
 
-/** An axis padded by 5% with about five "nice" ticks (1, 2 or 5 times a power of ten apart). */
+/** Padded by 5% of the span on each side, so that extreme points stay off the plot border; nice ticks inside. */
 function linearAxis(values: number[]): Axis {
-  let lo = Math.min(...values);
-  let hi = Math.max(...values);
-  if (lo === hi) {
-    const pad = Math.abs(lo) * 0.1 || 1;
-    lo -= pad;
-    hi += pad;
-  }
-  const span = hi - lo;
-  lo -= span * 0.05;
-  hi += span * 0.05;
-  const rough = (hi - lo) / 5;
-  const power = 10 ** Math.floor(Math.log10(rough));
-  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= rough) ?? 10 * power;
-  const ticks: { value: number; label: string }[] = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) {
-    const value = Math.abs(v) < step * 1e-9 ? 0 : v;
-    ticks.push({ value, label: formatNumber(value) });
-  }
-  return { domain: [lo, hi], fraction: (v) => (v - lo) / (hi - lo), ticks };
+  const extent = finiteExtent(values) ?? [0, 1];
+  const scale = niceScale(...extent, { pad: 0.05 });
+  return {
+    domain: [scale.lo, scale.hi],
+    fraction: (v) => scaleFraction(scale, v),
+    ticks: scale.ticks.map((value) => ({ value, label: formatTick(value, scale.step) })),
+  };
 }
 
 export function formatNumber(v: number): string {
@@ -164,12 +153,4 @@ export function formatNumber(v: number): string {
   const abs = Math.abs(v);
   if (abs !== 0 && (abs < 1e-3 || abs >= 1e6)) return v.toExponential(2);
   return String(Number(v.toPrecision(4)));
-}
-
-function fmt(v: number): string {
-  return v.toFixed(1);
-}
-
-export function escapeXml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
