@@ -1,6 +1,8 @@
 /**
  * Numeric CSV: one sample per line, every column a number; one column holds the integer class label and the
- * others are the features (sample shape [columns - 1]). Quoted fields are unquoted but may not contain the separator.
+ * others are the features (sample shape [columns - 1]). Fields may be quoted as RFC 4180 says ("1.5", a doubled
+ * "" for a quote inside, separators and line breaks inside quotes); lines end in LF or CRLF; a UTF-8 byte order
+ * mark before the header is ignored. Blank lines are skipped, so a trailing newline is fine.
  */
 import { RegraftError } from '../errors.js';
 
@@ -24,38 +26,124 @@ export interface CsvTable {
   labels: Int32Array;
 }
 
-function splitFields(line: string, separator: string): string[] {
-  return line.split(separator).map((f) => f.trim().replace(/^"(.*)"$/, '$1'));
+/** One record (usually one line) split into fields, and the index of the line after it. */
+interface CsvRecord {
+  fields: string[];
+  next: number;
 }
 
-/** Number('') and Number(' ') are 0, so blanks must be rejected before converting. */
+/**
+ * Reads the record that starts at lines[row]. Datasets run to 10^5+ numeric lines without a single quote, so those
+ * take a plain split; only a line with a quote goes through the character-level reader.
+ */
+function readRecord(lines: readonly string[], row: number, separator: string, path: string): CsvRecord {
+  const line = lines[row];
+  if (!line.includes('"')) return { fields: line.split(separator).map((f) => f.trim()), next: row + 1 };
+  return readQuotedRecord(lines, row, separator, path);
+}
+
+/**
+ * RFC 4180 fields: a field that starts with '"' (after optional blanks) runs to the next '"' that is not doubled,
+ * across line breaks if need be; between the closing quote and the separator only blanks may stand. A quote inside
+ * an unquoted field is kept as it is, as most readers do. Unquoted fields are trimmed, quoted ones are kept whole.
+ */
+function readQuotedRecord(lines: readonly string[], startRow: number, separator: string, path: string): CsvRecord {
+  const fields: string[] = [];
+  let row = startRow;
+  let line = lines[row];
+  let at = 0;
+  for (;;) {
+    const start = skipBlanks(line, at, separator);
+    if (line[start] !== '"') {
+      const end = line.indexOf(separator, start);
+      fields.push(line.slice(start, end < 0 ? line.length : end).trim());
+      if (end < 0) return { fields, next: row + 1 };
+      at = end + separator.length;
+      continue;
+    }
+    const openRow = row;
+    let value = '';
+    let from = start + 1;
+    for (;;) {
+      const quote = line.indexOf('"', from);
+      if (quote < 0) {
+        // The line break belongs to the field; the split removed it (and any CR before it), so put back one LF.
+        value += line.slice(from) + '\n';
+        row++;
+        if (row === lines.length) {
+          throw new RegraftError(
+            `CSV file ${path} line ${openRow + 1}: the quote opening column ${fields.length + 1} is never closed; ` +
+              `end the field with '"' (a quote inside a quoted field is written twice: "")`,
+          );
+        }
+        line = lines[row];
+        from = 0;
+      } else if (line[quote + 1] === '"') {
+        value += line.slice(from, quote) + '"';
+        from = quote + 2;
+      } else {
+        value += line.slice(from, quote);
+        from = quote + 1;
+        break;
+      }
+    }
+    fields.push(value);
+    const after = skipBlanks(line, from, separator);
+    if (after === line.length) return { fields, next: row + 1 };
+    if (!line.startsWith(separator, after)) {
+      throw new RegraftError(
+        `CSV file ${path} line ${row + 1}: unexpected '${line[after]}' after the closing quote of column ${fields.length}; ` +
+          `a quoted field must end right before the separator (write a quote inside it twice: "")`,
+      );
+    }
+    at = after + separator.length;
+  }
+}
+
+/** The index of the first character from `at` that is neither a space nor a tab, unless it starts the separator (sep=tab). */
+function skipBlanks(line: string, at: number, separator: string): number {
+  let i = at;
+  while (i < line.length && (line[i] === ' ' || line[i] === '\t') && !line.startsWith(separator, i)) i++;
+  return i;
+}
+
+/** Number('') and Number(' ') are 0, so blanks (a quoted "  " keeps its spaces) must be rejected, not read as 0. */
 function toNumber(field: string): number {
-  return field === '' ? NaN : Number(field);
+  if (field === '') return NaN;
+  const value = Number(field);
+  return value === 0 && field.trim() === '' ? NaN : value;
 }
 
 export function parseCsv(text: string, path: string, options: CsvOptions): CsvTable {
+  if (options.separator.includes('"')) {
+    throw new RegraftError(`CSV file ${path}: the separator '${options.separator}' contains '"', which CSV keeps for quoting; choose another separator`);
+  }
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   let row = 0;
   while (row < lines.length && lines[row].trim() === '') row++;
   if (row === lines.length) throw new RegraftError(`CSV file ${path} is empty; it needs one sample per line`);
 
-  const first = splitFields(lines[row], options.separator);
+  const firstRecord = readRecord(lines, row, options.separator, path);
+  const first = firstRecord.fields;
   const hasHeader = options.header === 'auto' ? first.some((f) => Number.isNaN(toNumber(f))) : options.header;
   const columns = first.length;
   if (columns < 2) {
     throw new RegraftError(`CSV file ${path} line ${row + 1} has ${columns} column; it needs features and a label (is the separator '${options.separator}'?)`);
   }
   const labelColumn = resolveLabelColumn(options.label, hasHeader ? first : null, columns, path);
-  if (hasHeader) row++;
+  if (hasHeader) row = firstRecord.next;
 
   const featureCount = columns - 1;
   const capacity = lines.length - row;
   const features = new Float32Array(capacity * featureCount);
   const labels = new Int32Array(capacity);
   let count = 0;
-  for (; row < lines.length; row++) {
-    if (lines[row].trim() === '') continue;
-    const fields = splitFields(lines[row], options.separator);
+  while (row < lines.length) {
+    if (lines[row].trim() === '') {
+      row++;
+      continue;
+    }
+    const { fields, next } = readRecord(lines, row, options.separator, path);
     if (fields.length !== columns) {
       throw new RegraftError(`CSV file ${path} line ${row + 1} has ${fields.length} fields, expected ${columns} like the first line`);
     }
@@ -75,6 +163,7 @@ export function parseCsv(text: string, path: string, options: CsvOptions): CsvTa
       }
     }
     count++;
+    row = next;
   }
   if (count === 0) throw new RegraftError(`CSV file ${path} has a header but no samples`);
   return { count, featureCount, features: features.subarray(0, count * featureCount), labels: labels.subarray(0, count) };
