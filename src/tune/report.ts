@@ -3,8 +3,10 @@
  * HTML page with inline SVG charts (objective over trials with the best so far, objective against each parameter,
  * learning curves of the best five trials, and the ranked table).
  */
+import { escapeXml } from '../util/svg-axis.js';
 import type { StudySnapshot } from './snapshot.js';
-import { escapeXml, formatNumber, renderChart, type ChartSeries, type XScale } from './svg-chart.js';
+import type { ParamSpec } from './space.js';
+import { formatNumber, renderChart, type ChartSeries, type XScale } from './svg-chart.js';
 import type { ParamValue, Params, TrialRecord, TrialStatus } from './types.js';
 
 export interface RankedTrial {
@@ -95,8 +97,10 @@ const CURVE_COLORS = ['#1f77b4', '#2ca02c', '#9467bd', '#8c564b', '#e377c2'];
 export function renderHtmlReport(study: StudySnapshot): string {
   const { metric, mode } = study.config.objective;
   const rows = rankTrials(study);
-  const charts = [objectiveOverTrials(study), ...objectiveByParameter(study), learningCurves(study, rows)];
-  const paramNames = [...new Set(rows.flatMap((r) => Object.keys(r.params)))];
+  const fixed = fixedParams(study);
+  const charts = [objectiveOverTrials(study), ...objectiveByParameter(study, fixed), learningCurves(study, rows)];
+  // A column in which every row says the same thing only widens the table: fixed values are stated once above it.
+  const paramNames = [...new Set(rows.flatMap((r) => Object.keys(r.params)))].filter((n) => !fixed.has(n));
   const tableRows = rows.map((r) =>
     `<tr class="${r.status}"><td>${r.rank}</td><td>${r.trialId}</td><td>${r.status}</td>` +
       `<td>${r.objective === null ? '-' : escapeXml(formatNumber(r.objective))}</td><td>${r.epochs}</td>` +
@@ -123,6 +127,9 @@ export function renderHtmlReport(study: StudySnapshot): string {
       : '<p class="best">No trial has completed yet.</p>',
     `<div class="charts">${charts.map((c) => `<figure>${c}</figure>`).join('')}</div>`,
     '<h2>Trials, best first</h2>',
+    ...(fixed.size > 0
+      ? [`<p class="fixed">Fixed: ${escapeXml([...fixed].map(([k, v]) => `${k} = ${formatParam(v)}`).join(', '))}</p>`]
+      : []),
     '<table>',
     `<thead><tr><th>rank</th><th>trial</th><th>status</th><th>${escapeXml(metric)}</th><th>epochs run</th>` +
       `${paramNames.map((n) => `<th>${escapeXml(n)}</th>`).join('')}<th>detail</th></tr></thead>`,
@@ -156,11 +163,43 @@ function objectiveOverTrials(study: StudySnapshot): string {
   return renderChart({ title: `${metric} by trial`, xLabel: 'trial', yLabel: metric, x: { kind: 'linear' }, series: [...series, bestSoFar] });
 }
 
-function objectiveByParameter(study: StudySnapshot): string[] {
+/**
+ * The parameters every trial of the study ran with one and the same value, in search-space order: entries that allow
+ * a single value (a constant, one categorical choice, a range whose ends meet). The value shown is the one the
+ * trials ran with (exp(log(x)) need not give back x exactly); when the trials disagree (a study file whose space was
+ * edited between runs), the parameter is not fixed.
+ */
+export function fixedParams(study: StudySnapshot): Map<string, ParamValue> {
+  const fixed = new Map<string, ParamValue>();
+  for (const [name, spec] of Object.entries(study.config.space)) {
+    const only = singleValue(spec);
+    if (only === undefined) continue;
+    const used = new Set(study.trials.map((t) => t.params[name]).filter((v) => v !== undefined));
+    if (used.size > 1) continue;
+    fixed.set(name, used.size === 1 ? ([...used][0] as ParamValue) : only);
+  }
+  return fixed;
+}
+
+/** The one value a search-space entry allows, or undefined when it allows more. */
+function singleValue(spec: ParamSpec): ParamValue | undefined {
+  switch (spec.kind) {
+    case 'fixed':
+      return spec.value;
+    case 'categorical':
+      return spec.choices.length === 1 ? spec.choices[0] : undefined;
+    case 'float':
+      return spec.low === spec.high ? spec.low : undefined;
+    case 'int':
+      return spec.high - spec.low < spec.step ? spec.low : undefined;
+  }
+}
+
+function objectiveByParameter(study: StudySnapshot, fixed: ReadonlyMap<string, ParamValue>): string[] {
   const { metric } = study.config.objective;
   const scored = withObjective(study);
   return Object.entries(study.config.space)
-    .filter(([, spec]) => spec.kind !== 'fixed')
+    .filter(([name]) => !fixed.has(name))
     .map(([name, spec]) => {
       let x: XScale = { kind: (spec.kind === 'float' || spec.kind === 'int') && spec.log ? 'log' : 'linear' };
       let position = (v: ParamValue) => Number(v);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatTable, rankTrials, renderHtmlReport, reportJson, tune, type Params, type StudySummary, type TrialContext } from '../../src/tune/index.js';
+import { fixedParams } from '../../src/tune/report.js';
 
 /** Runs a small study with every status in it: complete, pruned and failed trials. */
 async function mixedStudy(): Promise<StudySummary> {
@@ -47,6 +48,16 @@ function unbalancedTags(markup: string): string[] {
     else if (stack.pop() !== name) problems.push(`unexpected </${name}>`);
   }
   return [...problems, ...stack.map((n) => `unclosed <${n}>`)];
+}
+
+function tableHeader(html: string): string[] {
+  const head = /<thead><tr>(.*?)<\/tr><\/thead>/.exec(html)?.[1] ?? '';
+  return [...head.matchAll(/<th>(.*?)<\/th>/g)].map((m) => m[1]);
+}
+
+function tableRows(html: string): string[][] {
+  const body = /<tbody>(.*?)<\/tbody>/s.exec(html)?.[1] ?? '';
+  return [...body.matchAll(/<tr[^>]*>(.*?)<\/tr>/g)].map((m) => [...m[1].matchAll(/<td>(.*?)<\/td>/g)].map((c) => c[1]));
 }
 
 describe('study reports', () => {
@@ -99,6 +110,68 @@ describe('study reports', () => {
     expect(html).toContain('mnist &lt;mlp&gt; &amp; friends');
     expect(html).not.toContain('<mlp>');
     expect(html.match(/<tr class="/g)).toHaveLength(10);
+  });
+
+  it('states a constant parameter once above the table instead of as a column, and keeps it in the JSON', async () => {
+    const study = await mixedStudy();
+    const html = renderHtmlReport(study);
+    expect(html).toContain('<h2>Trials, best first</h2>\n<p class="fixed">Fixed: epochs = 6</p>\n<table>');
+    expect(tableHeader(html)).toEqual(['rank', 'trial', 'status', 'val_accuracy', 'epochs run', 'lr', 'batchSize', 'dropoutRatio', 'detail']);
+    for (const row of tableRows(html)) expect(row).toHaveLength(9);
+    // Pipelines read every parameter from the JSON report, the fixed ones included.
+    expect(reportJson(study).trials.every((t) => t.params.epochs === 6)).toBe(true);
+  });
+
+  it('treats one-value entries (one choice, a range whose ends meet) as fixed, with neither column nor chart', async () => {
+    const study = await tune({
+      config: {
+        space: {
+          lr: { loguniform: [1e-3, 0.3] },
+          optimizer: { categorical: ['adam'] },
+          hidden: { int: [64, 64] },
+          depth: { int: [2, 3], step: 2 },
+          momentum: { uniform: [0.9, 0.9] },
+          l2: { loguniform: [1e-4, 1e-4] },
+          dropoutAfter: 'Relu & Gelu',
+        },
+        objective: { metric: 'acc', mode: 'max' },
+        strategy: 'random',
+        trials: 3,
+        seed: 1,
+      },
+      trialFunction: async (params: Params) => ({ acc: 1 - Math.abs(Math.log10(params.lr as number) + 2) }),
+      studyPath: join(mkdtempSync(join(tmpdir(), 'regraft-report-')), 'study.db'),
+    });
+    const html = renderHtmlReport(study);
+    const l2 = study.trials[0].params.l2 as number;
+    expect(l2).toBeCloseTo(1e-4, 15);
+    expect([...fixedParams(study)]).toEqual([
+      ['optimizer', 'adam'],
+      ['hidden', 64],
+      ['depth', 2],
+      ['momentum', 0.9],
+      ['l2', l2],
+      ['dropoutAfter', 'Relu & Gelu'],
+    ]);
+    expect(html).toContain('<p class="fixed">Fixed: optimizer = adam, hidden = 64, depth = 2, momentum = 0.9, l2 = 1.00e-4, dropoutAfter = Relu &amp; Gelu</p>');
+    expect(tableHeader(html)).toEqual(['rank', 'trial', 'status', 'acc', 'epochs run', 'lr', 'detail']);
+    expect(html.match(/<svg /g)).toHaveLength(3); // objective by trial, acc vs lr, learning curves
+    expect(html).not.toContain('acc vs optimizer');
+  });
+
+  it('keeps a column when the trials disagree on a one-value entry (a study whose space was edited)', async () => {
+    const study = await mixedStudy();
+    const edited = { ...study, trials: study.trials.map((t, i) => (i === 0 ? { ...t, params: { ...t.params, epochs: 8 } } : t)) };
+    expect(fixedParams(edited).has('epochs')).toBe(false);
+    const html = renderHtmlReport(edited);
+    expect(html).not.toContain('class="fixed"');
+    expect(tableHeader(html)).toContain('epochs');
+  });
+
+  it('shows no fixed line when every parameter varies', async () => {
+    const study = await mixedStudy();
+    const html = renderHtmlReport({ ...study, config: { ...study.config, space: { lr: study.config.space.lr } } });
+    expect(html).not.toContain('Fixed:');
   });
 
   it('renders a study with no finished trials without failing', async () => {
