@@ -32,6 +32,7 @@ export { train, type TrainHooks, type TrainResult } from './training/trainer.js'
 export { readRunConfig, RUN_FILES, type EpochMetrics } from './training/run-dir.js';
 export { exportRun, trainedInferenceModel, type ExportOptions, type ExportReport } from './training/export.js';
 export { evaluate, evaluateModelFile, type EvalMetrics, type EvalOptions } from './training/evaluate.js';
+export { evaluateTargets, evaluateTargetsFile, isRegressionLoss, type RegressionLoss, type RegressionMetrics } from './training/evaluate-targets.js';
 
 // Data and runtime.
 export * from './data/index.js';

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { evaluateModelFile, type EvalMetrics } from '../training/evaluate.js';
+import { evaluateTargetsFile, isRegressionLoss, type RegressionMetrics } from '../training/evaluate-targets.js';
+import { LOSS_KINDS, type LossKind } from '../training/losses.js';
 import type { CliIo } from './context.js';
-import { parseNumber } from './options.js';
+import { parseChoice, parseNumber } from './options.js';
 
 /** The `--json` form: these keys in this order, one line, so scripts can rely on it. */
 export function formatEvalJson(m: EvalMetrics): string {
@@ -20,6 +22,25 @@ export function formatEvalText(m: EvalMetrics): string[] {
   ];
 }
 
+/** The regression `--json` form: the loss, then whichever of mae, rmse, accuracy the loss kind reports. */
+export function formatRegressionJson(m: RegressionMetrics): string {
+  const extra = (['mae', 'rmse', 'accuracy'] as const).filter((k) => m[k] !== undefined).map((k) => `, "${k}": ${JSON.stringify(m[k])}`);
+  return `{"loss": ${JSON.stringify(m.loss)}, "lossKind": "${m.lossKind}"${extra.join('')}, "samples": ${m.samples}}`;
+}
+
+export function formatRegressionText(m: RegressionMetrics): string[] {
+  const lines = [`samples   ${m.samples}`, `loss      ${m.loss.toFixed(6)} (${m.lossKind})`];
+  if (m.accuracy !== undefined) lines.push(`accuracy  ${(m.accuracy * 100).toFixed(2)}%`);
+  if (m.mae !== undefined) lines.push(`mae       ${m.mae.toPrecision(6)}`);
+  if (m.rmse !== undefined) lines.push(`rmse      ${m.rmse.toPrecision(6)}`);
+  return lines;
+}
+
+/** `mae 0.0123, rmse 0.0456` or `accuracy 97.50%`, for one-line reports. */
+export function regressionSummary(m: RegressionMetrics): string {
+  return m.accuracy !== undefined ? `accuracy ${(100 * m.accuracy).toFixed(2)}%` : `mae ${m.mae!.toPrecision(4)}, rmse ${m.rmse!.toPrecision(4)}`;
+}
+
 /** Right-aligned columns as wide as the largest count or class index. */
 export function confusionTable(confusion: number[][]): string[] {
   const n = confusion.length;
@@ -33,14 +54,22 @@ export function confusionTable(confusion: number[][]): string[] {
 export function registerEval(program: Command, io: CliIo): void {
   program
     .command('eval')
-    .description('score a classifier on labelled data: mean cross-entropy, accuracy and confusion matrix')
-    .argument('<model>', 'ONNX model file (one float input, logits [N, C] output)')
+    .description('score a model on labelled data: a classifier (cross-entropy, accuracy, confusion matrix) or, with --loss, a regression model')
+    .argument('<model>', 'ONNX model file (one float input; logits [N, C], or with --loss a prediction shaped like the targets)')
     .requiredOption('--data <spec>', 'data spec: mnist, mnist:test, idx:IMAGES,LABELS, npy:FEATURES,LABELS or csv:PATH')
-    .option('--json', 'print {"accuracy", "loss", "samples", "confusion"} as JSON')
+    .option('--loss <kind>', `${LOSS_KINDS.join(', ')} (default cross-entropy); the others read the labels as float targets`, parseChoice('--loss', LOSS_KINDS))
+    .option('--json', 'print {"accuracy", "loss", "samples", "confusion"} as JSON (with --loss: {"loss", "lossKind", "mae", "rmse" or "accuracy", "samples"})')
     .option('--batch-size <n>', 'samples per run (default 1000)', parseNumber('--batch-size', { min: 1, integer: true }))
-    .option('--output <name>', 'the output holding the logits (default: the first output)')
-    .action(async (model: string, opts: { data: string; json?: boolean; batchSize?: number; output?: string }) => {
-      const metrics = await evaluateModelFile(model, opts.data, { batchSize: opts.batchSize, output: opts.output });
+    .option('--output <name>', 'the output to score (default: the first output)')
+    .action(async (model: string, opts: { data: string; loss?: LossKind; json?: boolean; batchSize?: number; output?: string }) => {
+      const common = { batchSize: opts.batchSize, output: opts.output };
+      if (opts.loss !== undefined && isRegressionLoss(opts.loss)) {
+        const m = await evaluateTargetsFile(model, opts.data, { ...common, loss: opts.loss });
+        if (opts.json) io.out(formatRegressionJson(m));
+        else formatRegressionText(m).forEach((line) => io.out(line));
+        return;
+      }
+      const metrics = await evaluateModelFile(model, opts.data, common);
       if (opts.json) io.out(formatEvalJson(metrics));
       else formatEvalText(metrics).forEach((line) => io.out(line));
     });

@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { readConfigFile, SCHEDULES, type TrainConfig } from '../training/config.js';
 import { evaluateModelFile } from '../training/evaluate.js';
+import { evaluateTargetsFile, isRegressionLoss } from '../training/evaluate-targets.js';
+import { regressionSummary } from './eval.js';
 import { exportRun } from '../training/export.js';
 import { LOSS_KINDS } from '../training/losses.js';
 import { inapplicableOptimizerSetting, OPTIMIZERS } from '../training/optimizers.js';
@@ -111,8 +113,14 @@ export function registerTrain(program: Command, io: CliIo): void {
         const report = await exportRun(result.runDir, exportTo);
         io.out(`exported ${exportTo} (epoch ${report.epoch}, ${report.parameters} trained tensors, checked against the eval model in onnxruntime)`);
         if (test) {
-          const m = await evaluateModelFile(exportTo, test);
-          io.out(`test accuracy on ${test}: ${(100 * m.accuracy).toFixed(2)}% (loss ${m.loss.toFixed(4)}, ${m.samples} samples)`);
+          const loss = result.config.loss;
+          if (isRegressionLoss(loss)) {
+            const m = await evaluateTargetsFile(exportTo, test, { loss });
+            io.out(`test ${loss} on ${test}: ${m.loss.toFixed(6)} (${regressionSummary(m)}, ${m.samples} samples)`);
+          } else {
+            const m = await evaluateModelFile(exportTo, test);
+            io.out(`test accuracy on ${test}: ${(100 * m.accuracy).toFixed(2)}% (loss ${m.loss.toFixed(4)}, ${m.samples} samples)`);
+          }
         }
       }
     });

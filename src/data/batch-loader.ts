@@ -1,6 +1,6 @@
 import { RegraftError } from '../errors.js';
 import { Rng } from '../util/rng.js';
-import { checkedIndex, sampleSize, shapeSize, type Dataset } from './dataset.js';
+import { checkedIndex, sampleSize, shapeSize, targetSize, type Dataset } from './dataset.js';
 
 export interface BatchLoaderOptions {
   batchSize: number;
@@ -14,6 +14,8 @@ export interface BatchLoaderOptions {
   indices?: ArrayLike<number>;
   /** Per-sample dims of the feature tensor, e.g. from fitSampleShape; default the dataset's sampleShape. */
   sampleShape?: number[];
+  /** Per-sample dims of the float targets, e.g. from fitTargetShape; default the dataset's target shape. */
+  targetShape?: number[];
 }
 
 /**
@@ -29,8 +31,12 @@ export interface Batch {
   features: Float32Array;
   /** [size, ...sampleShape] */
   featureDims: number[];
-  /** int64 class indices, as onnxruntime wants them for labels. */
+  /** int64 class indices, as onnxruntime wants them for labels (empty when the dataset holds float targets). */
   labels: BigInt64Array;
+  /** The float targets of a regression dataset, size * prod(targetShape) values. */
+  targets?: Float32Array;
+  /** [size, ...targetShape], with `targets`. */
+  targetDims?: number[];
 }
 
 /** Mixes seed and epoch into one 32-bit seed, so that every epoch's shuffle can be rebuilt without replaying earlier ones. */
@@ -49,12 +55,14 @@ export class BatchLoader {
   readonly numSamples: number;
   readonly batchesPerEpoch: number;
   readonly sampleShape: number[];
+  readonly targetShape: number[] | undefined;
   private readonly seed: number;
   private readonly shuffle: boolean;
   private readonly samples: Int32Array;
   private readonly order: Int32Array;
   private readonly featureBuffer: Float32Array;
   private readonly labelBuffer: BigInt64Array;
+  private readonly targetBuffer: Float32Array | undefined;
 
   constructor(dataset: Dataset, options: BatchLoaderOptions) {
     const { batchSize, seed, shuffle = true, dropLast = false } = options;
@@ -71,6 +79,13 @@ export class BatchLoader {
         `sample shape [${this.sampleShape.join(',')}] does not hold the ${sampleSize(dataset)} values of a ${dataset.name} sample; fit it with fitSampleShape`,
       );
     }
+    const targets = dataset.targets;
+    this.targetShape = targets ? (options.targetShape ?? [...targets.shape]) : undefined;
+    if (targets && shapeSize(this.targetShape!) !== targetSize(targets)) {
+      throw new RegraftError(
+        `target shape [${this.targetShape!.join(',')}] does not hold the ${targetSize(targets)} target values of a ${dataset.name} sample; fit it with fitTargetShape`,
+      );
+    }
     this.samples = options.indices === undefined ? identity(dataset.size) : Int32Array.from(options.indices, (i) => checkedIndex(dataset, i));
     this.numSamples = this.samples.length;
     this.batchesPerEpoch = dropLast ? Math.floor(this.numSamples / batchSize) : Math.ceil(this.numSamples / batchSize);
@@ -81,7 +96,8 @@ export class BatchLoader {
     }
     this.order = new Int32Array(this.numSamples);
     this.featureBuffer = new Float32Array(batchSize * sampleSize(dataset));
-    this.labelBuffer = new BigInt64Array(batchSize);
+    this.labelBuffer = new BigInt64Array(targets ? 0 : batchSize);
+    this.targetBuffer = targets ? new Float32Array(batchSize * targetSize(targets)) : undefined;
   }
 
   /** The order in which epoch `epoch` visits the samples (a fresh copy). */
@@ -100,22 +116,30 @@ export class BatchLoader {
     }
     this.fillOrder(epoch);
     const per = sampleSize(this.dataset);
-    const { features, labels } = this.dataset;
+    const { features, labels, targets } = this.dataset;
+    const perTarget = targets ? targetSize(targets) : 0;
+    const targetBuffer = this.targetBuffer;
     for (let b = startBatch; b < this.batchesPerEpoch; b++) {
       const start = b * this.batchSize;
       const size = Math.min(this.batchSize, this.numSamples - start);
       for (let k = 0; k < size; k++) {
         const i = this.order[start + k];
         this.featureBuffer.set(features.subarray(i * per, (i + 1) * per), k * per);
-        this.labelBuffer[k] = BigInt(labels[i]);
+        if (targetBuffer) targetBuffer.set(targets!.values.subarray(i * perTarget, (i + 1) * perTarget), k * perTarget);
+        else this.labelBuffer[k] = BigInt(labels[i]);
       }
+      const full = size === this.batchSize;
       yield {
         epoch,
         index: b,
         size,
-        features: size === this.batchSize ? this.featureBuffer : this.featureBuffer.subarray(0, size * per),
+        features: full ? this.featureBuffer : this.featureBuffer.subarray(0, size * per),
         featureDims: [size, ...this.sampleShape],
-        labels: size === this.batchSize ? this.labelBuffer : this.labelBuffer.subarray(0, size),
+        labels: full ? this.labelBuffer : this.labelBuffer.subarray(0, targetBuffer ? 0 : size),
+        ...(targetBuffer && {
+          targets: full ? targetBuffer : targetBuffer.subarray(0, size * perTarget),
+          targetDims: [size, ...this.targetShape!],
+        }),
       };
     }
   }

@@ -23,7 +23,10 @@ export interface CsvTable {
   count: number;
   featureCount: number;
   features: Float32Array;
+  /** Class indices; empty when the label column was read as float targets. */
   labels: Int32Array;
+  /** The label column as float targets (parseCsv with labelKind 'values'). */
+  targets?: Float32Array;
 }
 
 /** One record (usually one line) split into fields, and the index of the line after it. */
@@ -114,7 +117,8 @@ function toNumber(field: string): number {
   return value === 0 && field.trim() === '' ? NaN : value;
 }
 
-export function parseCsv(text: string, path: string, options: CsvOptions): CsvTable {
+/** `labelKind` 'values' reads the label column as float targets (regression) instead of class indices. */
+export function parseCsv(text: string, path: string, options: CsvOptions, labelKind: 'classes' | 'values' = 'classes'): CsvTable {
   if (options.separator.includes('"')) {
     throw new RegraftError(`CSV file ${path}: the separator '${options.separator}' contains '"', which CSV keeps for quoting; choose another separator`);
   }
@@ -136,7 +140,8 @@ export function parseCsv(text: string, path: string, options: CsvOptions): CsvTa
   const featureCount = columns - 1;
   const capacity = lines.length - row;
   const features = new Float32Array(capacity * featureCount);
-  const labels = new Int32Array(capacity);
+  const targets = labelKind === 'values' ? new Float32Array(capacity) : undefined;
+  const labels = new Int32Array(targets ? 0 : capacity);
   let count = 0;
   while (row < lines.length) {
     if (lines[row].trim() === '') {
@@ -153,7 +158,9 @@ export function parseCsv(text: string, path: string, options: CsvOptions): CsvTa
       if (Number.isNaN(value)) {
         throw new RegraftError(`CSV file ${path} line ${row + 1} column ${c + 1} is not a number: '${fields[c].slice(0, 40)}'`);
       }
-      if (c === labelColumn) {
+      if (c === labelColumn && targets) {
+        targets[count] = value;
+      } else if (c === labelColumn) {
         if (!Number.isInteger(value) || value < 0) {
           throw new RegraftError(`CSV file ${path} line ${row + 1}: label '${fields[c]}' is not a class index (0, 1, 2, ...)`);
         }
@@ -166,7 +173,8 @@ export function parseCsv(text: string, path: string, options: CsvOptions): CsvTa
     row = next;
   }
   if (count === 0) throw new RegraftError(`CSV file ${path} has a header but no samples`);
-  return { count, featureCount, features: features.subarray(0, count * featureCount), labels: labels.subarray(0, count) };
+  const table = { count, featureCount, features: features.subarray(0, count * featureCount), labels: labels.subarray(0, targets ? 0 : count) };
+  return targets ? { ...table, targets: targets.subarray(0, count) } : table;
 }
 
 function resolveLabelColumn(label: number | string, header: string[] | null, columns: number, path: string): number {

@@ -1,7 +1,8 @@
 import { RegraftError } from '../errors.js';
 
 /**
- * A labelled classification dataset held in memory, ready to be cut into batches.
+ * A labelled dataset held in memory, ready to be cut into batches: class labels for classification, or float
+ * targets for the regression losses (mse, l1, bce-logits).
  * `features` is sample-major: sample i occupies [i * sampleSize, (i + 1) * sampleSize), C order within a sample.
  */
 export interface Dataset {
@@ -12,9 +13,22 @@ export interface Dataset {
   sampleShape: number[];
   /** size * prod(sampleShape) values; uint8 sources are scaled to [0, 1], other numbers are kept as they are. */
   features: Float32Array;
-  /** Class index of each sample, in [0, numClasses). */
+  /** Class index of each sample, in [0, numClasses); empty when the dataset holds float `targets` instead. */
   labels: Int32Array;
+  /** 0 when the dataset holds float `targets`. */
   numClasses: number;
+  /** Float targets (regression): sample i's occupy [i * targetSize, (i + 1) * targetSize), C order. */
+  targets?: FloatTargets;
+}
+
+export interface FloatTargets {
+  values: Float32Array;
+  /** Dims of one sample's target, without the batch dim ([] for one number per sample). */
+  shape: number[];
+}
+
+export function targetSize(targets: FloatTargets): number {
+  return shapeSize(targets.shape);
 }
 
 export function shapeSize(dims: readonly number[]): number {
@@ -55,8 +69,9 @@ export function subsetDataset(ds: Dataset, n: number): Dataset {
     size,
     sampleShape: [...ds.sampleShape],
     features: ds.features.subarray(0, size * sampleSize(ds)),
-    labels: ds.labels.subarray(0, size),
+    labels: ds.targets ? ds.labels : ds.labels.subarray(0, size),
     numClasses: ds.numClasses,
+    ...(ds.targets && { targets: { values: ds.targets.values.subarray(0, size * targetSize(ds.targets)), shape: [...ds.targets.shape] } }),
   };
 }
 
@@ -64,13 +79,16 @@ export function subsetDataset(ds: Dataset, n: number): Dataset {
 export function selectSamples(ds: Dataset, indices: ArrayLike<number>, name = `${ds.name}[subset]`): Dataset {
   const per = sampleSize(ds);
   const features = new Float32Array(indices.length * per);
-  const labels = new Int32Array(indices.length);
+  const labels = new Int32Array(ds.targets ? 0 : indices.length);
+  const perTarget = ds.targets ? targetSize(ds.targets) : 0;
+  const targets = ds.targets && { values: new Float32Array(indices.length * perTarget), shape: [...ds.targets.shape] };
   for (let k = 0; k < indices.length; k++) {
     const i = checkedIndex(ds, indices[k]);
     features.set(ds.features.subarray(i * per, (i + 1) * per), k * per);
-    labels[k] = ds.labels[i];
+    if (targets) targets.values.set(ds.targets!.values.subarray(i * perTarget, (i + 1) * perTarget), k * perTarget);
+    else labels[k] = ds.labels[i];
   }
-  return { name, size: indices.length, sampleShape: [...ds.sampleShape], features, labels, numClasses: ds.numClasses };
+  return { name, size: indices.length, sampleShape: [...ds.sampleShape], features, labels, numClasses: ds.numClasses, ...(targets && { targets }) };
 }
 
 export function checkedIndex(ds: Dataset, i: number): number {

@@ -1,9 +1,10 @@
 import { RegraftError } from '../errors.js';
-import { sampleSize, type Dataset } from './dataset.js';
+import { sampleSize, targetSize, type Dataset } from './dataset.js';
 
 type Dim = number | string | null;
 
 const isFixed = (d: Dim): d is number => typeof d === 'number' && Number.isInteger(d) && d > 0;
+const values = (n: number): string => `${n} value${n === 1 ? '' : 's'}`;
 const showDims = (dims: readonly Dim[]): string => `[${dims.map((d) => (d === null ? '?' : String(d))).join(',')}]`;
 
 /**
@@ -15,27 +16,45 @@ const showDims = (dims: readonly Dim[]): string => `[${dims.map((d) => (d === nu
  * are taken from the dataset's own sample shape when the ranks agree and every fixed dim matches.
  */
 export function fitSampleShape(ds: Dataset, inputDims: readonly Dim[], inputName: string): number[] {
-  const per = sampleSize(ds);
-  const mismatch = (why: string): RegraftError =>
+  const fail = (why: string): RegraftError =>
     new RegraftError(
-      `data '${ds.name}' has samples of shape ${showDims(ds.sampleShape)} (${per} values) but model input '${inputName}' ` +
+      `data '${ds.name}' has samples of shape ${showDims(ds.sampleShape)} (${values(sampleSize(ds))}) but model input '${inputName}' ` +
         `has shape ${showDims(inputDims)}: ${why}; use data whose samples match the input, or a model that takes them`,
     );
-  if (inputDims.length === 0) throw mismatch('the input has no batch dim');
-  const wanted = inputDims.slice(1);
+  return fitDims(ds.sampleShape, sampleSize(ds), inputDims, fail);
+}
+
+/**
+ * The per-sample dims of a regression dataset's float targets as the loss wants them: those of the model output the
+ * loss reads (the targets have the prediction's shape), resolved as fitSampleShape resolves features. Targets of
+ * shape (N,) fit an output [N, 1] and the other way round.
+ */
+export function fitTargetShape(ds: Dataset, outputDims: readonly Dim[], outputName: string): number[] {
+  const targets = ds.targets;
+  if (!targets) throw new RegraftError(`data '${ds.name}' holds class labels, not float targets; load it with targets: 'values'`);
+  const fail = (why: string): RegraftError =>
+    new RegraftError(
+      `data '${ds.name}' has targets of shape ${showDims(targets.shape)} (${values(targetSize(targets))} per sample) but model output ` +
+        `'${outputName}' has shape ${showDims(outputDims)}: ${why}; use targets shaped like the output`,
+    );
+  return fitDims(targets.shape, targetSize(targets), outputDims, fail);
+}
+
+function fitDims(own: readonly number[], per: number, dims: readonly Dim[], fail: (why: string) => RegraftError): number[] {
+  if (dims.length === 0) throw fail('it has no batch dim');
+  const wanted = dims.slice(1);
   const unknown = wanted.map((d, i) => (isFixed(d) ? -1 : i)).filter((i) => i >= 0);
   const knownProduct = wanted.reduce<number>((n, d) => (isFixed(d) ? n * d : n), 1);
 
   if (unknown.length === 0) {
-    if (knownProduct !== per) throw mismatch(`${knownProduct} values per sample`);
+    if (knownProduct !== per) throw fail(`${values(knownProduct)} per sample`);
     return wanted as number[];
   }
   if (unknown.length === 1) {
-    if (per % knownProduct !== 0) throw mismatch(`${per} values do not divide into the fixed dims (${knownProduct} values)`);
-    const dims = wanted.map((d) => (isFixed(d) ? d : per / knownProduct));
-    return dims;
+    if (per % knownProduct !== 0) throw fail(`${values(per)} do not divide into the fixed dims (${values(knownProduct)})`);
+    return wanted.map((d) => (isFixed(d) ? d : per / knownProduct));
   }
-  const sameRank = wanted.length === ds.sampleShape.length;
-  if (sameRank && wanted.every((d, i) => !isFixed(d) || d === ds.sampleShape[i])) return [...ds.sampleShape];
-  throw mismatch(`${unknown.length} per-sample dims are symbolic and cannot be inferred from the data`);
+  const sameRank = wanted.length === own.length;
+  if (sameRank && wanted.every((d, i) => !isFixed(d) || d === own[i])) return [...own];
+  throw fail(`${unknown.length} per-sample dims are symbolic and cannot be inferred from the data`);
 }

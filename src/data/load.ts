@@ -1,6 +1,6 @@
 import { RegraftError } from '../errors.js';
 import { parseCsv } from './csv.js';
-import { countClasses, shapeSize, subsetDataset, type Dataset } from './dataset.js';
+import { countClasses, shapeSize, subsetDataset, type Dataset, type FloatTargets } from './dataset.js';
 import { readDataFile } from './files.js';
 import { parseIdxFeatures, parseIdxLabels } from './idx.js';
 import { mnistFiles } from './mnist.js';
@@ -10,25 +10,35 @@ import { parseDataSpec } from './spec.js';
 export interface LoadOptions {
   /** Keep only the first `limit` samples (IDX files convert only those). */
   limit?: number;
+  /**
+   * What the label file or column holds: 'classes' (default) are class indices for cross-entropy; 'values' are
+   * float targets for the regression losses, any numeric dtype, one or more numbers per sample.
+   */
+  targets?: 'classes' | 'values';
 }
+
+/** What pairs with the features: class indices, or float targets. */
+type Answers = { labels: Int32Array; path: string } | { targets: FloatTargets; path: string };
 
 /** Loads the dataset a spec names (see spec.ts for the syntax) into memory. */
 export async function loadDataset(spec: string, opts: LoadOptions = {}): Promise<Dataset> {
   const source = parseDataSpec(spec);
   const { limit } = opts;
+  const values = opts.targets === 'values';
   if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new RegraftError(`data limit must be a positive integer, got ${limit}`);
   switch (source.kind) {
     case 'mnist': {
       const files = mnistFiles(source.split);
-      return loadIdx(spec, files.images, files.labels, limit);
+      return loadIdx(spec, files.images, files.labels, limit, values);
     }
     case 'idx':
-      return loadIdx(spec, source.images, source.labels, limit);
+      return loadIdx(spec, source.images, source.labels, limit, values);
     case 'npy':
-      return firstSamples(await loadNpy(spec, source.features, source.labels), limit);
+      return firstSamples(await loadNpy(spec, source.features, source.labels, values), limit);
     case 'csv': {
-      const table = parseCsv((await readDataFile(source.path)).toString('utf8'), source.path, source.options);
-      return firstSamples(assemble(spec, [table.featureCount], table.features, table.labels, source.path), limit);
+      const table = parseCsv((await readDataFile(source.path)).toString('utf8'), source.path, source.options, values ? 'values' : 'classes');
+      const answers: Answers = table.targets ? { targets: { values: table.targets, shape: [] }, path: source.path } : { labels: table.labels, path: source.path };
+      return firstSamples(assemble(spec, [table.featureCount], table.features, answers), limit);
     }
   }
 }
@@ -37,19 +47,25 @@ function firstSamples(ds: Dataset, limit: number | undefined): Dataset {
   return limit !== undefined && limit < ds.size ? subsetDataset(ds, limit) : ds;
 }
 
-async function loadIdx(spec: string, imagesPath: string, labelsPath: string, limit?: number): Promise<Dataset> {
+async function loadIdx(spec: string, imagesPath: string, labelsPath: string, limit: number | undefined, values: boolean): Promise<Dataset> {
   const [imageBytes, labelBytes] = await Promise.all([readDataFile(imagesPath), readDataFile(labelsPath)]);
   const images = parseIdxFeatures(imageBytes, imagesPath, limit);
   const labels = parseIdxLabels(labelBytes, labelsPath);
   checkPairedCounts(images.count, imagesPath, labels.length, labelsPath);
   const kept = images.features.length / Math.max(1, shapeSize(images.sampleShape));
-  if (kept === labels.length) return assemble(spec, images.sampleShape, images.features, labels, labelsPath);
+  const answers = (l: Int32Array): Answers => (values ? { targets: classesAsValues(l), path: labelsPath } : { labels: l, path: labelsPath });
+  if (kept === labels.length) return assemble(spec, images.sampleShape, images.features, answers(labels));
   // As subsetDataset: the class count is the whole file's (a model's output width does not shrink with the data).
-  const ds = assemble(`${spec}[:${kept}]`, images.sampleShape, images.features, labels.slice(0, kept), labelsPath);
-  return { ...ds, numClasses: countClasses(labels, labelsPath) };
+  const ds = assemble(`${spec}[:${kept}]`, images.sampleShape, images.features, answers(labels.slice(0, kept)));
+  return values ? ds : { ...ds, numClasses: countClasses(labels, labelsPath) };
 }
 
-async function loadNpy(spec: string, featuresPath: string, labelsPath: string): Promise<Dataset> {
+/** Integer labels read as float targets: one number per sample (e.g. 0/1 for bce-logits). */
+function classesAsValues(labels: Int32Array): FloatTargets {
+  return { values: Float32Array.from(labels), shape: [] };
+}
+
+async function loadNpy(spec: string, featuresPath: string, labelsPath: string, values: boolean): Promise<Dataset> {
   const [featureBytes, labelBytes] = await Promise.all([readDataFile(featuresPath), readDataFile(labelsPath)]);
   const features = parseNpy(featureBytes, featuresPath);
   const labels = parseNpy(labelBytes, labelsPath);
@@ -57,7 +73,20 @@ async function loadNpy(spec: string, featuresPath: string, labelsPath: string): 
     throw new RegraftError(`NPY feature file ${featuresPath} holds a scalar; it needs shape (samples, ...)`);
   }
   checkPairedCounts(features.shape[0], featuresPath, labels.shape[0] ?? 1, labelsPath);
-  return assemble(spec, features.shape.slice(1), npyFeatures(features), npyLabels(labels, labelsPath), labelsPath);
+  const answers: Answers = values ? { targets: npyTargets(labels, labelsPath), path: labelsPath } : { labels: npyLabels(labels, labelsPath), path: labelsPath };
+  return assemble(spec, features.shape.slice(1), npyFeatures(features), answers);
+}
+
+/** Float targets keep their per-sample shape: (N,) is one number per sample, (N, k) k numbers, and so on. */
+function npyTargets(npy: NpyContents, path: string): FloatTargets {
+  const shape = npy.shape.slice(1);
+  if (npy.shape.length === 0 || shapeSize(shape) === 0) {
+    throw new RegraftError(`NPY target file ${path} has shape (${npy.shape.join(', ')}); targets must be (N,) or (N, ...) with at least one number per sample`);
+  }
+  const { data } = npy;
+  // Unlike features, integer targets are not scaled: they are the numbers to predict.
+  const values = data instanceof Float32Array ? data : data instanceof BigInt64Array ? Float32Array.from(data, Number) : Float32Array.from(data);
+  return { values, shape };
 }
 
 /** uint8 arrays are images and get scaled to [0, 1]; other numbers are kept as they are. */
@@ -100,11 +129,12 @@ function checkPairedCounts(samples: number, featuresPath: string, labelCount: nu
   }
 }
 
-function assemble(name: string, sampleShape: number[], features: Float32Array, labels: Int32Array, labelsPath: string): Dataset {
-  const size = labels.length;
+function assemble(name: string, sampleShape: number[], features: Float32Array, answers: Answers): Dataset {
+  const size = 'labels' in answers ? answers.labels.length : answers.targets.values.length / Math.max(1, shapeSize(answers.targets.shape));
   if (size === 0) throw new RegraftError(`data spec '${name}' holds no samples`);
   if (features.length !== size * shapeSize(sampleShape)) {
     throw new RegraftError(`data spec '${name}': ${features.length} feature values do not split into ${size} samples of [${sampleShape.join(',')}]`);
   }
-  return { name, size, sampleShape, features, labels, numClasses: countClasses(labels, labelsPath) };
+  if ('labels' in answers) return { name, size, sampleShape, features, labels: answers.labels, numClasses: countClasses(answers.labels, answers.path) };
+  return { name, size, sampleShape, features, labels: new Int32Array(0), numClasses: 0, targets: answers.targets };
 }

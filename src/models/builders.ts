@@ -20,6 +20,8 @@ export interface MlpOptions {
   sampleShape?: readonly number[];
   seed?: number;
   opset?: number;
+  /** Name of the output (default `logits`; a regression model may call it `prediction`). */
+  output?: string;
 }
 
 export function buildMlp(opts: MlpOptions = {}): Model {
@@ -39,7 +41,7 @@ export function buildMlp(opts: MlpOptions = {}): Model {
   const widths = [inputs, ...hidden, classes];
   for (let i = 0; i < widths.length - 1; i++) {
     const last = i === widths.length - 2;
-    h = linear(b, rng, `fc${i + 1}`, h, widths[i], widths[i + 1], last ? 'logits' : undefined);
+    h = linear(b, rng, `fc${i + 1}`, h, widths[i], widths[i + 1], last ? (opts.output ?? 'logits') : undefined);
     if (!last) h = b.op('Relu', [h], {}, { name: `relu${i + 1}` });
   }
   h.setTensorType(DataType.FLOAT, ['N', classes]);

@@ -170,7 +170,7 @@ export async function evaluateModelFile(modelPath: string, dataSpec: string, opt
 }
 
 /** The one input that must be fed: graph inputs with a stored initializer keep their stored value. */
-function featureInput(model: Model, modelPath: string): Value {
+export function featureInput(model: Model, modelPath: string): Value {
   const fed = model.graph.inputs.filter((v) => !v.initializer);
   const floats = fed.filter((v) => v.elemType === DataType.FLOAT);
   if (floats.length === 0) {

@@ -136,6 +136,8 @@ async function writePlot(dir: string, metrics: readonly EpochMetrics[]): Promise
 }
 
 export function formatEpoch(m: EpochMetrics, epochs: number): string {
-  const val = m.val_loss !== undefined ? `, val loss ${m.val_loss.toFixed(4)}, val accuracy ${(100 * (m.val_accuracy ?? 0)).toFixed(2)}%` : '';
+  // Regression runs (mse, l1) have a validation loss but no accuracy.
+  const accuracy = m.val_accuracy !== undefined ? `, val accuracy ${(100 * m.val_accuracy).toFixed(2)}%` : '';
+  const val = m.val_loss !== undefined ? `, val loss ${m.val_loss.toFixed(4)}${accuracy}` : '';
   return `Epoch ${m.epoch}/${epochs}, Loss: ${m.train_loss.toFixed(4)}${val} (lr ${m.lr.toPrecision(3)}, ${Math.round(m.samples_per_sec).toLocaleString('en-US')} samples/s, ${m.seconds.toFixed(1)} s)`;
 }

@@ -1,8 +1,6 @@
 import { join } from 'node:path';
 import { Tensor } from 'onnxruntime-node';
-import { loadDataset, BatchLoader, fitSampleShape, splitDataset, type Dataset } from '../data/index.js';
 import { RegraftError } from '../errors.js';
-import { DataType } from '../ir/dtype.js';
 import type { Model } from '../ir/model.js';
 import { loadModel, modelToBytes } from '../model-io.js';
 import { insertDropout } from '../passes/insert-dropout.js';
@@ -13,6 +11,8 @@ import { compileEvalModel, compileTrainStep, type TrainStep } from './compile.js
 import { feedableStep } from './feedable.js';
 import { learningRate, type TrainConfig } from './config.js';
 import { evaluate } from './evaluate.js';
+import { evaluateTargets, isRegressionLoss } from './evaluate-targets.js';
+import { prepareData, type PreparedData } from './prepare-data.js';
 import { createRunDir, formatEpoch, openRun, recordEpoch, RUN_FILES, type EpochMetrics, type TrainerState } from './run-dir.js';
 
 
@@ -34,15 +34,6 @@ export interface TrainResult {
   stoppedEarly: boolean;
 }
 
-/** The training data fitted to the model's input, and how it is cut into batches and validation. */
-interface PreparedData {
-  inputName: string;
-  sampleDims: number[];
-  loader: BatchLoader;
-  valSet?: Dataset;
-  valIndices?: Int32Array;
-}
-
 /**
  * Trains a model with onnxruntime: compiles the training step once, then for each epoch opens a step session
  * whose Dropout seeds derive from (seed, epoch) — so an epoch replays exactly after a resume — feeds every batch with
@@ -58,9 +49,6 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
   if (!resume && config.dropoutAfter.length > 0) {
     const { inserted } = insertDropout(model, { after: config.dropoutAfter, ratio: config.dropoutRatio, seed: config.seed });
     log(`inserted ${inserted.length} Dropout (ratio ${config.dropoutRatio}) after ${config.dropoutAfter.join(', ')}`);
-  }
-  if (config.loss !== 'cross-entropy') {
-    throw new RegraftError(`train: --loss ${config.loss} needs float targets, which the data loaders do not provide yet; use --loss cross-entropy (compile supports every loss)`);
   }
   const step = compileTrainStep(model, {
     loss: config.loss,
@@ -124,33 +112,6 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
   return { runDir: config.out, config, metrics, bestEpoch: state.bestEpoch, stoppedEarly };
 }
 
-/** Loads the data, fits it to the model's input and splits off validation; every mismatch is a clear error. */
-async function prepareData(config: TrainConfig, model: Model, step: TrainStep): Promise<PreparedData> {
-  if (step.dataInputs.length !== 1) {
-    throw new RegraftError(`train: the model has ${step.dataInputs.length} data inputs (${step.dataInputs.join(', ')}); regraft trains single-input models`);
-  }
-  const inputName = step.dataInputs[0];
-  const inputDims = model.graph.requireValue(inputName).shape ?? [];
-  const trainSet = await loadDataset(config.data, config.limit > 0 ? { limit: config.limit } : {});
-  const sampleDims = fitSampleShape(trainSet, inputDims, inputName);
-  checkClasses(model, trainSet);
-  let valSet: Dataset | undefined;
-  let trainIndices: Int32Array | undefined;
-  let valIndices: Int32Array | undefined;
-  if (config.valData) {
-    valSet = await loadDataset(config.valData);
-    fitSampleShape(valSet, inputDims, inputName);
-    checkClasses(model, valSet);
-  } else if (config.valSplit > 0) {
-    const split = splitDataset(trainSet, config.valSplit, config.seed);
-    trainIndices = split.train;
-    valIndices = split.val;
-    valSet = trainSet;
-  }
-  const loader = new BatchLoader(trainSet, { batchSize: config.batchSize, seed: config.seed, indices: trainIndices, sampleShape: sampleDims });
-  return { inputName, sampleDims, loader, valSet, valIndices };
-}
-
 interface EpochContext {
   config: TrainConfig;
   step: TrainStep;
@@ -180,7 +141,7 @@ async function trainEpoch(ctx: EpochContext): Promise<EpochMetrics> {
     for (const batch of loader.batches(epoch)) {
       if (perBatchLr) feeds[step.lr!] = new Tensor('float32', new Float32Array([learningRate(config, epoch, batch.index / loader.batchesPerEpoch)]), []);
       feeds[inputName] = new Tensor('float32', batch.features, batch.featureDims);
-      feeds[step.labels] = new Tensor('int64', batch.labels, [batch.size]);
+      feeds[step.labels] = batch.targets ? new Tensor('float32', batch.targets, batch.targetDims) : new Tensor('int64', batch.labels, [batch.size]);
       const out = await session.run(feeds);
       const loss = (out[step.loss].data as Float32Array)[0];
       if (!Number.isFinite(loss)) {
@@ -209,8 +170,13 @@ async function openValidator(model: Model, step: TrainStep, config: TrainConfig,
     session,
     async run(carried: ReadonlyMap<string, Tensor>): Promise<Pick<EpochMetrics, 'val_loss' | 'val_accuracy'>> {
       const extraFeeds = Object.fromEntries(fed.map((n) => [n, carried.get(n)!]));
-      const v = await evaluate(session, data.valSet!, { inputName: data.inputName, outputName: evalModel.outputs[0], sampleDims: data.sampleDims, indices: data.valIndices, extraFeeds });
-      return { val_loss: v.loss, val_accuracy: v.accuracy };
+      const opts = { inputName: data.inputName, outputName: evalModel.outputs[0], sampleDims: data.sampleDims, indices: data.valIndices, extraFeeds };
+      if (!isRegressionLoss(config.loss)) {
+        const v = await evaluate(session, data.valSet!, opts);
+        return { val_loss: v.loss, val_accuracy: v.accuracy };
+      }
+      const v = await evaluateTargets(session, data.valSet!, { ...opts, loss: config.loss, targetDims: data.targetDims! });
+      return { val_loss: v.loss, ...(v.accuracy !== undefined && { val_accuracy: v.accuracy }) };
     },
   };
 }
@@ -230,15 +196,4 @@ function dropoutSeed(seed: number, epoch: number, index: number): number {
 
 function tensorsOf(carried: ReadonlyMap<string, Tensor>): Map<string, NamedTensor> {
   return new Map([...carried].map(([n, t]) => [n, { data: t.data as Float32Array, dims: [...t.dims] }]));
-}
-
-function checkClasses(model: Model, ds: Dataset): void {
-  const logits = model.graph.outputs[0];
-  const classes = logits?.shape?.[1];
-  if (typeof classes === 'number' && ds.numClasses > classes) {
-    throw new RegraftError(`train: ${ds.name} has labels up to ${ds.numClasses - 1} but output '${logits.name}' has only ${classes} classes`);
-  }
-  if (logits && logits.elemType !== undefined && logits.elemType !== DataType.FLOAT) {
-    throw new RegraftError(`train: output '${logits.name}' is not float; cross-entropy needs float logits`);
-  }
 }

@@ -1,0 +1,75 @@
+/**
+ * The trainer's data: loaded as the loss wants it (class labels for cross-entropy, float targets for the
+ * regression losses), fitted to the model's input and the loss's output, split into training and validation.
+ * Every mismatch is found here, before the run directory is written.
+ */
+import { BatchLoader, fitSampleShape, fitTargetShape, loadDataset, splitDataset, type Dataset } from '../data/index.js';
+import { RegraftError } from '../errors.js';
+import { DataType } from '../ir/dtype.js';
+import type { Model } from '../ir/model.js';
+import type { Value } from '../ir/value.js';
+import type { TrainStep } from './compile.js';
+import type { TrainConfig } from './config.js';
+import { isRegressionLoss } from './evaluate-targets.js';
+
+/** The training data fitted to the model's input, and how it is cut into batches and validation. */
+export interface PreparedData {
+  inputName: string;
+  sampleDims: number[];
+  /** Per-sample dims of the float targets (regression losses only). */
+  targetDims?: number[];
+  loader: BatchLoader;
+  valSet?: Dataset;
+  valIndices?: Int32Array;
+}
+
+export async function prepareData(config: TrainConfig, model: Model, step: TrainStep): Promise<PreparedData> {
+  if (step.dataInputs.length !== 1) {
+    throw new RegraftError(`train: the model has ${step.dataInputs.length} data inputs (${step.dataInputs.join(', ')}); regraft trains single-input models`);
+  }
+  const inputName = step.dataInputs[0];
+  const inputDims = model.graph.requireValue(inputName).shape ?? [];
+  // The loss reads the model's first output (compileTrainStep's default).
+  const prediction = model.graph.outputs[0];
+  const targets = isRegressionLoss(config.loss) ? 'values' : 'classes';
+  const load = async (spec: string, limit = 0): Promise<{ ds: Dataset; targetDims?: number[] }> => {
+    const ds = await loadDataset(spec, { targets, ...(limit > 0 && { limit }) });
+    fitSampleShape(ds, inputDims, inputName);
+    if (targets === 'classes') {
+      checkClasses(prediction, ds);
+      return { ds };
+    }
+    checkFloatOutput(prediction, config.loss);
+    return { ds, targetDims: fitTargetShape(ds, prediction.shape ?? ['N', ...ds.targets!.shape], prediction.name) };
+  };
+
+  const { ds: trainSet, targetDims } = await load(config.data, config.limit);
+  const sampleDims = fitSampleShape(trainSet, inputDims, inputName);
+  let valSet: Dataset | undefined;
+  let trainIndices: Int32Array | undefined;
+  let valIndices: Int32Array | undefined;
+  if (config.valData) {
+    valSet = (await load(config.valData)).ds;
+  } else if (config.valSplit > 0) {
+    const split = splitDataset(trainSet, config.valSplit, config.seed);
+    trainIndices = split.train;
+    valIndices = split.val;
+    valSet = trainSet;
+  }
+  const loader = new BatchLoader(trainSet, { batchSize: config.batchSize, seed: config.seed, indices: trainIndices, sampleShape: sampleDims, targetShape: targetDims });
+  return { inputName, sampleDims, targetDims, loader, valSet, valIndices };
+}
+
+function checkClasses(logits: Value | undefined, ds: Dataset): void {
+  const classes = logits?.shape?.[1];
+  if (logits && typeof classes === 'number' && ds.numClasses > classes) {
+    throw new RegraftError(`train: ${ds.name} has labels up to ${ds.numClasses - 1} but output '${logits.name}' has only ${classes} classes`);
+  }
+  checkFloatOutput(logits, 'cross-entropy');
+}
+
+function checkFloatOutput(output: Value | undefined, loss: string): void {
+  if (output && output.elemType !== undefined && output.elemType !== DataType.FLOAT) {
+    throw new RegraftError(`train: output '${output.name}' is not float; the ${loss} loss needs a float32 prediction`);
+  }
+}
