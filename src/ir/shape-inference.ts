@@ -5,6 +5,7 @@ import { tensorDims, tensorToNumbers } from './tensor.js';
 import { registerNnShapeRules } from './shape-rules-nn.js';
 import { registerExtraShapeRules } from './shape-rules-extra.js';
 import { registerExtraNnShapeRules } from './shape-rules-nn-extra.js';
+import { registerMoreShapeRules } from './shape-rules-more.js';
 import { registerShapeRules } from './shape-rules.js';
 import type { Dim, Value } from './value.js';
 
@@ -105,6 +106,7 @@ registerShapeRules(registerShapeRule);
 registerNnShapeRules();
 registerExtraNnShapeRules();
 registerExtraShapeRules();
+registerMoreShapeRules();
 
 function constInts(v: Value | null | undefined): number[] | undefined {
   if (!v) return undefined;

@@ -13,6 +13,7 @@
  *   window that runs past the end pad is cut there, as onnxruntime does).
  * The counts are a Conv of ones (over X, or over the padded extent) with the ones kernel; extra end padding of
  * s - 1 lets that Conv reach the ceil_mode windows, and a Slice keeps Y's windows.
+ * auto_pad SAME_* becomes explicit pads when X's spatial sizes are static (nn-util.ts sameAutoPads).
  */
 import { RegraftError } from '../../errors.js';
 import { floatTensor } from '../../ir/tensor.js';
@@ -27,7 +28,7 @@ export const averagePoolGrad: GradientRule = {
     const { b } = ctx;
     const kernel = ctx.attrs.ints('kernel_shape');
     const r = kernel.length;
-    const win = windowAttrs(ctx, r);
+    const win = windowAttrs(ctx, r, kernel);
     if (win.dilations.some((d) => d !== 1)) {
       throw new RegraftError(`${ctx.node.describe()}: dilated AveragePool is not supported by the gradient rule; use dilations of 1`);
     }

@@ -33,6 +33,10 @@ export const convTransposeGrad: GradientRule = {
     if (ctx.attrs.has('output_shape')) {
       throw new RegraftError(`${ctx.node.describe()}: output_shape is not supported by the gradient rule; give explicit pads and output_padding instead`);
     }
+    const autoPad = ctx.attrs.string('auto_pad', 'NOTSET');
+    if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+      throw new RegraftError(`${ctx.node.describe()}: auto_pad=${autoPad} is not supported by the ConvTranspose gradient rule; re-export the model with explicit pads (PyTorch does by default)`);
+    }
     const win = windowAttrs(ctx, r);
     const group = ctx.attrs.int('group', 1);
     const outputPadding = ctx.attrs.ints('output_padding', win.strides.map(() => 0));

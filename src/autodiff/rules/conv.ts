@@ -13,6 +13,8 @@
  *                 ([M, N, *S']) the kernel, with strides and dilations exchanged and the same pads, g groups so that
  *                 output channel m only meets its own group's slice of X. The result [C/g, M, *K'] is transposed
  *                 to [M, C/g, *K'] and sliced to k (K' >= k: the last pe - (S+pb+pe-keff) % s rows are unused).
+ *
+ * auto_pad SAME_* becomes explicit pads when X's spatial sizes are static (nn-util.ts sameAutoPads).
  */
 import { RegraftError } from '../../errors.js';
 import type { Value } from '../../ir/value.js';
@@ -24,7 +26,7 @@ export const convGrad: GradientRule = {
   grad(ctx) {
     const dy = ctx.dy(0)!;
     const r = spatialRank(ctx);
-    const win = windowAttrs(ctx, r);
+    const win = windowAttrs(ctx, r, kernelSizes(ctx, r));
     const group = ctx.attrs.int('group', 1);
     const spatialAxes = Array.from({ length: r }, (_, i) => i + 2);
     const dx = ctx.needs(0) ? convInputGrad(ctx, dy, win, group, r) : null;

@@ -42,7 +42,7 @@ function indicesOf(ctx: GradContext): Value {
 
 /** Below opset 16 ScatterElements overwrites duplicates, which is exact only when no element is in two windows. */
 function requireDisjointWindows(ctx: GradContext, kernel: number[]): Record<string, never> {
-  const { strides, dilations } = windowAttrs(ctx, kernel.length);
+  const { strides, dilations } = windowAttrs(ctx, kernel.length, kernel);
   const overlapping = kernel.some((k, i) => strides[i] < (k - 1) * dilations[i] + 1);
   if (overlapping) {
     throw new RegraftError(

@@ -48,24 +48,52 @@ export interface WindowAttrs {
   dilations: number[];
 }
 
-/** Reads strides/pads/dilations; auto_pad SAME_* is refused (its pads depend on the input size). */
-export function windowAttrs(ctx: GradContext, rank: number): WindowAttrs {
+/**
+ * Reads strides/pads/dilations. auto_pad VALID means zero pads. SAME_UPPER/SAME_LOWER pads depend on the input size:
+ * with `kernel` given and X's spatial sizes static they are made explicit (sameAutoPads), otherwise refused.
+ */
+export function windowAttrs(ctx: GradContext, rank: number, kernel?: readonly number[]): WindowAttrs {
   const autoPad = ctx.attrs.string('auto_pad', 'NOTSET');
-  if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
-    throw new RegraftError(
-      `${ctx.node.describe()}: auto_pad=${autoPad} is not supported by the gradient rule; re-export the model with explicit pads (PyTorch does by default)`,
-    );
-  }
   const ones = Array.from({ length: rank }, () => 1);
-  const attrs: WindowAttrs = {
-    strides: ctx.attrs.ints('strides', ones),
-    pads: autoPad === 'VALID' ? [...ones, ...ones].map(() => 0) : ctx.attrs.ints('pads', [...ones, ...ones].map(() => 0)),
-    dilations: ctx.attrs.ints('dilations', ones),
-  };
+  const zeros = [...ones, ...ones].map(() => 0);
+  const strides = ctx.attrs.ints('strides', ones);
+  const dilations = ctx.attrs.ints('dilations', ones);
+  let pads: number[];
+  if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+    const s = ctx.shape(ctx.x(0));
+    const sizes = s && s.length === rank + 2 && s.slice(2).every((d) => typeof d === 'number') ? (s.slice(2) as number[]) : undefined;
+    if (!kernel || !sizes) {
+      const missing = kernel ? `static spatial sizes of '${ctx.x(0).name}'` : 'the kernel size (a weight with a static shape, or kernel_shape)';
+      throw new RegraftError(`${ctx.node.describe()}: auto_pad=${autoPad} needs ${missing} to compute its pads; declare the shapes or re-export the model with explicit pads`);
+    }
+    pads = sameAutoPads({ sizes, kernel, strides, dilations, mode: autoPad });
+  } else {
+    pads = autoPad === 'VALID' ? zeros : ctx.attrs.ints('pads', zeros);
+  }
+  const attrs: WindowAttrs = { strides, pads, dilations };
   if (attrs.strides.length !== rank || attrs.dilations.length !== rank || attrs.pads.length !== 2 * rank) {
     throw new RegraftError(`${ctx.node.describe()}: strides/pads/dilations do not match ${rank} spatial axes; fix the node's attributes`);
   }
   return attrs;
+}
+
+/**
+ * The explicit pads [begin..., end...] that auto_pad SAME_UPPER / SAME_LOWER stands for (ONNX Conv/pool spec):
+ * output size ceil(in / stride), total pad max(0, (out - 1) * stride + (k - 1) * dilation + 1 - in); an odd total
+ * puts the extra element at the end (SAME_UPPER) or at the beginning (SAME_LOWER).
+ */
+export function sameAutoPads(opts: {
+  sizes: readonly number[];
+  kernel: readonly number[];
+  strides: readonly number[];
+  dilations: readonly number[];
+  mode: 'SAME_UPPER' | 'SAME_LOWER';
+}): number[] {
+  const { sizes, kernel, strides, dilations, mode } = opts;
+  const totals = sizes.map((n, i) => Math.max(0, (Math.ceil(n / strides[i]) - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1 - n));
+  const small = totals.map((t) => Math.floor(t / 2));
+  const large = totals.map((t) => t - Math.floor(t / 2));
+  return mode === 'SAME_UPPER' ? [...small, ...large] : [...large, ...small];
 }
 
 /** Pads with the end side set to zero: the transposed op then lays its output out from X's first element. */

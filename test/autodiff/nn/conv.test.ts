@@ -109,18 +109,4 @@ describe('Conv gradient', () => {
     const results = await gradcheck({ model, loss: 'loss', feeds, samplesPerParam: 8 });
     for (const r of results) expect(r.maxRelError, r.param).toBeLessThan(1e-2);
   });
-
-  it('refuses auto_pad SAME_UPPER with a clear error', () => {
-    const m = makeOpModel({
-      op: 'Conv',
-      inputs: [
-        { name: 'X', kind: 'param', shape: [1, 1, 4, 4] },
-        { name: 'W', kind: 'param', shape: [1, 1, 3, 3] },
-      ],
-      attrs: { auto_pad: 'SAME_UPPER' },
-    });
-    expect(() => buildBackward(m.model, { loss: m.model.graph.requireValue('loss'), wrt: [m.model.graph.requireValue('W')] })).toThrow(
-      /auto_pad=SAME_UPPER is not supported.*explicit pads/,
-    );
-  });
 });
