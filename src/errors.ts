@@ -21,6 +21,9 @@ export class UsageError extends RegraftError {
   }
 }
 
+/** What to do about a model whose opset is too old for something regraft emits or needs. */
+export const OPSET_UPGRADE_HINT = 'upgrade it with: regraft convert MODEL -o NEW.onnx --opset 17';
+
 /** Turns anything thrown into a one-line message, for places that must not show a stack trace. */
 export function describeError(err: unknown): string {
   if (err instanceof Error) return err.message.split('\n')[0] ?? String(err);

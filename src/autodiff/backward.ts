@@ -1,4 +1,4 @@
-import { RegraftError } from '../errors.js';
+import { OPSET_UPGRADE_HINT, RegraftError } from '../errors.js';
 import { GraphBuilder } from '../ir/builder.js';
 import { isFloatType } from '../ir/dtype.js';
 import type { Model } from '../ir/model.js';
@@ -43,7 +43,7 @@ export function buildBackward(model: Model, opts: BackwardOptions): BackwardResu
   const modelOpset = graph.opset('') ?? 0;
   if (modelOpset < MIN_OPSET) {
     throw new RegraftError(
-      `the model imports ai.onnx opset ${modelOpset}; regraft's backward pass emits opset ${MIN_OPSET}+ operators (Expand, Where, OneHot); convert the model first (onnx.version_converter.convert_version(model, 13), or re-export from PyTorch with opset_version=13 or later)`,
+      `the model imports ai.onnx opset ${modelOpset}; regraft's backward pass emits opset ${MIN_OPSET}+ operators (Expand, Where, OneHot); ${OPSET_UPGRADE_HINT} (or re-export from PyTorch with opset_version=17)`,
     );
   }
   graph.toposort();

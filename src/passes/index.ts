@@ -9,3 +9,4 @@ export { isTrainingOnlyOutput, stripTraining, stripTrainingPass } from './strip-
 export type { StripTrainingOptions, StripTrainingResult } from './strip-training.js';
 export { assertVerified, formatVerifyReport, verifyEquivalent } from './verify.js';
 export type { OutputComparison, VerifyOptions, VerifyReport } from './verify.js';
+export { DEFAULT_TARGET_OPSET, MAX_TARGET_OPSET, MIN_TARGET_OPSET, upgradeOpset, type UpgradeOpsetResult } from './upgrade-opset.js';

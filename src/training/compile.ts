@@ -2,7 +2,7 @@ import { buildBackward } from '../autodiff/backward.js';
 import { exposeDropoutMask } from '../autodiff/dropout-mask.js';
 import { toTrainingModeBatchNorm } from '../autodiff/rules/batchnorm-training.js';
 import { exposeMaxPoolIndices } from '../autodiff/rules/maxpool-indices.js';
-import { RegraftError } from '../errors.js';
+import { OPSET_UPGRADE_HINT, RegraftError } from '../errors.js';
 import { boolTensor } from '../ir/tensor.js';
 import { GraphBuilder } from '../ir/builder.js';
 import { DataType } from '../ir/dtype.js';
@@ -199,7 +199,7 @@ function enableDropoutTraining(model: Model): void {
   if (dropouts.length === 0) return;
   const opset = graph.opset('') ?? 0;
   if (opset < 12) {
-    throw new RegraftError(`${dropouts[0].describe()}: Dropout below opset 12 has no training mode in onnxruntime; re-export the model at opset 12 or later`);
+    throw new RegraftError(`${dropouts[0].describe()}: Dropout below opset 12 has no training mode in onnxruntime; ${OPSET_UPGRADE_HINT}`);
   }
   const on = graph.addInitializer(boolTensor('training_mode_on', [true], [])).setTensorType(DataType.BOOL, []);
   const b = new GraphBuilder(graph);

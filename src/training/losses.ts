@@ -1,4 +1,4 @@
-import { RegraftError } from '../errors.js';
+import { OPSET_UPGRADE_HINT, RegraftError } from '../errors.js';
 import { GraphBuilder } from '../ir/builder.js';
 import { DataType } from '../ir/dtype.js';
 import type { Model } from '../ir/model.js';
@@ -45,7 +45,7 @@ export function attachLoss(model: Model, spec: LossSpec): AttachedLoss {
   const batch = prediction.shape?.[0] ?? 'N';
 
   if (spec.kind === 'cross-entropy') {
-    if (opset < 12) throw new RegraftError(`cross-entropy needs opset 12 or later (SoftmaxCrossEntropyLoss); the model imports opset ${opset}`);
+    if (opset < 12) throw new RegraftError(`cross-entropy needs opset 12 or later (SoftmaxCrossEntropyLoss); the model imports opset ${opset}; ${OPSET_UPGRADE_HINT}`);
     const rank = prediction.shape?.length;
     if (rank !== undefined && rank < 2) throw new RegraftError(`cross-entropy reads logits [N, C], but output '${prediction.name}' has rank ${rank}`);
     const labels = graph.addInput(labelsName).setTensorType(DataType.INT64, [batch, ...(prediction.shape?.slice(2) ?? [])]);

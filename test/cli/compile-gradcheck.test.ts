@@ -116,19 +116,35 @@ describe('regraft gradcheck', () => {
 });
 
 describe('models too old to differentiate', () => {
+  const corpusModel = (name: string) => join(import.meta.dirname, '..', 'fixtures', 'onnx-backend', 'pytorch-converted', name, 'model.onnx');
+
   // PyTorch's exports of the ONNX backend data are opset 6: the backward pass needs Expand, Where and OneHot.
-  it('an opset-6 export is refused with one line saying how to convert it', async () => {
-    const old = join(import.meta.dirname, '..', 'fixtures', 'onnx-backend', 'pytorch-converted', 'test_Linear', 'model.onnx');
-    const dir = await mkdtemp(join(tmpdir(), 'regraft-old-opset-'));
-    try {
-      const out = join(dir, 'step.onnx');
-      const run = await runCli('compile', old, '-o', out, '--loss', 'mse');
-      expect(run.code).toBe(1);
-      expect(run.err).toHaveLength(1);
-      expect(run.err[0]).toMatch(/opset 6; .*opset 9\+ .*convert_version/);
-      await expect(stat(out)).rejects.toThrow();
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+  it('an opset-6 export is refused with one line saying how to upgrade it', async () => {
+    const out = join(dir, 'old-step.onnx');
+    const run = await runCli('compile', corpusModel('test_Linear'), '-o', out, '--loss', 'mse');
+    expect(run.code).toBe(1);
+    expect(run.err).toHaveLength(1);
+    expect(run.err[0]).toMatch(/opset 6; .*opset 9\+ .*upgrade it with: regraft convert MODEL -o NEW.onnx --opset 17/);
+    await expect(stat(out)).rejects.toThrow();
+  });
+
+  it.each(['test_Linear', 'test_Conv2d_groups', 'test_PReLU_2d_multiparam', 'test_ConvTranspose2d', 'test_BatchNorm2d_eval'])(
+    'after regraft convert --opset 17, %s compiles and its gradients match central differences',
+    async (name) => {
+      const upgraded = join(dir, `${name}-17.onnx`);
+      const convert = await runCli('convert', corpusModel(name), '-o', upgraded, '--opset', '17');
+      expect(convert.err).toEqual([]);
+      expect(convert.out[0]).toMatch(/^upgraded opset 6 -> 17 \(IR version 8\): \d+ nodes rewritten$/);
+      expect((await runCli('compile', upgraded, '-o', join(dir, `${name}-step.onnx`), '--loss', 'mse')).code).toBe(0);
+      const check = await runCli('gradcheck', upgraded, '--loss', 'mse', '--tolerance', '1e-2');
+      expect(check.err).toEqual([]);
+      expect(check.code).toBe(0);
+    },
+  );
+
+  it('convert --verify needs --opset (exit 2)', async () => {
+    const run = await runCli('convert', corpusModel('test_Linear'), '-o', join(dir, 'never.onnx'), '--verify');
+    expect(run.code).toBe(2);
+    expect(run.err).toEqual(['regraft: convert: --verify checks an opset upgrade; give --opset N too']);
   });
 });

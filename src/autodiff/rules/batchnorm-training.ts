@@ -7,7 +7,7 @@
  * graph outputs: onnxruntime 1.30 was seen to compute a wrong Y for a training-mode node with constant parameters
  * and stored statistics 0/1 while either was left unfetched.
  */
-import { RegraftError } from '../../errors.js';
+import { OPSET_UPGRADE_HINT, RegraftError } from '../../errors.js';
 import { makeAttribute } from '../../ir/attributes.js';
 import type { Node } from '../../ir/node.js';
 import type { Value } from '../../ir/value.js';
@@ -30,7 +30,7 @@ export function toTrainingModeBatchNorm(node: Node): TrainingModeBatchNorm {
   if (node.opType !== 'BatchNormalization') throw new RegraftError(`toTrainingModeBatchNorm: ${node.describe()} is not a BatchNormalization`);
   const opset = node.graph.opset('') ?? 0;
   if (opset < 14) {
-    throw new RegraftError(`${node.describe()}: training-mode BatchNormalization needs opset 14 or later (the model has ${opset}); convert the model to opset 14+`);
+    throw new RegraftError(`${node.describe()}: training-mode BatchNormalization needs opset 14 or later (the model has ${opset}); ${OPSET_UPGRADE_HINT}`);
   }
   const meanInput = node.input(3);
   const varInput = node.input(4);

@@ -5,7 +5,7 @@
  *        reduction 'add', since I may name one element several times. Reduction exists from opset 16; below it a
  *        duplicate index would be overwritten, so the rule refuses older models. I carries no gradient.
  */
-import { RegraftError } from '../../errors.js';
+import { OPSET_UPGRADE_HINT, RegraftError } from '../../errors.js';
 import type { GradientRule } from '../types.js';
 import { zerosLike } from './shape-helpers.js';
 
@@ -15,7 +15,7 @@ export const gatherElementsGrad: GradientRule = {
     if (!ctx.needs(0)) return [null, null];
     if (ctx.opset < 16) {
       throw new RegraftError(
-        `${ctx.node.describe()}: the GatherElements gradient needs ScatterElements with reduction 'add' (opset 16+), the model has opset ${ctx.opset}; convert the model to opset 16 or later`,
+        `${ctx.node.describe()}: the GatherElements gradient needs ScatterElements with reduction 'add' (opset 16+), the model has opset ${ctx.opset}; ${OPSET_UPGRADE_HINT}`,
       );
     }
     const axis = ctx.attrs.int('axis', 0);

@@ -14,7 +14,7 @@
  * Axes are an attribute before opset 18 and an optional input from 18 (no axes: all of them, unless
  * noop_with_empty_axes, when the op is the identity). ScatterElements needs opset 11.
  */
-import { RegraftError } from '../../errors.js';
+import { OPSET_UPGRADE_HINT, RegraftError } from '../../errors.js';
 import type { Value } from '../../ir/value.js';
 import type { GradContext, GradientRule } from '../types.js';
 import { axesOf, normalizeAxis, requireRank, staticDims } from './shape-helpers.js';
@@ -44,7 +44,7 @@ export const globalMaxPoolGrad: GradientRule = {
 /** dY placed at the first extreme of every group of X that `axes` reduce; zeros elsewhere. */
 function routeToExtreme(ctx: GradContext, axes: number[], rank: number, argOp: 'ArgMax' | 'ArgMin'): Value {
   if (ctx.opset < 11) {
-    throw new RegraftError(`${ctx.node.describe()}: the gradient uses ScatterElements (opset 11+), the model has opset ${ctx.opset}; convert the model to opset 11 or later`);
+    throw new RegraftError(`${ctx.node.describe()}: the gradient uses ScatterElements (opset 11+), the model has opset ${ctx.opset}; ${OPSET_UPGRADE_HINT}`);
   }
   const { b } = ctx;
   const x = ctx.x(0);

@@ -3,7 +3,7 @@
  * Indices output. exposeMaxPoolIndices gives a forward MaxPool that output (as the compiler does for Dropout masks)
  * so the backward pass reads it instead of pooling a second time.
  */
-import { RegraftError } from '../../errors.js';
+import { OPSET_UPGRADE_HINT, RegraftError } from '../../errors.js';
 import type { AttrValue } from '../../ir/attributes.js';
 import type { Node } from '../../ir/node.js';
 import { rebuildWithOutputs } from './rebuild-node.js';
@@ -32,6 +32,6 @@ export function exposeMaxPoolIndices(node: Node): Node {
   if (node.opType !== 'MaxPool') throw new RegraftError(`exposeMaxPoolIndices: ${node.describe()} is not a MaxPool`);
   if (node.outputs[1]) return node;
   const opset = node.graph.opset('') ?? 0;
-  if (opset < 8) throw new RegraftError(`${node.describe()}: MaxPool has an Indices output from opset 8, the model has opset ${opset}; convert the model to a newer opset`);
+  if (opset < 8) throw new RegraftError(`${node.describe()}: MaxPool has an Indices output from opset 8, the model has opset ${opset}; ${OPSET_UPGRADE_HINT}`);
   return rebuildWithOutputs(node, node.attributes, [`${node.output(0).name}_indices`]);
 }

@@ -10,7 +10,7 @@
  * Without an Indices output the rule re-runs MaxPool with one; exposeMaxPoolIndices (maxpool-indices.ts) lets the
  * compiler give the forward node that output instead.
  */
-import { RegraftError } from '../../errors.js';
+import { OPSET_UPGRADE_HINT, RegraftError } from '../../errors.js';
 import type { Value } from '../../ir/value.js';
 import type { GradContext, GradientRule } from '../types.js';
 import { maxPoolAttrs } from './maxpool-indices.js';
@@ -46,7 +46,7 @@ function requireDisjointWindows(ctx: GradContext, kernel: number[]): Record<stri
   const overlapping = kernel.some((k, i) => strides[i] < (k - 1) * dilations[i] + 1);
   if (overlapping) {
     throw new RegraftError(
-      `${ctx.node.describe()}: overlapping pooling windows need ScatterElements with reduction (opset 16+), the model has opset ${ctx.opset}; convert the model to opset 16 or later`,
+      `${ctx.node.describe()}: overlapping pooling windows need ScatterElements with reduction (opset 16+), the model has opset ${ctx.opset}; ${OPSET_UPGRADE_HINT}`,
     );
   }
   return {};

@@ -10,7 +10,7 @@
  *   dscores += dlogp - p * sum_C(dlogp).
  * p is exp(log_prob) when the node has that output, otherwise Softmax over axis 1. Labels (and weights) get none.
  */
-import { RegraftError } from '../../errors.js';
+import { OPSET_UPGRADE_HINT, RegraftError } from '../../errors.js';
 import { DataType } from '../../ir/dtype.js';
 import type { Value } from '../../ir/value.js';
 import type { GradContext, GradientRule } from '../types.js';
@@ -54,7 +54,7 @@ function probabilities(ctx: GradContext): Value {
   const rank = ctx.rank(ctx.x(0));
   // Softmax before opset 13 normalizes over all axes from `axis` on, which is axis 1 alone only for [N, C].
   if (ctx.opset < 13 && rank !== 2) {
-    throw new RegraftError(`${ctx.node.describe()}: scores of rank ${rank ?? 'unknown'} need opset 13 or later for the gradient (Softmax over axis 1); convert the model to opset 13+`);
+    throw new RegraftError(`${ctx.node.describe()}: scores of rank ${rank ?? 'unknown'} need opset 13 or later for the gradient (Softmax over axis 1); ${OPSET_UPGRADE_HINT}`);
   }
   return ctx.b.op('Softmax', [ctx.x(0)], { axis: 1 });
 }
