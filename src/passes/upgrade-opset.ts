@@ -78,6 +78,10 @@ const CHANGES: Record<string, Change[]> = {
     { since: 18, adapt: splitOutputCount },
   ],
   Gemm: [{ since: 7, adapt: dropAttributes('broadcast') }],
+  // Before opset 7, output_sequence said whether Y is computed; since, Y is computed when it is an output.
+  LSTM: [{ since: 7, adapt: dropAttributes('output_sequence') }],
+  GRU: [{ since: 7, adapt: dropAttributes('output_sequence') }],
+  RNN: [{ since: 7, adapt: dropAttributes('output_sequence') }],
   BatchNormalization: [
     { since: 7, adapt: batchNormIsTest },
     { since: 9, adapt: batchNormSpatial },

@@ -123,6 +123,11 @@ describe('upgradeOpset: each change keeps what the node computes (onnxruntime, o
     expect(() => upgradeOpset(bn(6, 1, {}))).toThrow(/runs in training mode \(is_test=0\) without statistics outputs, which opset 7 cannot express; set is_test=1 for inference$/);
   });
 
+  it('LSTM (opset 9) upgrades unchanged', async () => {
+    const m = oneOp({ opset: 9, x: [4, 2, 3], build: (b, x, rng) => b.ops('LSTM', [x, randomInit(b, rng, 'W', [1, 8, 3]), randomInit(b, rng, 'R', [1, 8, 2])], { hidden_size: 2 }, 1)[0] });
+    expect(await upgradesFaithfully(m)).toEqual([]);
+  });
+
   it('IR 3 models list initializers as inputs; after the upgrade they are plain initializers', () => {
     const m = oneOp({ opset: 6, x: [2, 3], build: (b, x, rng) => b.op('Mul', [x, randomInit(b, rng, 'w', [2, 3])]) });
     const proto = modelToBytes(m);
@@ -137,8 +142,9 @@ describe('upgradeOpset: each change keeps what the node computes (onnxruntime, o
 
 describe('upgradeOpset: refusals are one line naming the node', () => {
   it('an op without an upgrade rule, subgraphs, spatial=0, a read opset-9 Dropout mask', () => {
-    const lstm = oneOp({ opset: 9, x: [2, 1, 3], build: (b, x, rng) => b.ops('LSTM', [x, randomInit(b, rng, 'W', [1, 8, 3]), randomInit(b, rng, 'R', [1, 8, 2])], { hidden_size: 2 }, 1)[0] });
-    expect(() => upgradeOpset(lstm)).toThrow(/^opset upgrade: no upgrade rule for LSTM node .* from opset 9 to 17; convert the model with onnx.version_converter or re-export it at opset 17$/);
+    // Scatter was deprecated at opset 11 (ScatterElements): regraft has no rule for it.
+    const scatter = oneOp({ opset: 9, x: [2, 3], build: (b, x) => b.op('Scatter', [x, b.int64Init('i', [0, 1, 0], [1, 3]), b.floatInit('u', [1, 2, 3], [1, 3])]) });
+    expect(() => upgradeOpset(scatter)).toThrow(/^opset upgrade: no upgrade rule for Scatter node .* from opset 9 to 17; convert the model with onnx.version_converter or re-export it at opset 17$/);
 
     const spatial = oneOp({
       opset: 7,
