@@ -11,6 +11,7 @@ import { ProcessPoolExecutor } from '../tune/process-pool.js';
 import { loadStudy } from '../tune/snapshot.js';
 import { tune } from '../tune/study.js';
 import { BASE_ENV, BUILDER_MLP, TRAIN_PARAM_NAMES } from '../tune/train-trial.js';
+import { isRegressionLoss } from '../training/evaluate-targets.js';
 import { writeFileAtomic } from '../util/write-atomic.js';
 import type { CliIo } from './context.js';
 import { parseNumber } from './options.js';
@@ -53,6 +54,12 @@ export function registerTune(program: Command, io: CliIo): void {
       if (opts.parallel) study.parallel = opts.parallel;
       if (opts.trials) study.trials = opts.trials;
       const config = parseStudyConfig(study, { allowedParams: TRAIN_PARAM_NAMES, source: configPath });
+      // Regression losses report no accuracy (bce-logits does): say so before any trial runs, not once per trial.
+      const loss = train.loss ?? 'cross-entropy';
+      const metrics = [config.objective.metric, config.pruner?.metric].filter((m) => m !== undefined);
+      if (isRegressionLoss(loss) && loss !== 'bce-logits' && metrics.includes('val_accuracy')) {
+        throw new RegraftError(`${configPath}: train.loss ${loss} reports no val_accuracy; use objective { metric: val_loss, mode: min }`);
+      }
       const baseJson = JSON.stringify(train);
       await keepTrainSettings(opts.study, baseJson, { resume: opts.resume ?? false, configPath });
       // The base settings reach the workers through their environment, not through this process's.

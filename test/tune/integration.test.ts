@@ -155,6 +155,33 @@ describe('regraft tune with the real trainer', () => {
     expect(run.out.slice(header + 3).every((l) => /\bfailed\b.*train: /.test(l))).toBe(true);
   });
 
+  it('a regression study (sine, mse) ranks trials by val_loss; asking it for val_accuracy is refused before anything runs', async () => {
+    const dir = tempDir();
+    const train = {
+      model: join(repoRoot, 'models', 'sine-mlp.onnx'),
+      data: `npy:${join(repoRoot, 'examples', 'sine-train-x.npy')},${join(repoRoot, 'examples', 'sine-train-y.npy')}`,
+      loss: 'mse',
+      epochs: 2,
+      optimizer: 'adam',
+      limit: 400,
+    };
+    const base = { space: { lr: { categorical: [0.0001, 0.02] } }, strategy: 'grid', trials: undefined, pruner: 'none', train };
+    const wrong = writeStudyConfig(dir, { ...base, objective: { metric: 'val_accuracy', mode: 'max' } });
+    const refused = await runCli('tune', 'run', wrong, '--study', join(dir, 'wrong.db'));
+    expect(refused.code).toBe(1);
+    expect(refused.err).toEqual([`regraft: ${wrong}: train.loss mse reports no val_accuracy; use objective { metric: val_loss, mode: min }`]);
+    expect(existsSync(join(dir, 'wrong.db'))).toBe(false);
+
+    const config = writeStudyConfig(dir, { ...base, objective: { metric: 'val_loss', mode: 'min' } });
+    const run = await runCli('tune', 'run', config, '--study', join(dir, 'sine.db'), '--parallel', '1');
+    expect(run.err).toEqual([]);
+    const trials = loadStudy(join(dir, 'sine.db')).trials;
+    expect(trials.map((t) => t.status)).toEqual(['complete', 'complete']);
+    // lr 0.02 fits sin(x) far better than 1e-4 in two epochs.
+    const byLr = (lr: number) => trials.find((t) => t.params.lr === lr)!.objective as number;
+    expect(byLr(0.02)).toBeLessThan(byLr(0.0001));
+  });
+
   it.each([
     ['low > high', { lr: { uniform: [0.5, 0.1] } }, /'lr': low 0.5 is greater than high 0.1/],
     ['a log range with a non-positive bound', { lr: { loguniform: [0, 0.3] } }, /'lr': a log scale needs positive bounds/],
