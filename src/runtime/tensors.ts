@@ -24,3 +24,11 @@ export function int64Tensor(data: BigInt64Array, dims: readonly number[]): Tenso
 export function scalar(x: number): Tensor {
   return new Tensor('float32', Float32Array.of(x), []);
 }
+
+export type FeatureType = 'float32' | 'int64';
+
+/** Features as a model input wants them: float32 over `data` (no copy), or int64 converted from whole numbers. */
+export function featureTensor(data: Float32Array, dims: readonly number[], type: FeatureType): Tensor {
+  if (type === 'float32') return floatTensor(data, dims);
+  return int64Tensor(BigInt64Array.from(data, (x) => BigInt(x)), dims);
+}

@@ -7,8 +7,10 @@ import { BatchLoader, fitSampleShape, fitTargetShape, loadDataset, type Dataset 
 import { RegraftError } from '../errors.js';
 import type { Dim } from '../ir/value.js';
 import { loadModel, modelToBytes } from '../model-io.js';
-import { createSession, floatTensor, type Session } from '../runtime/index.js';
-import { DEFAULT_EVAL_BATCH_SIZE, featureInput, type EvalOptions } from './evaluate.js';
+import { createSession, type Session } from '../runtime/index.js';
+import { featureTensor } from '../runtime/tensors.js';
+import { DEFAULT_EVAL_BATCH_SIZE, type EvalOptions } from './evaluate.js';
+import { checkFeaturesFit, featureInput, featureTypeOf } from './feature-input.js';
 import type { LossKind } from './losses.js';
 
 export type RegressionLoss = Exclude<LossKind, 'cross-entropy'>;
@@ -48,7 +50,7 @@ export async function evaluateTargets(session: Session, ds: Dataset, opts: Targe
   });
   const sums = { loss: 0, abs: 0, square: 0, hits: 0, elements: 0 };
   for (const batch of loader.batches(0)) {
-    const fetched = await session.run({ ...opts.extraFeeds, [opts.inputName]: floatTensor(batch.features, batch.featureDims) });
+    const fetched = await session.run({ ...opts.extraFeeds, [opts.inputName]: featureTensor(batch.features, batch.featureDims, opts.inputType ?? 'float32') });
     const prediction = fetched[opts.outputName];
     if (prediction === undefined) {
       throw new RegraftError(`model ${session.name} has no output '${opts.outputName}'; its outputs are ${session.outputNames.join(', ')}`);
@@ -113,9 +115,11 @@ export async function evaluateTargetsFile(modelPath: string, dataSpec: string, o
   const inputDims: Dim[] = input.shape ?? ['N', ...ds.sampleShape];
   const sampleDims = fitSampleShape(ds, inputDims, input.name);
   const targetDims = fitTargetShape(ds, output.shape ?? ['N', ...ds.targets!.shape], output.name);
+  const inputType = featureTypeOf(input, `model ${modelPath}`);
+  checkFeaturesFit(ds, inputType, input.name);
   const session = await createSession(modelToBytes(model), { name: modelPath });
   try {
-    return await evaluateTargets(session, ds, { inputName: input.name, outputName: output.name, sampleDims, targetDims, batchSize: opts.batchSize, loss: opts.loss });
+    return await evaluateTargets(session, ds, { inputName: input.name, outputName: output.name, sampleDims, targetDims, batchSize: opts.batchSize, loss: opts.loss, inputType });
   } finally {
     await session.release();
   }

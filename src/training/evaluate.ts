@@ -7,11 +7,12 @@
 import type { Tensor } from 'onnxruntime-node';
 import { BatchLoader, fitSampleShape, loadDataset, type Dataset } from '../data/index.js';
 import { RegraftError } from '../errors.js';
-import { DataType, dtypeName } from '../ir/dtype.js';
 import type { Model } from '../ir/model.js';
 import type { Dim, Value } from '../ir/value.js';
 import { loadModel, modelToBytes } from '../model-io.js';
-import { createSession, floatTensor, type Session } from '../runtime/index.js';
+import { createSession, type Session } from '../runtime/index.js';
+import { featureTensor } from '../runtime/tensors.js';
+import { checkFeaturesFit, featureInput, featureTypeOf, type FeatureType } from './feature-input.js';
 
 export interface EvalOptions {
   /** The model input that takes the features. */
@@ -26,6 +27,8 @@ export interface EvalOptions {
   indices?: Int32Array;
   /** Further feeds for every run, e.g. the current parameters of a model being trained. */
   extraFeeds?: Record<string, Tensor>;
+  /** What the input takes (default float32; int64 for token ids). */
+  inputType?: FeatureType;
 }
 
 export interface EvalMetrics {
@@ -50,7 +53,7 @@ export async function evaluate(session: Session, ds: Dataset, opts: EvalOptions)
   const loader = new BatchLoader(ds, { batchSize, seed: 0, shuffle: false, indices: opts.indices, sampleShape: opts.sampleDims });
   const scores = new LogitScores();
   for (const batch of loader.batches(0)) {
-    const feeds = { ...opts.extraFeeds, [opts.inputName]: floatTensor(batch.features, batch.featureDims) };
+    const feeds = { ...opts.extraFeeds, [opts.inputName]: featureTensor(batch.features, batch.featureDims, opts.inputType ?? 'float32') };
     const fetched = await session.run(feeds);
     const logits = fetched[opts.outputName];
     if (logits === undefined) {
@@ -161,29 +164,14 @@ export async function evaluateModelFile(modelPath: string, dataSpec: string, opt
   }
   const inputDims: Dim[] = input.shape ?? ['N', ...ds.sampleShape];
   const sampleDims = fitSampleShape(ds, inputDims, input.name);
+  const inputType = featureTypeOf(input, `model ${modelPath}`);
+  checkFeaturesFit(ds, inputType, input.name);
   const session = await createSession(modelToBytes(model), { name: modelPath });
   try {
-    return await evaluate(session, ds, { inputName: input.name, outputName: output.name, sampleDims, batchSize: opts.batchSize });
+    return await evaluate(session, ds, { inputName: input.name, outputName: output.name, sampleDims, batchSize: opts.batchSize, inputType });
   } finally {
     await session.release();
   }
-}
-
-/** The one input that must be fed: graph inputs with a stored initializer keep their stored value. */
-export function featureInput(model: Model, modelPath: string): Value {
-  const fed = model.graph.inputs.filter((v) => !v.initializer);
-  const floats = fed.filter((v) => v.elemType === DataType.FLOAT);
-  if (floats.length === 0) {
-    const seen = fed.map((v) => `${v.name} (${v.elemType === undefined ? 'untyped' : dtypeName(v.elemType)})`).join(', ') || 'none';
-    throw new RegraftError(`model ${modelPath} has no float32 input to take the features (inputs: ${seen}); evaluate a model whose input is FLOAT`);
-  }
-  const others = fed.filter((v) => v !== floats[0]);
-  if (others.length > 0) {
-    throw new RegraftError(
-      `model ${modelPath} needs inputs besides '${floats[0].name}' (${others.map((v) => v.name).join(', ')}); evaluate an inference model (regraft strip or regraft export)`,
-    );
-  }
-  return floats[0];
 }
 
 function logitsOutput(model: Model, modelPath: string, name: string | undefined): Value {

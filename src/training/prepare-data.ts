@@ -11,10 +11,13 @@ import type { Value } from '../ir/value.js';
 import type { TrainStep } from './compile.js';
 import type { TrainConfig } from './config.js';
 import { isRegressionLoss } from './evaluate-targets.js';
+import { checkFeaturesFit, featureTypeOf, type FeatureType } from './feature-input.js';
 
 /** The training data fitted to the model's input, and how it is cut into batches and validation. */
 export interface PreparedData {
   inputName: string;
+  /** float32, or int64 for an input of ids. */
+  inputType: FeatureType;
   sampleDims: number[];
   /** Per-sample dims of the float targets (regression losses only). */
   targetDims?: number[];
@@ -28,13 +31,16 @@ export async function prepareData(config: TrainConfig, model: Model, step: Train
     throw new RegraftError(`train: the model has ${step.dataInputs.length} data inputs (${step.dataInputs.join(', ')}); regraft trains single-input models`);
   }
   const inputName = step.dataInputs[0];
-  const inputDims = model.graph.requireValue(inputName).shape ?? [];
+  const input = model.graph.requireValue(inputName);
+  const inputDims = input.shape ?? [];
+  const inputType = featureTypeOf(input, 'train');
   // The loss reads the model's first output (compileTrainStep's default).
   const prediction = model.graph.outputs[0];
   const targets = isRegressionLoss(config.loss) ? 'values' : 'classes';
   const load = async (spec: string, limit = 0): Promise<{ ds: Dataset; targetDims?: number[] }> => {
     const ds = await loadDataset(spec, { targets, ...(limit > 0 && { limit }) });
     fitSampleShape(ds, inputDims, inputName);
+    checkFeaturesFit(ds, inputType, inputName);
     if (targets === 'classes') {
       checkClasses(prediction, ds);
       return { ds };
@@ -57,7 +63,7 @@ export async function prepareData(config: TrainConfig, model: Model, step: Train
     valSet = trainSet;
   }
   const loader = new BatchLoader(trainSet, { batchSize: config.batchSize, seed: config.seed, indices: trainIndices, sampleShape: sampleDims, targetShape: targetDims });
-  return { inputName, sampleDims, targetDims, loader, valSet, valIndices };
+  return { inputName, inputType, sampleDims, targetDims, loader, valSet, valIndices };
 }
 
 function checkClasses(logits: Value | undefined, ds: Dataset): void {

@@ -6,6 +6,7 @@ import { loadModel, modelToBytes } from '../model-io.js';
 import { insertDropout } from '../passes/insert-dropout.js';
 import { chooseExecutionProvider } from '../runtime/execution-provider.js';
 import { createSession, type Session, type SessionOptions } from '../runtime/session.js';
+import { featureTensor } from '../runtime/tensors.js';
 import type { NamedTensor } from './checkpoint.js';
 import { compileEvalModel, compileTrainStep, type TrainStep } from './compile.js';
 import { feedableStep } from './feedable.js';
@@ -140,7 +141,7 @@ async function trainEpoch(ctx: EpochContext): Promise<EpochMetrics> {
   try {
     for (const batch of loader.batches(epoch)) {
       if (perBatchLr) feeds[step.lr!] = new Tensor('float32', new Float32Array([learningRate(config, epoch, batch.index / loader.batchesPerEpoch)]), []);
-      feeds[inputName] = new Tensor('float32', batch.features, batch.featureDims);
+      feeds[inputName] = featureTensor(batch.features, batch.featureDims, data.inputType);
       feeds[step.labels] = batch.targets ? new Tensor('float32', batch.targets, batch.targetDims) : new Tensor('int64', batch.labels, [batch.size]);
       const out = await session.run(feeds);
       const loss = (out[step.loss].data as Float32Array)[0];
@@ -170,7 +171,7 @@ async function openValidator(model: Model, step: TrainStep, config: TrainConfig,
     session,
     async run(carried: ReadonlyMap<string, Tensor>): Promise<Pick<EpochMetrics, 'val_loss' | 'val_accuracy'>> {
       const extraFeeds = Object.fromEntries(fed.map((n) => [n, carried.get(n)!]));
-      const opts = { inputName: data.inputName, outputName: evalModel.outputs[0], sampleDims: data.sampleDims, indices: data.valIndices, extraFeeds };
+      const opts = { inputName: data.inputName, inputType: data.inputType, outputName: evalModel.outputs[0], sampleDims: data.sampleDims, indices: data.valIndices, extraFeeds };
       if (!isRegressionLoss(config.loss)) {
         const v = await evaluate(session, data.valSet!, opts);
         return { val_loss: v.loss, val_accuracy: v.accuracy };

@@ -124,9 +124,10 @@ describe('evaluate', () => {
 
 describe('evaluateModelFile', () => {
   const dir = mkdtempSync(join(tmpdir(), 'regraft-eval-'));
-  const csv = (name: string, labels: number[]) => {
+  /** Two feature columns (X unless given) and a label column. */
+  const csv = (name: string, labels: number[], x: number[] = X) => {
     const path = join(dir, name);
-    writeFileSync(path, labels.map((y, i) => `${X[2 * i]},${X[2 * i + 1]},${y}`).join('\n') + '\n');
+    writeFileSync(path, labels.map((y, i) => `${x[2 * i]},${x[2 * i + 1]},${y}`).join('\n') + '\n');
     return `csv:${path}`;
   };
 
@@ -139,15 +140,33 @@ describe('evaluateModelFile', () => {
     expect(m.loss).toBeCloseTo(referenceLoss(X, LABELS, W), 6);
   });
 
-  it('refuses a model without a float input', async () => {
+  it('feeds an int64 input (ids) the features as int64; refuses fractional ids and inputs of other types', async () => {
+    // logits = Cast(Gather(W, ids)) summed over the 2 ids of a sample: an embedding classifier in miniature.
     const model = newModel({ opset: 17 });
-    const x = model.graph.addInput('ids').setTensorType(DataType.INT64, ['N', 2]);
-    const y = new GraphBuilder(model.graph).op('Cast', [x], { to: DataType.FLOAT }, { output: 'logits' });
-    y.setTensorType(DataType.FLOAT, ['N', 2]);
-    model.graph.addOutput(y);
-    const path = join(dir, 'int-input.onnx');
+    const g = model.graph;
+    const b = new GraphBuilder(g);
+    const ids = g.addInput('ids').setTensorType(DataType.INT64, ['N', 2]);
+    const table = b.floatInit('table', [1, 0, 0, 0, 1, 0, 0, 0, 1], [3, 3]);
+    const y = b.op('ReduceSum', [b.op('Gather', [table, ids]), b.ints([1])], { keepdims: 0 }, { output: 'logits' });
+    y.setTensorType(DataType.FLOAT, ['N', 3]);
+    g.addOutput(y);
+    const path = join(dir, 'ids-input.onnx');
     await saveModel(model, path);
-    await expect(evaluateModelFile(path, csv('a.csv', LABELS))).rejects.toThrow(/int-input\.onnx has no float32 input .*ids \(INT64\)/);
+    // ids [0,0] -> class 0, [1,1] -> 1, [2,2] -> 2, [0,2] -> tie 0/2 -> 0, [1,2] -> tie -> 1.
+    const m = await evaluateModelFile(path, csv('ids.csv', [0, 1, 2, 2, 1], [0, 0, 1, 1, 2, 2, 0, 2, 1, 2]));
+    expect(m.accuracy).toBeCloseTo(4 / 5, 12);
+    await expect(evaluateModelFile(path, csv('halves.csv', [0, 1], [0.5, 0, 1, 1]))).rejects.toThrow(
+      /feature 0.5 of sample 0 is not a whole number up to 2\^24, but model input 'ids' takes int64 ids/,
+    );
+
+    const boolModel = newModel({ opset: 17 });
+    const flag = boolModel.graph.addInput('flag').setTensorType(DataType.BOOL, ['N', 2]);
+    const z = new GraphBuilder(boolModel.graph).op('Cast', [flag], { to: DataType.FLOAT }, { output: 'logits' });
+    z.setTensorType(DataType.FLOAT, ['N', 2]);
+    boolModel.graph.addOutput(z);
+    const boolPath = join(dir, 'bool-input.onnx');
+    await saveModel(boolModel, boolPath);
+    await expect(evaluateModelFile(boolPath, csv('a.csv', LABELS))).rejects.toThrow(/bool-input\.onnx has no float32 or int64 input .*flag \(BOOL\)/);
   });
 
   it('refuses an output that is not [N, C]', async () => {
