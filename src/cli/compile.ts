@@ -17,6 +17,7 @@ interface CompileFlags {
   optimizer: OptimizerKind;
   momentum?: number;
   nesterov?: boolean;
+  clipGradNorm?: number;
   emitGradients?: boolean;
   freeze?: string[];
 }
@@ -35,6 +36,7 @@ export function registerCompile(program: Command, io: CliIo): void {
     .option('--optimizer <kind>', `${OPTIMIZERS.join(', ')} (default sgd)`, parseChoice('--optimizer', OPTIMIZERS), 'sgd')
     .option('--momentum <x>', 'momentum factor (default 0.9)', parseNumber('--momentum', { min: 0, max: 0.999999 }))
     .option('--nesterov', 'Nesterov momentum')
+    .option('--clip-grad-norm <x>', "scale the gradients so their global L2 norm is at most x (PyTorch's clip_grad_norm_)", parseNumber('--clip-grad-norm', { min: 0 }))
     .option('--emit-gradients', 'also output <param>_grad for every trainable parameter')
     .option('--freeze <globs>', 'parameters not to train', parseList)
     .action(async (path: string, flags: CompileFlags) => {
@@ -48,7 +50,7 @@ export function registerCompile(program: Command, io: CliIo): void {
         l2: flags.l2,
         l1: flags.l1,
         penaltyParams: penalize,
-        optimizer: { kind: flags.optimizer, momentum: flags.momentum, nesterov: flags.nesterov },
+        optimizer: { kind: flags.optimizer, momentum: flags.momentum, nesterov: flags.nesterov, clipGradNorm: flags.clipGradNorm || undefined },
         emitGradients: flags.emitGradients,
         freeze: flags.freeze,
       });

@@ -27,6 +27,7 @@ interface TrainFlags {
   momentum?: number;
   nesterov?: boolean;
   weightDecay?: number;
+  clipGradNorm?: number;
   loss?: TrainConfig['loss'];
   l2?: number;
   l1?: number;
@@ -64,6 +65,7 @@ export function registerTrain(program: Command, io: CliIo): void {
     .option('--momentum <x>', 'momentum factor (default 0.9)', parseNumber('--momentum', { min: 0, max: 0.999999 }))
     .option('--nesterov', 'Nesterov momentum')
     .option('--weight-decay <x>', "AdamW's decoupled weight decay (default 0.01)", parseNumber('--weight-decay', { min: 0 }))
+    .option('--clip-grad-norm <x>', "scale the gradients so their global L2 norm is at most x (PyTorch's clip_grad_norm_)", parseNumber('--clip-grad-norm', { min: 0 }))
     .option('--loss <kind>', `loss on the first output (default cross-entropy, class labels): ${LOSS_KINDS.join(', ')}; the others read the labels as float targets`, parseChoice('--loss', LOSS_KINDS))
     .option('--l2 <lam>', 'L2 penalty (lam/2)*sum(w^2) on MatMul/Gemm/Conv weights: PyTorch weight_decay=lam', parseNumber('--l2', { min: 0 }))
     .option('--l1 <lam>', 'L1 penalty lam*sum(|w|) on the same weights', parseNumber('--l1', { min: 0 }))

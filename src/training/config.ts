@@ -30,6 +30,8 @@ export interface TrainConfig {
   nesterov: boolean;
   /** AdamW's decoupled weight decay. */
   weightDecay: number;
+  /** Clip the global gradient norm to this before each update (PyTorch's clip_grad_norm_); 0 = no clipping. */
+  clipGradNorm: number;
   loss: LossKind;
   l2: number;
   l1: number;
@@ -59,6 +61,7 @@ export const DEFAULT_CONFIG: Omit<TrainConfig, 'model' | 'data' | 'out'> = {
   momentum: 0.9,
   nesterov: false,
   weightDecay: 0.01,
+  clipGradNorm: 0,
   loss: 'cross-entropy',
   l2: 0,
   l1: 0,
@@ -123,7 +126,7 @@ export function resolveConfig(partial: Partial<TrainConfig>): TrainConfig {
   for (const k of ['patience', 'limit'] as const) {
     if (!Number.isInteger(c[k])) throw new RegraftError(`train: ${k} must be a whole number >= 0, got ${c[k]}`);
   }
-  (['lr', 'l2', 'l1', 'momentum', 'weightDecay', 'patience', 'gamma', 'limit'] as const).forEach(nonNegative);
+  (['lr', 'l2', 'l1', 'momentum', 'weightDecay', 'clipGradNorm', 'patience', 'gamma', 'limit'] as const).forEach(nonNegative);
   if (!(c.lr > 0)) throw new RegraftError(`train: lr must be > 0, got ${c.lr}`);
   if (!(c.valSplit >= 0 && c.valSplit < 1)) throw new RegraftError(`train: valSplit must be in [0, 1), got ${c.valSplit}`);
   if (!(c.dropoutRatio >= 0 && c.dropoutRatio < 1)) throw new RegraftError(`train: dropoutRatio must be in [0, 1), got ${c.dropoutRatio}`);

@@ -19,6 +19,11 @@ export interface OptimizerConfig {
   epsilon?: number;
   /** AdamW's decoupled weight decay (default 0.01, as PyTorch). Plain L2 belongs in --l2. */
   weightDecay?: number;
+  /**
+   * Scale all gradients together so that their global L2 norm is at most this, before the update, as PyTorch's
+   * `clip_grad_norm_(params, max_norm)`: g *= min(1, max_norm / (||g|| + 1e-6)). Unset: no clipping.
+   */
+  clipGradNorm?: number;
 }
 
 /**
@@ -40,6 +45,20 @@ export function inapplicableOptimizerSetting(
     return `--weight-decay ${given.weightDecay} does nothing with --optimizer ${k}: it is AdamW's decoupled decay; for an L2 penalty use --l2`;
   }
   return undefined;
+}
+
+/**
+ * PyTorch's clip_grad_norm_: the norm is taken over all gradients at once (sqrt of the sum of every squared
+ * element), and one factor min(1, max_norm / (norm + 1e-6)) scales them all, so their direction is kept.
+ */
+function clipByGlobalNorm(b: GraphBuilder, gradients: ReadonlyMap<Value, Value>, maxNorm: number): Map<Value, Value> {
+  if (!(maxNorm > 0) || !Number.isFinite(maxNorm)) throw new RegraftError(`clipGradNorm must be a number > 0, got ${maxNorm}`);
+  const squares = [...gradients.values()].map((g) => b.op('ReduceSumSquare', [g], { keepdims: 0 }));
+  if (squares.length === 0) return new Map(gradients);
+  const norm = b.op('Sqrt', [squares.length === 1 ? squares[0] : b.op('Sum', squares)], {}, { name: 'grad_norm' });
+  const ratio = b.div(b.scalar(maxNorm, 'max_grad_norm'), b.add(norm, b.scalar(1e-6, 'clip_eps')));
+  const factor = b.op('Min', [ratio, b.scalar(1, 'one')], {}, { name: 'clip_factor' });
+  return new Map([...gradients].map(([p, g]) => [p, b.mul(g, factor)]));
 }
 
 /** A value the step reads and writes back: parameters and optimizer state. */
@@ -66,7 +85,8 @@ export interface OptimizerGraph {
  * - adamw:     as adam, with p decayed first: p' = p (1 - lr wd) - lr m^ / (sqrt(v^) + eps)
  * State is named as PyTorch names it: `<p>.momentum_buffer`, `<p>.exp_avg`, `<p>.exp_avg_sq`, and one `optimizer.step`.
  */
-export function emitOptimizer(b: GraphBuilder, config: OptimizerConfig, params: ReadonlyMap<Value, Value>, lr: Value): OptimizerGraph {
+export function emitOptimizer(b: GraphBuilder, config: OptimizerConfig, gradients: ReadonlyMap<Value, Value>, lr: Value): OptimizerGraph {
+  const params = config.clipGradNorm === undefined ? gradients : clipByGlobalNorm(b, gradients, config.clipGradNorm);
   const carried: Carried[] = [];
   const state: Value[] = [];
   const updated = (v: Value, next: Value): void => {

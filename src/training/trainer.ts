@@ -55,7 +55,7 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
     loss: config.loss,
     l2: config.l2,
     l1: config.l1,
-    optimizer: { kind: config.optimizer, momentum: config.momentum, nesterov: config.nesterov, weightDecay: config.weightDecay },
+    optimizer: { kind: config.optimizer, momentum: config.momentum, nesterov: config.nesterov, weightDecay: config.weightDecay, clipGradNorm: config.clipGradNorm > 0 ? config.clipGradNorm : undefined },
     freeze: config.freeze,
   });
   const data = await prepareData(config, model, step);

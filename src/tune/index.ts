@@ -12,9 +12,11 @@ export type {
   TrialStatus,
 } from './types.js';
 export {
-  TRAINER_PARAM_NAMES, categorical, fixed, int, loguniform, parseSpace, uniform,
+  categorical, fixed, int, loguniform, parseSpace, uniform,
   type CategoricalSpec, type FixedSpec, type FloatSpec, type IntSpec, type ParamSpec, type SearchSpace,
 } from './space.js';
+// The trainer's searchable settings, under the name the engine's docs use (one list: train-trial.ts's).
+export { TRAIN_PARAM_NAMES as TRAINER_PARAM_NAMES } from './train-trial.js';
 export { loadStudyConfig, parseStudyConfig, type AshaConfig, type StrategyConfig, type StudyConfig } from './config.js';
 export { createStrategy } from './strategies/index.js';
 export type { HistoryTrial, Strategy } from './strategies/strategy.js';

@@ -53,12 +53,6 @@ export type ParamSpec = FloatSpec | IntSpec | CategoricalSpec | FixedSpec;
 export type NumericSpec = FloatSpec | IntSpec;
 export type SearchSpace = Record<string, ParamSpec>;
 
-/** The parameters `train(config)` understands; pass them as `allowedParams` to catch typos before anything runs. */
-export const TRAINER_PARAM_NAMES: readonly string[] = [
-  'lr', 'batchSize', 'epochs', 'optimizer', 'momentum', 'l1', 'l2', 'dropoutRatio', 'dropoutAfter', 'hidden',
-  'depth', 'weightDecay', 'seed',
-];
-
 export function loguniform(low: number, high: number, opts: { grid?: GridSpec } = {}): FloatSpec {
   return { kind: 'float', low, high, log: true, ...gridOption(opts.grid) };
 }

@@ -32,6 +32,7 @@ async function everySetting(out: string): Promise<TrainConfig> {
     momentum: 0.8,
     nesterov: true,
     weightDecay: 0.02,
+    clipGradNorm: 5,
     loss: 'cross-entropy',
     l2: 0.0001,
     l1: 0.00001,

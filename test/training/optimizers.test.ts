@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { expectClose } from '../autodiff/helpers.js';
 import { compileTrainStep } from '../../src/training/compile.js';
 import type { OptimizerConfig } from '../../src/training/optimizers.js';
-import { linearSumModel } from './models.js';
+import { linearSumModel, randomFeeds, smallMlp } from './models.js';
 import { openFeedableStep, scalarOf } from './step-helpers.js';
 
 const W0 = [0.5, -1.5, 2.0, 0.25];
@@ -23,9 +23,16 @@ interface State {
   state: Record<string, number[]>;
 }
 
+/** torch.nn.utils.clip_grad_norm_: one factor min(1, max / (||g|| + 1e-6)) for all gradients. */
+function clipped(g: number[], maxNorm: number | undefined): number[] {
+  if (maxNorm === undefined) return g;
+  const norm = Math.sqrt(g.reduce((sum, x) => sum + x * x, 0));
+  return g.map((x) => x * Math.min(1, maxNorm / (norm + 1e-6)));
+}
+
 /** One step of the rule as torch.optim defines it, in float64. */
 function referenceStep(config: OptimizerConfig, s: State, lr: number, t: number): State {
-  const g = gradient(s.w);
+  const g = clipped(gradient(s.w), config.clipGradNorm);
   switch (config.kind) {
     case 'sgd':
       return { w: s.w.map((w, i) => w - lr * g[i]), state: {} };
@@ -92,6 +99,10 @@ describe('optimizer updates follow torch.optim', () => {
   it('adam with custom betas and epsilon', () => checkThreeSteps({ kind: 'adam', beta1: 0.8, beta2: 0.99, epsilon: 1e-3 }));
   it('adam with beta1 = 0 (no first-moment averaging)', () => checkThreeSteps({ kind: 'adam', beta1: 0 }));
   it('adamw: decoupled weight decay', () => checkThreeSteps({ kind: 'adamw', weightDecay: 0.1 }));
+  // The gradient's norm at W0 is about 1.05: 0.3 clips every step, 5 never does.
+  it('sgd with the gradient norm clipped to 0.3', () => checkThreeSteps({ kind: 'sgd', clipGradNorm: 0.3 }));
+  it('momentum with a clip that does not bind (5)', () => checkThreeSteps({ kind: 'momentum', clipGradNorm: 5 }));
+  it('adam with the gradient norm clipped to 0.3', () => checkThreeSteps({ kind: 'adam', clipGradNorm: 0.3 }));
 
   // Bias corrections late in a run: beta1^t underflows float32 after ~1000 steps, where a naive expm1 form breaks.
   it.each([999, 5000])('adam stays exact after %i steps', async (done) => {
@@ -117,10 +128,30 @@ describe('optimizer updates follow torch.optim', () => {
     }
   });
 
+  it('clipping uses one norm over all parameters (an MLP): p - lr min(1, c / ||g||) g for every tensor', async () => {
+    const step = compileTrainStep(smallMlp(), { loss: 'cross-entropy', optimizer: { kind: 'sgd', clipGradNorm: 0.05 }, emitGradients: true });
+    const fs = await openFeedableStep(step);
+    try {
+      const out = await fs.session.run({ ...fs.initial, ...randomFeeds(step.model, { batch: 6, classes: 5, labels: step.labels }), lr: new Tensor('float32', new Float32Array([0.5]), []) });
+      const grads = step.params.map((p) => Array.from(out[step.gradients[p]].data as Float32Array));
+      const norm = Math.sqrt(grads.flat().reduce((sum, g) => sum + g * g, 0));
+      expect(norm).toBeGreaterThan(0.1); // the clip binds
+      const factor = 0.05 / (norm + 1e-6);
+      step.params.forEach((p, k) => {
+        const before = fs.initial[p].data as Float32Array;
+        const carried = step.carried.find((c) => c.input === p)!;
+        expectClose(out[carried.output].data as Float32Array, Array.from(before, (w, i) => w - 0.5 * factor * grads[k][i]), 1e-6, `${p} clipped`);
+      });
+    } finally {
+      await fs.release();
+    }
+  });
+
   it('refuses out-of-range hyperparameters, naming them', () => {
     const model = linearSumModel(W0);
     expect(() => compileTrainStep(model, { loss: 'mse', optimizer: { kind: 'momentum', momentum: 1 } })).toThrow(/momentum must be in \[0, 1\)/);
     expect(() => compileTrainStep(model, { loss: 'mse', optimizer: { kind: 'adam', beta2: -0.1 } })).toThrow(/beta2/);
+    expect(() => compileTrainStep(model, { loss: 'mse', optimizer: { kind: 'sgd', clipGradNorm: 0 } })).toThrow('clipGradNorm must be a number > 0, got 0');
   });
 
   it("optimizer 'none' adds no lr input and carries nothing", () => {
