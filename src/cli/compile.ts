@@ -59,6 +59,7 @@ export function registerCompile(program: Command, io: CliIo): void {
       io.out(`  inputs: ${[...step.dataInputs, step.labels, ...(step.lr ? [step.lr] : [])].join(', ')} + parameters and state (stored as defaults)`);
       io.out(`  outputs: ${step.loss}${flags.emitGradients ? ', <param>_grad' : ''}${step.carried.length ? ', <name>_updated' : ''}`);
       if (step.penalized.length > 0) io.out(`  penalized: ${step.penalized.join(', ')}`);
+      for (const d of step.decomposed ?? []) io.out(`  unrolled ${d.op} node '${d.node}' over ${d.steps} time steps (its weights keep their names)`);
       if (step.untrainable.length > 0) io.out(`  not trained (no gradient path to the loss): ${step.untrainable.join(', ')}`);
     });
 }

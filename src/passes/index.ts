@@ -10,3 +10,4 @@ export type { StripTrainingOptions, StripTrainingResult } from './strip-training
 export { assertVerified, formatVerifyReport, verifyEquivalent } from './verify.js';
 export type { OutputComparison, VerifyOptions, VerifyReport } from './verify.js';
 export { DEFAULT_TARGET_OPSET, MAX_TARGET_OPSET, MIN_TARGET_OPSET, upgradeOpset, type UpgradeOpsetResult } from './upgrade-opset.js';
+export { decomposeRecurrent, decomposeRecurrentPass, RECURRENT_OPS, type DecomposedNode, type DecomposeRecurrentOptions } from './decompose-rnn.js';

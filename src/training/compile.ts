@@ -10,6 +10,7 @@ import type { Model } from '../ir/model.js';
 import { assertValid } from '../ir/validate.js';
 import type { Value } from '../ir/value.js';
 import { addPenalty, type ParameterSelection } from '../passes/add-penalty.js';
+import { decomposeRecurrent, type DecomposedNode } from '../passes/decompose-rnn.js';
 import { globToRegExp } from '../passes/glob.js';
 import { stripTraining } from '../passes/strip-training.js';
 import { attachLoss, type LossKind } from './losses.js';
@@ -52,6 +53,8 @@ export interface TrainStep {
   penalized: string[];
   /** Float initializers the loss does not depend on through any differentiable path (kept fixed). */
   untrainable: string[];
+  /** LSTM/GRU/RNN nodes unrolled into primitive ops so they can be differentiated (empty when there were none). */
+  decomposed?: DecomposedNode[];
 }
 
 /**
@@ -67,6 +70,8 @@ export function compileTrainStep(source: Model, opts: CompileOptions): TrainStep
   const dataInputs = graph.inputs.filter((v) => !v.initializer).map((v) => v.name);
   const originalInitializers = new Set(graph.initializers);
   const originalOutputs = [...graph.outputs];
+  // Recurrent ops have no gradient rule: unrolled over time, they train through their weights, which keep their names.
+  const { decomposed } = decomposeRecurrent(model);
 
   enableDropoutTraining(model);
   const { loss, labels } = attachLoss(model, { kind: opts.loss, output: opts.output });
@@ -138,6 +143,7 @@ export function compileTrainStep(source: Model, opts: CompileOptions): TrainStep
     gradients,
     penalized,
     untrainable: backward.unused.map((v) => v.name),
+    decomposed,
   };
 }
 
