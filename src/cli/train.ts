@@ -21,6 +21,7 @@ interface TrainFlags {
   batchSize?: number;
   lr?: number;
   schedule?: TrainConfig['schedule'];
+  warmup?: number;
   stepSize?: number;
   gamma?: number;
   optimizer?: TrainConfig['optimizer'];
@@ -59,6 +60,7 @@ export function registerTrain(program: Command, io: CliIo): void {
     .option('--batch-size <n>', 'batch size (default 64)', parseNumber('--batch-size', { min: 1, integer: true }))
     .option('--lr <x>', 'learning rate (default 0.01)', parseNumber('--lr', { min: 0 }))
     .option('--schedule <kind>', `learning-rate schedule: ${SCHEDULES.join(', ')} (default constant)`, parseChoice('--schedule', SCHEDULES))
+    .option('--warmup <epochs>', 'raise the learning rate linearly over this many epochs (fractions allowed), step by step', parseNumber('--warmup', { min: 0 }))
     .option('--step-size <n>', 'step schedule: epochs between decays (default 10)', parseNumber('--step-size', { min: 1, integer: true }))
     .option('--gamma <x>', 'step schedule: decay factor (default 0.1)', parseNumber('--gamma', { min: 0 }))
     .option('--optimizer <kind>', 'sgd, momentum, adam, adamw (default sgd)', parseChoice('--optimizer', OPTIMIZERS.filter((o) => o !== 'none')))

@@ -22,6 +22,8 @@ export interface TrainConfig {
   batchSize: number;
   lr: number;
   schedule: ScheduleKind;
+  /** Epochs (fractions allowed) over which lr rises linearly to the scheduled rate, step by step; 0 = no warmup. */
+  warmup: number;
   /** step schedule: multiply lr by `gamma` every `stepSize` epochs. */
   stepSize: number;
   gamma: number;
@@ -55,6 +57,7 @@ export const DEFAULT_CONFIG: Omit<TrainConfig, 'model' | 'data' | 'out'> = {
   batchSize: 64,
   lr: 0.01,
   schedule: 'constant',
+  warmup: 0,
   stepSize: 10,
   gamma: 0.1,
   optimizer: 'sgd',
@@ -126,7 +129,7 @@ export function resolveConfig(partial: Partial<TrainConfig>): TrainConfig {
   for (const k of ['patience', 'limit'] as const) {
     if (!Number.isInteger(c[k])) throw new RegraftError(`train: ${k} must be a whole number >= 0, got ${c[k]}`);
   }
-  (['lr', 'l2', 'l1', 'momentum', 'weightDecay', 'clipGradNorm', 'patience', 'gamma', 'limit'] as const).forEach(nonNegative);
+  (['lr', 'l2', 'l1', 'momentum', 'weightDecay', 'clipGradNorm', 'warmup', 'patience', 'gamma', 'limit'] as const).forEach(nonNegative);
   if (!(c.lr > 0)) throw new RegraftError(`train: lr must be > 0, got ${c.lr}`);
   if (!(c.valSplit >= 0 && c.valSplit < 1)) throw new RegraftError(`train: valSplit must be in [0, 1), got ${c.valSplit}`);
   if (!(c.dropoutRatio >= 0 && c.dropoutRatio < 1)) throw new RegraftError(`train: dropoutRatio must be in [0, 1), got ${c.dropoutRatio}`);
@@ -148,11 +151,25 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 }
 
 /**
- * Learning rate at a point of the run: `epoch` is 0-based and `progress` in [0, 1) says how far into that epoch.
- * step: multiply by gamma every stepSize epochs; cosine: anneal from lr to 0 over the whole run, updated every
- * batch (SGDR without restarts).
+ * Learning rate at a point of the run: `epoch` is 0-based and `progress` in [0, 1) says how far into that epoch
+ * (batch index / `stepsPerEpoch`). step: multiply by gamma every stepSize epochs; cosine: anneal from lr to 0 over
+ * the whole run, updated every batch (SGDR without restarts). A warmup scales that linearly, per step: the k-th
+ * step (1-based) of a warmup of W steps runs at k/W of the rate, as PyTorch's LinearLR does.
  */
-export function learningRate(c: Pick<TrainConfig, 'lr' | 'schedule' | 'stepSize' | 'gamma' | 'epochs'>, epoch: number, progress = 0): number {
+export function learningRate(
+  c: Pick<TrainConfig, 'lr' | 'schedule' | 'stepSize' | 'gamma' | 'epochs'> & Partial<Pick<TrainConfig, 'warmup'>>,
+  epoch: number,
+  progress = 0,
+  stepsPerEpoch = 1,
+): number {
+  const scheduled = scheduledRate(c, epoch, progress);
+  if (!c.warmup) return scheduled;
+  const warmupSteps = Math.max(1, Math.round(c.warmup * stepsPerEpoch));
+  const step = Math.round((epoch + progress) * stepsPerEpoch) + 1;
+  return scheduled * Math.min(1, step / warmupSteps);
+}
+
+function scheduledRate(c: Pick<TrainConfig, 'lr' | 'schedule' | 'stepSize' | 'gamma' | 'epochs'>, epoch: number, progress: number): number {
   switch (c.schedule) {
     case 'constant':
       return c.lr;

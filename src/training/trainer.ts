@@ -129,18 +129,19 @@ interface EpochContext {
 async function trainEpoch(ctx: EpochContext): Promise<EpochMetrics> {
   const { config, step, data, carried, epoch, hooks } = ctx;
   const { loader, inputName } = data;
-  const lr = learningRate(config, epoch);
+  // Recorded as the epoch's rate: the rate of its first batch.
+  const lr = learningRate(config, epoch, 0, loader.batchesPerEpoch);
   const session = await openStepSession(ctx.feedable, config.seed, epoch, ctx.sessionOptions);
   ctx.sessionOptions.ep = session.provider;
   const feeds: Record<string, Tensor> = Object.fromEntries(carried);
   if (step.lr) feeds[step.lr] = new Tensor('float32', new Float32Array([lr]), []);
-  const perBatchLr = config.schedule === 'cosine' && step.lr !== undefined;
+  const perBatchLr = (config.schedule === 'cosine' || config.warmup > 0) && step.lr !== undefined;
   const started = performance.now();
   let lossSum = 0;
   let seen = 0;
   try {
     for (const batch of loader.batches(epoch)) {
-      if (perBatchLr) feeds[step.lr!] = new Tensor('float32', new Float32Array([learningRate(config, epoch, batch.index / loader.batchesPerEpoch)]), []);
+      if (perBatchLr) feeds[step.lr!] = new Tensor('float32', new Float32Array([learningRate(config, epoch, batch.index / loader.batchesPerEpoch, loader.batchesPerEpoch)]), []);
       feeds[inputName] = featureTensor(batch.features, batch.featureDims, data.inputType);
       feeds[step.labels] = batch.targets ? new Tensor('float32', batch.targets, batch.targetDims) : new Tensor('int64', batch.labels, [batch.size]);
       const out = await session.run(feeds);

@@ -26,6 +26,7 @@ async function everySetting(out: string): Promise<TrainConfig> {
     batchSize: 50,
     lr: 0.05,
     schedule: 'step',
+    warmup: 0.5,
     stepSize: 1,
     gamma: 0.5,
     optimizer: 'momentum',
@@ -58,7 +59,8 @@ describe('regraft train --config', () => {
     expect(r.err).toEqual([]);
     expect(r.code).toBe(0);
     expect(runConfig(out)).toEqual(settings);
-    expect(readMetrics(out).map((m) => m.lr)).toEqual([0.05, 0.025]);
+    // Step decay by 0.5 after epoch 1; a warmup of half an epoch (2 of 4 batches) halves epoch 1's first batch.
+    expect(readMetrics(out).map((m) => m.lr)).toEqual([0.025, 0.025]);
     expect(r.out.some((l) => l.startsWith('inserted 1 Dropout (ratio 0.2) after Relu'))).toBe(true);
     // Frozen: not carried, so not in the checkpoint.
     expect([...(await checkpointTensors(out)).keys()].sort()).toEqual(

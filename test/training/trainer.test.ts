@@ -90,6 +90,8 @@ describe('learning-rate schedules', () => {
     ['step', { schedule: 'step', lr: 0.08, stepSize: 2, gamma: 0.5 }, [0.08, 0.08, 0.04, 0.04]],
     // 0.5 * lr * (1 + cos(pi * e / epochs)) at the start of epoch e = 0..3 of 4.
     ['cosine', { schedule: 'cosine', lr: 0.08 }, [0.08, 0.04 * (1 + Math.SQRT1_2), 0.04, 0.04 * (1 - Math.SQRT1_2)]],
+    // 200 samples in batches of 64 = 4 steps an epoch; a 2-epoch warmup is 8 steps: first batches at steps 1, 5, 9, 13.
+    ['constant with warmup', { schedule: 'constant', lr: 0.08, warmup: 2, batchSize: 64 }, [0.01, 0.05, 0.08, 0.08]],
   ];
   for (const [name, settings, expected] of cases) {
     it(`${name}: metrics.jsonl records the lr of every epoch`, async () => {
@@ -97,9 +99,18 @@ describe('learning-rate schedules', () => {
       const lrs = readMetrics(result.runDir).map((m) => m.lr);
       expect(lrs).toHaveLength(4);
       lrs.forEach((lr, e) => expect(lr).toBeCloseTo(expected[e], 12));
-      lrs.forEach((lr, e) => expect(lr).toBe(learningRate(result.config, e)));
+      lrs.forEach((lr, e) => expect(lr).toBe(learningRate(result.config, e, 0, 4)));
     });
   }
+
+  it('warmup rises per step, then hands over to the schedule (cosine)', () => {
+    const c = { lr: 0.1, schedule: 'cosine' as const, stepSize: 1, gamma: 1, epochs: 10, warmup: 0.5 };
+    // 4 steps an epoch: warmup is 2 steps (0.5 and 1 of the cosine rate), then the cosine rate itself.
+    expect(learningRate(c, 0, 0, 4)).toBeCloseTo(0.5 * 0.1, 12);
+    expect(learningRate(c, 0, 0.25, 4)).toBeCloseTo(0.5 * 0.1 * (1 + Math.cos(Math.PI * 0.025)), 12);
+    expect(learningRate(c, 0, 0.5, 4)).toBeCloseTo(0.5 * 0.1 * (1 + Math.cos(Math.PI * 0.05)), 12);
+    expect(learningRate({ ...c, warmup: 0 }, 0, 0, 4)).toBe(0.1);
+  });
 
   it('a run without validation keeps the last epoch as best and writes no validation keys', async () => {
     const result = await quickRun('no-val', { epochs: 2, limit: 200, valSplit: 0 });
