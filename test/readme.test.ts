@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 
 // The README's command examples must run as written. Each `npx regraft ...` line of the "Commands" section is run
 // in order (later lines use what earlier ones wrote), with `runs/` and `/tmp/` moved into a scratch folder. The
@@ -37,5 +38,15 @@ describe('README commands', () => {
   it.each(lines.map((l, i) => [i + 1, l]))('%i: %s', (_i, line) => {
     const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'regraft.js'), ...argv(line as string)], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
     expect(r.status, `${line}\n${r.stderr}`).toBe(0);
+  });
+});
+
+describe('README examples', () => {
+  it('the tuning study shown is examples/tune-mnist.yaml', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const start = readme.indexOf('# examples/tune-mnist.yaml\n');
+    expect(start).toBeGreaterThan(0);
+    const shown = readme.slice(start, readme.indexOf('```', start));
+    expect(parseYaml(shown)).toEqual(parseYaml(readFileSync(join(ROOT, 'examples', 'tune-mnist.yaml'), 'utf8')));
   });
 });
