@@ -6,13 +6,11 @@ import { gradcheck } from '../../src/autodiff/gradcheck.js';
 import { differentiableOps } from '../../src/autodiff/registry.js';
 import { RegraftError } from '../../src/errors.js';
 import { cloneModel, DataType, float, GraphBuilder, int64Tensor, newModel, type Dim, type Model, type Value } from '../../src/ir/index.js';
-import { modelToBytes } from '../../src/model-io.js';
 import { decomposeRecurrent, decomposeRecurrentPass } from '../../src/passes/decompose-rnn.js';
 import { verifyEquivalent } from '../../src/passes/verify.js';
-import { createSession } from '../../src/runtime/index.js';
 import { compileTrainStep } from '../../src/training/compile.js';
-import { feedableStep } from '../../src/training/feedable.js';
 import { Rng } from '../../src/util/rng.js';
+import { lossesOnOneBatch } from '../training/step-helpers.js';
 import { randomWeights } from './models.js';
 
 type Op = 'LSTM' | 'GRU' | 'RNN';
@@ -285,24 +283,17 @@ describe('compileTrainStep decomposes recurrent ops', () => {
     expect(step.decomposed).toEqual([{ node: '/lstm/LSTM', op: 'LSTM', steps: 5 }]);
     expect(step.params).toEqual(['lstm.W', 'lstm.R', 'lstm.B', 'fc.weight', 'fc.bias']);
 
-    const feedable = feedableStep(step.model, step.carried.map((c) => c.input));
-    const session = await createSession(modelToBytes(feedable.model), { name: 'lstm step' });
     const rng = new Rng(6);
     const n = 8;
-    const feeds: Record<string, Tensor> = Object.fromEntries([...feedable.initial].map(([name, t]) => [name, new Tensor('float32', t.data, t.dims)]));
-    feeds[step.dataInputs[0]] = new Tensor('float32', Float32Array.from(randomWeights(rng, n * 5 * 3, 1)), [n, 5, 3]);
-    feeds[step.labels] = new Tensor('int64', BigInt64Array.from({ length: n }, (_, i) => BigInt(i % 3)), [n]);
-    feeds[step.lr!] = new Tensor('float32', new Float32Array([0.05]), []);
-    const losses: number[] = [];
-    try {
-      for (let i = 0; i < 20; i++) {
-        const out = await session.run(feeds);
-        losses.push((out[step.loss].data as Float32Array)[0]);
-        for (const c of step.carried) feeds[c.input] = out[c.output];
-      }
-    } finally {
-      await session.release();
-    }
+    const losses = await lossesOnOneBatch(
+      step,
+      {
+        [step.dataInputs[0]]: new Tensor('float32', Float32Array.from(randomWeights(rng, n * 5 * 3, 1)), [n, 5, 3]),
+        [step.labels]: new Tensor('int64', BigInt64Array.from({ length: n }, (_, i) => BigInt(i % 3)), [n]),
+      },
+      0.05,
+      20,
+    );
     expect(losses.every(Number.isFinite)).toBe(true);
     expect(losses[19]).toBeLessThan(losses[0] * 0.7);
   });

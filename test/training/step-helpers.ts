@@ -38,6 +38,26 @@ export async function openFeedableStep(step: TrainStep, opts: { exposeKinks?: bo
 
 export const scalarOf = (t: Tensor): number => Number((t.data as Float32Array)[0]);
 
+/**
+ * Runs `steps` compiled steps on one fixed batch (data and labels in `batch`) at learning rate `lr`, feeding every
+ * step's updated parameters and state to the next, as the trainer does; returns the loss of each step.
+ */
+export async function lossesOnOneBatch(step: TrainStep, batch: Record<string, Tensor>, lr: number, steps: number): Promise<number[]> {
+  const fs = await openFeedableStep(step);
+  const feeds: Record<string, Tensor> = { ...fs.initial, ...batch, [step.lr!]: new Tensor('float32', new Float32Array([lr]), []) };
+  const losses: number[] = [];
+  try {
+    for (let i = 0; i < steps; i++) {
+      const out = await fs.session.run(feeds);
+      losses.push(scalarOf(out[step.loss]));
+      for (const c of step.carried) feeds[c.input] = out[c.output];
+    }
+  } finally {
+    await fs.release();
+  }
+  return losses;
+}
+
 export interface StepGradCheck {
   param: string;
   maxRelError: number;

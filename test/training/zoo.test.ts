@@ -9,11 +9,9 @@ import { materializeConstantOfShape } from '../../src/bench/compile.js';
 import { DataType, GraphBuilder, type Model } from '../../src/ir/index.js';
 import { modelFromBytes } from '../../src/model-io.js';
 import { upgradeOpset } from '../../src/passes/upgrade-opset.js';
-import { createSession } from '../../src/runtime/index.js';
 import { compileTrainStep } from '../../src/training/compile.js';
-import { feedableStep } from '../../src/training/feedable.js';
-import { modelToBytes } from '../../src/model-io.js';
 import { Rng } from '../../src/util/rng.js';
+import { lossesOnOneBatch } from './step-helpers.js';
 
 const LIGHT = join(import.meta.dirname, '..', 'fixtures', 'onnx-backend', 'light');
 const files = readdirSync(LIGHT).filter((f) => f.endsWith('.onnx'));
@@ -56,25 +54,11 @@ describe('model zoo architectures compile into a training step after an opset up
     g.cleanup();
 
     const step = compileTrainStep(model, { loss: 'cross-entropy', optimizer: 'momentum' });
-    const feedable = feedableStep(step.model, step.carried.map((c) => c.input));
-    const session = await createSession(modelToBytes(feedable.model), { name: 'squeezenet step' });
     const rng = new Rng(2);
-    const feeds: Record<string, Tensor> = Object.fromEntries([...feedable.initial].map(([n, t]) => [n, new Tensor('float32', t.data, t.dims)]));
-    feeds[step.dataInputs[0]] = new Tensor('float32', Float32Array.from({ length: 3 * 224 * 224 }, () => rng.normal()), [1, 3, 224, 224]);
-    feeds[step.labels] = new Tensor('int64', BigInt64Array.from([7n]), [1]);
+    const image = new Tensor('float32', Float32Array.from({ length: 3 * 224 * 224 }, () => rng.normal()), [1, 3, 224, 224]);
     // SqueezeNet has no normalization: with random 1/sqrt(fan-in) weights the signal shrinks through 18 ReLU layers
     // and the logits start near zero (loss ln 1000), so the gradient is small and a large step shows it.
-    feeds[step.lr!] = new Tensor('float32', new Float32Array([10]), []);
-    const losses: number[] = [];
-    try {
-      for (let i = 0; i < 3; i++) {
-        const out = await session.run(feeds);
-        losses.push((out[step.loss].data as Float32Array)[0]);
-        for (const c of step.carried) feeds[c.input] = out[c.output];
-      }
-    } finally {
-      await session.release();
-    }
+    const losses = await lossesOnOneBatch(step, { [step.dataInputs[0]]: image, [step.labels]: new Tensor('int64', BigInt64Array.from([7n]), [1]) }, 10, 3);
     expect(losses.every(Number.isFinite)).toBe(true);
     // Far more than float noise (measured 6.908 -> 5.909): the loss of the one sample drops by a clear margin.
     expect(losses[2]).toBeLessThan(losses[0] - 0.5);
