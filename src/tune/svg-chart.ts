@@ -136,10 +136,13 @@ function logAxis(values: number[]): Axis {
   return { domain: logs.domain, fraction: (v) => logs.fraction(Math.log10(v)), ticks };
 }
 
-/** Padded by 5% of the span on each side, so that extreme points stay off the plot border; nice ticks inside. */
+/**
+ * Padded by 5% of the span on each side, so that extreme points stay off the plot border; nice ticks inside, whole
+ * numbers only when every value is one (trial numbers, epochs, batch sizes: no tick at trial 1.5).
+ */
 function linearAxis(values: number[]): Axis {
   const extent = finiteExtent(values) ?? [0, 1];
-  const scale = niceScale(...extent, { pad: 0.05 });
+  const scale = niceScale(...extent, { pad: 0.05, integerStep: values.length > 0 && values.every(Number.isInteger) });
   return {
     domain: [scale.lo, scale.hi],
     fraction: (v) => scaleFraction(scale, v),

@@ -174,6 +174,22 @@ describe('study reports', () => {
     expect(html).not.toContain('Fixed:');
   });
 
+  it('puts whole-number ticks on axes of whole numbers (trials, epochs): no trial 1.5', async () => {
+    const study = await tune({
+      config: { name: 'three', space: { lr: { loguniform: [1e-3, 0.3] } }, objective: { metric: 'val_loss', mode: 'min' }, strategy: 'random', trials: 3, seed: 1, pruner: null },
+      trialFunction: async (params: Params, ctx: TrialContext) => {
+        for (let epoch = 1; epoch <= 3; epoch++) await ctx.report(epoch, { val_loss: (params.lr as number) / epoch });
+        return { val_loss: (params.lr as number) / 3 };
+      },
+      studyPath: join(mkdtempSync(join(tmpdir(), 'regraft-report-')), 'study.db'),
+    });
+    const byTrial = renderHtmlReport(study).split('</svg>')[0];
+    const ticks = [...byTrial.matchAll(/<text[^>]*>([-\d.e]+)<\/text>/g)].map((m) => Number(m[1]));
+    expect(ticks).toEqual(expect.arrayContaining([1, 2, 3]));
+    // The y ticks (val_loss) are below 1, so every tick between 1 and 3 is on the trial axis.
+    expect(ticks.filter((t) => t > 1 && t < 3 && !Number.isInteger(t))).toEqual([]);
+  });
+
   it('renders a study with no finished trials without failing', async () => {
     const study = await tune({
       config: { space: { lr: { loguniform: [1e-3, 0.3] } }, objective: { metric: 'acc' }, trials: 1 },
