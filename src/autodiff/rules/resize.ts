@@ -1,14 +1,21 @@
 /**
- * Y = Resize(X) (or the older Upsample) with mode 'nearest' and whole-number upscale factors f_j >= 1: when every
- * output element of axis j reads the input element floor(o / f_j), each input element is copied into a block of
- * f_j outputs, and
+ * Y = Resize(X) (or the older Upsample) in mode 'nearest' or 'linear'. Both are separable and linear in X: along
+ * every resized axis j, Y = A_j X with A_j a constant [out_j, in_j] matrix of interpolation weights
+ * (resize-matrix.ts), so
  *
- *   dX[i] = sum_{k < f} dY[i f + k]:  dY reshaped to [d_0, f_0, d_1, f_1, ...], summed over the f axes (block-sum.ts)
+ *   dX = A_j^T dY, applied along every resized axis in turn
  *
- * Whether the copies form blocks depends on coordinate_transformation_mode and nearest_mode (half_pixel does for
- * every f; asymmetric + round_prefer_floor only for f = 2; align_corners generally not). The rule evaluates the
- * ONNX index formulas over one input's worth of outputs and refuses the node when they do not give floor(o / f).
- * Other modes (linear, cubic), fractional or downscaling factors, and the 'axes' attribute are refused.
+ * emitted as Reshape(dY, [pre, out_j, post]) -> MatMul(A_j^T, .) -> [pre, in_j, post] (MatMul(., A_j) when j is
+ * the last axis). A_j needs X's static shape and constant scales or sizes.
+ *
+ * Cheaper special case, kept first: nearest upsampling by whole factors f_j whose index mapping is a block copy
+ * (every output o reads input floor(o / f)) sums each block (block-sum.ts):
+ *   dX[i] = sum_{k < f} dY[i f + k]:  dY reshaped to [d_0, f_0, d_1, f_1, ...], summed over the f axes
+ * That path also works when X's shape is known only at run time.
+ *
+ * Refused: cubic mode, tf_crop_and_resize and half_pixel_symmetric, run-time scales or sizes, the 'axes'
+ * attribute, keep_aspect_ratio_policy other than 'stretch', exclude_outside = 1 and antialias = 1 when
+ * downscaling (both change linear's weights).
  */
 import { RegraftError } from '../../errors.js';
 import { DataType } from '../../ir/dtype.js';
@@ -16,6 +23,7 @@ import { tensorToFloat32, type TensorProto } from '../../ir/tensor.js';
 import type { Value } from '../../ir/value.js';
 import type { GradContext, GradientRule } from '../types.js';
 import { sumBlocks } from './block-sum.js';
+import { coordinateTransform, isIdentity, nearestRounding, nearestSource, resizeMatrix, type ResizeAxis, type ResizeSampling } from './resize-matrix.js';
 import { constInts, requireRank, staticDims } from './shape-helpers.js';
 
 export const resizeGrad: GradientRule = {
@@ -23,76 +31,139 @@ export const resizeGrad: GradientRule = {
   grad(ctx) {
     const rest = ctx.node.inputs.slice(1).map(() => null);
     if (!ctx.needs(0)) return [null, ...rest];
-    const mode = ctx.attrs.string('mode', 'nearest');
-    if (mode !== 'nearest') throw refuse(ctx, `mode '${mode}' (only 'nearest' is supported)`);
-    if (ctx.attrs.has('axes')) throw refuse(ctx, "the 'axes' attribute (give scales for every axis)");
+    const sampling = readSampling(ctx);
+    if (ctx.attrs.has('axes')) throw refuse(ctx, "the 'axes' attribute (give scales or sizes for every axis)");
     const x = ctx.x(0);
     const rank = requireRank(ctx, x);
-    const sizes = staticDims(ctx, x);
-    const factors = upscaleFactors(ctx, rank, sizes);
-    const { transform, rounding, needsSize } = indexRule(ctx);
-    if (needsSize && !sizes) throw refuse(ctx, `coordinate_transformation_mode 'align_corners' on '${x.name}' without a static shape`);
-    factors.forEach((f, j) => {
-      // The other modes map outputs to inputs the same way in every block: any size shows whether they are blocks.
-      const n = sizes?.[j] ?? 4;
-      for (let o = 0; o < n * f; o++) {
-        const source = Math.min(n - 1, Math.max(0, rounding(transform(o, f, n))));
-        if (source !== Math.floor(o / f)) throw refuse(ctx, `an index mapping that is not a block copy on axis ${j} (output ${o} reads input ${source})`);
-      }
-    });
-    return [sumBlocks(ctx, ctx.dy(0)!, sizes ?? ctx.shapeOf(x), factors, 'inner', rank), ...rest];
+    const inSizes = staticDims(ctx, x);
+    const { scales, outSizes } = readScales(ctx, rank, inSizes);
+    checkWeightOptions(ctx, sampling, scales);
+    const dy = ctx.dy(0)!;
+    if (isBlockCopy(sampling, scales, inSizes ?? (sampling.sizeDependent ? undefined : 'any'))) return [sumBlocks(ctx, dy, inSizes ?? ctx.shapeOf(x), scales, 'inner', rank), ...rest];
+    if (!inSizes) throw refuse(ctx, `'${x.name}' without a static shape (only nearest upsampling by whole factors works without one)`);
+    const axes = inSizes.map((inSize, j): ResizeAxis => ({ inSize, outSize: outSizes?.[j] ?? outputSize(ctx, inSize, scales[j]), scale: scales[j] }));
+    return [applyTransposedMatrices(ctx, dy, axes, sampling), ...rest];
   },
 };
 
 function refuse(ctx: GradContext, what: string): RegraftError {
-  return new RegraftError(`${ctx.node.describe()}: the ${ctx.node.opType} gradient supports nearest upsampling by whole factors, not ${what}; replace the node or freeze the parameters before it`);
+  return new RegraftError(`${ctx.node.describe()}: the ${ctx.node.opType} gradient supports nearest and linear resizing with constant scales or sizes, not ${what}; replace the node or freeze the parameters before it`);
 }
 
-/** f_j per axis, from the constant scales (or constant sizes over X's static shape); whole numbers >= 1 only. */
-function upscaleFactors(ctx: GradContext, rank: number, sizes: number[] | undefined): number[] {
+/** Opset 10 Resize and Upsample have no coordinate or nearest modes: they read asymmetric + floor. */
+function isLegacy(ctx: GradContext): boolean {
+  return ctx.node.opType === 'Upsample' || ctx.opset < 11;
+}
+
+/** The sampling rule, and whether its index mapping depends on the axis length (align_corners does). */
+function readSampling(ctx: GradContext): ResizeSampling & { sizeDependent: boolean } {
+  const mode = ctx.attrs.string('mode', 'nearest');
+  if (mode !== 'nearest' && mode !== 'linear') throw refuse(ctx, `mode '${mode}'`);
+  const legacy = isLegacy(ctx);
+  const coordinateName = legacy ? 'asymmetric' : ctx.attrs.string('coordinate_transformation_mode', 'half_pixel');
+  const roundingName = legacy ? 'floor' : ctx.attrs.string('nearest_mode', 'round_prefer_floor');
+  const coordinate = coordinateTransform(coordinateName, mode);
+  const rounding = nearestRounding(roundingName);
+  if (!coordinate) throw refuse(ctx, `coordinate_transformation_mode '${coordinateName}' with mode '${mode}'`);
+  if (!rounding) throw refuse(ctx, `nearest_mode '${roundingName}'`);
+  return { mode, coordinate, rounding, sizeDependent: coordinateName === 'align_corners' };
+}
+
+/**
+ * The scale of every axis, the one the coordinate formulas divide by: the constant scales as given, or
+ * sizes / input size when constant sizes are given instead (which needs X's static shape; the sizes are then the
+ * output sizes, taken as given rather than recomputed from the ratio).
+ */
+function readScales(ctx: GradContext, rank: number, inSizes: number[] | undefined): { scales: number[]; outSizes?: number[] } {
   const { opType } = ctx.node;
-  const scalesIndex = opType === 'Upsample' || ctx.opset < 11 ? 1 : 2;
-  let factors: number[] | undefined;
-  if (opType === 'Upsample' && ctx.attrs.has('scales')) factors = ctx.attrs.floatList('scales');
-  else if (ctx.hasInput(scalesIndex)) factors = constFloats(ctx.x(scalesIndex));
-  if (!factors || factors.length === 0) {
-    const target = ctx.hasInput(3) && opType === 'Resize' ? constInts(ctx.x(3)) : undefined;
-    if (target && sizes) factors = target.map((t, j) => t / sizes[j]);
+  const scalesIndex = isLegacy(ctx) ? 1 : 2;
+  let scales: number[] | undefined;
+  if (opType === 'Upsample' && ctx.attrs.has('scales')) scales = ctx.attrs.floatList('scales');
+  else if (ctx.hasInput(scalesIndex)) {
+    scales = constFloats(ctx.x(scalesIndex));
+    if (!scales) throw refuse(ctx, `scales '${ctx.x(scalesIndex).name}' computed at run time (make them a constant)`);
   }
-  if (!factors) throw refuse(ctx, 'scales or sizes computed at run time (they must be constants, sizes with a static input shape)');
-  if (factors.length !== rank || factors.some((f) => !Number.isInteger(f) || f < 1)) throw refuse(ctx, `the factors [${factors.join(', ')}]`);
-  return factors;
+  if (!scales || scales.length === 0) {
+    const sizesValue = opType === 'Resize' && ctx.hasInput(3) ? ctx.x(3) : undefined;
+    const sizes = sizesValue ? constInts(sizesValue) : undefined;
+    if (!sizesValue || !sizes) throw refuse(ctx, 'scales or sizes computed at run time (make them constants)');
+    if (!inSizes) throw refuse(ctx, `sizes '${sizesValue.name}' on '${ctx.x(0).name}' without a static shape`);
+    const policy = ctx.attrs.string('keep_aspect_ratio_policy', 'stretch');
+    if (policy !== 'stretch') throw refuse(ctx, `keep_aspect_ratio_policy '${policy}'`);
+    if (sizes.length !== rank || sizes.some((s) => !(s > 0))) throw refuse(ctx, `the sizes [${sizes.join(', ')}] for rank ${rank}`);
+    return { scales: sizes.map((s, j) => s / inSizes[j]), outSizes: sizes };
+  }
+  if (scales.length !== rank || scales.some((s) => !(s > 0))) throw refuse(ctx, `the scales [${scales.join(', ')}] for rank ${rank}`);
+  return { scales };
+}
+
+/** exclude_outside and antialias change linear's weights (renormalized taps, a wider filter when downscaling). */
+function checkWeightOptions(ctx: GradContext, sampling: ResizeSampling, scales: number[]): void {
+  if (sampling.mode !== 'linear') return;
+  if (ctx.attrs.has('exclude_outside') && ctx.attrs.int('exclude_outside') !== 0) throw refuse(ctx, 'exclude_outside = 1 with mode linear');
+  const antialias = ctx.attrs.has('antialias') && ctx.attrs.int('antialias') !== 0;
+  if (antialias && scales.some((s) => s < 1)) throw refuse(ctx, 'antialias = 1 with downscaling');
+}
+
+/**
+ * Whether nearest upsampling copies every input into a block of f outputs (output o reads floor(o / f)), for the
+ * static input sizes or, with 'any', for whatever size X has at run time: the formulas that do not read the axis
+ * length map outputs alike in every block, so a size of 4 decides for them.
+ */
+function isBlockCopy(sampling: ResizeSampling, scales: number[], inSizes: number[] | 'any' | undefined): boolean {
+  if (!inSizes || sampling.mode !== 'nearest' || scales.some((f) => !Number.isInteger(f) || f < 1)) return false;
+  return scales.every((f, j) => {
+    const inSize = inSizes === 'any' ? 4 : inSizes[j];
+    const axis: ResizeAxis = { inSize, outSize: inSize * f, scale: f };
+    for (let o = 0; o < axis.outSize; o++) if (nearestSource(o, axis, sampling) !== Math.floor(o / f)) return false;
+    return true;
+  });
+}
+
+/** floor(in * scale), computed in float32 as onnxruntime does (scales are float32). */
+function outputSize(ctx: GradContext, inSize: number, scale: number): number {
+  const out = Math.floor(Math.fround(inSize * scale));
+  if (out < 1) throw refuse(ctx, `an empty output (scale ${scale} on an axis of ${inSize})`);
+  return out;
+}
+
+/** dY with A_j^T applied along every axis that is resized (identity matrices are skipped). */
+function applyTransposedMatrices(ctx: GradContext, dy: Value, axes: ResizeAxis[], sampling: ResizeSampling): Value {
+  const { b } = ctx;
+  const dims = axes.map((a) => a.outSize);
+  let g = dy;
+  axes.forEach((axis, j) => {
+    const a = resizeMatrix(axis, sampling);
+    if (isIdentity(a, axis)) return;
+    const pre = product(dims.slice(0, j));
+    const post = product(dims.slice(j + 1));
+    const { inSize, outSize } = axis;
+    if (post === 1) {
+      // [pre, out] x A [out, in] -> [pre, in]
+      const matrix = b.floatInit(`${ctx.node.name}_resize_weights`, Float32Array.from(a), [outSize, inSize]);
+      g = b.op('MatMul', [b.op('Reshape', [g, b.ints([pre, outSize], 'shape')]), matrix]);
+    } else {
+      // A^T [in, out] x [pre, out, post] -> [pre, in, post] (MatMul broadcasts A^T over pre)
+      const matrix = b.floatInit(`${ctx.node.name}_resize_weights_t`, transpose(a, outSize, inSize), [inSize, outSize]);
+      g = b.op('MatMul', [matrix, b.op('Reshape', [g, b.ints([pre, outSize, post], 'shape')])]);
+    }
+    dims[j] = inSize;
+  });
+  return g === dy ? dy : b.op('Reshape', [g, b.ints(dims, 'shape')]);
+}
+
+function transpose(a: Float64Array, rows: number, cols: number): Float32Array {
+  const t = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = a[r * cols + c];
+  return t;
+}
+
+function product(values: number[]): number {
+  return values.reduce((p, v) => p * v, 1);
 }
 
 function constFloats(v: Value): number[] | undefined {
   const t: TensorProto | undefined = v.initializer ?? (v.producer?.opType === 'Constant' ? v.producer.attrs.tensor('value') : undefined);
   if (!t || t.dataType !== DataType.FLOAT) return undefined;
   return Array.from(tensorToFloat32(t));
-}
-
-type Transform = (o: number, f: number, n: number) => number;
-
-/** The ONNX output-to-input coordinate and rounding rules; opset 10 Resize and Upsample read asymmetric + floor. */
-function indexRule(ctx: GradContext): { transform: Transform; rounding: (x: number) => number; needsSize: boolean } {
-  const legacy = ctx.node.opType === 'Upsample' || ctx.opset < 11;
-  const coordinate = legacy ? 'asymmetric' : ctx.attrs.string('coordinate_transformation_mode', 'half_pixel');
-  const nearest = legacy ? 'floor' : ctx.attrs.string('nearest_mode', 'round_prefer_floor');
-  const transforms: Record<string, Transform> = {
-    half_pixel: (o, f) => (o + 0.5) / f - 0.5,
-    pytorch_half_pixel: (o, f, n) => (n * f > 1 ? (o + 0.5) / f - 0.5 : 0),
-    align_corners: (o, f, n) => (n * f === 1 ? 0 : (o * (n - 1)) / (n * f - 1)),
-    asymmetric: (o, f) => o / f,
-    tf_half_pixel_for_nn: (o, f) => (o + 0.5) / f,
-  };
-  const roundings: Record<string, (x: number) => number> = {
-    round_prefer_floor: (x) => (x - Math.floor(x) === 0.5 ? Math.floor(x) : Math.round(x)),
-    round_prefer_ceil: (x) => (x - Math.floor(x) === 0.5 ? Math.ceil(x) : Math.round(x)),
-    floor: Math.floor,
-    ceil: Math.ceil,
-  };
-  const transform = transforms[coordinate];
-  const rounding = roundings[nearest];
-  if (!transform) throw refuse(ctx, `coordinate_transformation_mode '${coordinate}'`);
-  if (!rounding) throw refuse(ctx, `nearest_mode '${nearest}'`);
-  return { transform, rounding, needsSize: coordinate === 'align_corners' };
 }

@@ -6,7 +6,6 @@ import { newModel } from '../../../src/ir/model.js';
 import { floatTensor as tensorProto } from '../../../src/ir/tensor.js';
 import { floatTensor } from '../../../src/runtime/tensors.js';
 import { checkGradients, computeGradients, expectClose, makeOpModel, type OpInput } from '../helpers.js';
-import { buildBackwardOf } from './more-helpers.js';
 
 describe('Tile gradient', () => {
   it('sums the copies (hand computed)', async () => {
@@ -109,23 +108,6 @@ describe('Resize / Upsample (nearest, whole factors) gradient', () => {
     await checkGradients(m, { label: 'Upsample' });
   });
 
-  const refused: { label: string; scales: number[]; attrs: Record<string, string>; message: RegExp }[] = [
-    { label: 'linear mode', scales: [1, 1, 2, 2], attrs: { mode: 'linear' }, message: /Resize node 'resize'.*not mode 'linear'/ },
-    { label: 'fractional factor', scales: [1, 1, 1.5, 2], attrs: { mode: 'nearest' }, message: /not the factors \[1, 1, 1.5, 2\]/ },
-    { label: 'x3 asymmetric round_prefer_floor', scales: [1, 1, 3, 3], attrs: { mode: 'nearest', coordinate_transformation_mode: 'asymmetric' }, message: /not a block copy on axis 2/ },
-    { label: 'align_corners x3', scales: [1, 1, 3, 3], attrs: { mode: 'nearest', coordinate_transformation_mode: 'align_corners' }, message: /not a block copy/ },
-  ];
-  it.each(refused)('refuses $label in one line naming the node', ({ scales, attrs, message }) => {
-    const m = makeOpModel({
-      op: 'Resize',
-      inputs: [
-        { name: 'X', kind: 'param', shape: [1, 1, 4, 4] },
-        { name: 'roi', kind: 'absent' },
-        { name: 'scales', kind: 'const', shape: [4], values: scales },
-      ],
-      attrs,
-      outputShapes: [[1, 1, Math.floor(4 * scales[2]), Math.floor(4 * scales[3])]],
-    });
-    expect(() => buildBackwardOf(m)).toThrow(message);
-  });
+  // Linear mode, fractional and downscaling factors and the non-block nearest mappings (x3 asymmetric,
+  // align_corners x3) were refused here; they now go through the matrices: resize-linear.test.ts.
 });
