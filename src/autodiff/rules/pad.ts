@@ -11,13 +11,14 @@
  *   dc = sum(dY) - sum(Slice(dY, ...)): c fills exactly the positions the Slice drops.
  *
  * Pads are an input from opset 11 (an attribute before) and must be constants; `axes` (opset 18) restricts them
- * to some axes. Modes 'reflect', 'edge' and 'wrap' copy X into the border, which would need a scatter-add per mode,
- * so they are refused.
+ * to some axes. Modes 'reflect', 'edge' and 'wrap' copy X into the border instead of c: their dX (pad-modes.ts) adds
+ * each border region of dY back onto the X elements it was copied from; c then reaches no output (dc = 0).
  */
 import { RegraftError } from '../../errors.js';
 import type { Value } from '../../ir/value.js';
 import type { GradContext, GradientRule } from '../types.js';
-import { constInts, normalizeAxis, requireRank } from './shape-helpers.js';
+import { COPY_MODES, copyModeGrad, type CopyMode } from './pad-modes.js';
+import { constInts, normalizeAxis, requireRank, zerosLike } from './shape-helpers.js';
 
 /** Slice's "to the end" bound. */
 const TO_END = Number.MAX_SAFE_INTEGER;
@@ -37,11 +38,17 @@ export const padGrad: GradientRule = {
     const needsC = ctx.opset >= 11 && ctx.hasInput(2) && ctx.needs(2);
     if (!needsX && !needsC) return [null, ...rest];
     const mode = ctx.attrs.string('mode', 'constant');
-    if (mode !== 'constant') {
-      throw new RegraftError(`${ctx.node.describe()}: Pad mode '${mode}' has no gradient rule (only 'constant' does); pad with zeros or a constant instead`);
-    }
     const spec = padSpec(ctx);
     const dy = ctx.dy(0)!;
+    if (mode !== 'constant') {
+      if (!isCopyMode(mode)) {
+        throw new RegraftError(`${ctx.node.describe()}: Pad mode '${mode}' is not an ONNX Pad mode (constant, ${COPY_MODES.join(', ')}); fix the node's mode`);
+      }
+      const dx = needsX ? copyModeGrad(ctx, dy, mode, spec.axes, spec.begin, spec.end) : null;
+      const grads: (Value | null)[] = [dx, ...rest];
+      if (needsC) grads[2] = zerosLike(ctx, ctx.x(2));
+      return grads;
+    }
     const kept = sliceFrom(ctx, dy, spec);
     const dx = needsX ? restoreCropped(ctx, kept, spec) : null;
     const grads: (Value | null)[] = [dx, ...rest];
@@ -49,6 +56,10 @@ export const padGrad: GradientRule = {
     return grads;
   },
 };
+
+function isCopyMode(mode: string): mode is CopyMode {
+  return (COPY_MODES as readonly string[]).includes(mode);
+}
 
 function padSpec(ctx: GradContext): PadSpec {
   const rank = requireRank(ctx, ctx.x(0));
