@@ -2,9 +2,9 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RegraftError } from '../../src/errors.js';
-import { tensorToFloat32 } from '../../src/ir/index.js';
+import { DataType, tensorToFloat32 } from '../../src/ir/index.js';
 import { loadModel } from '../../src/model-io.js';
-import { buildLeNet } from '../../src/models/builders.js';
+import { buildLeNet, buildMlp } from '../../src/models/builders.js';
 import { learningRate, type TrainConfig } from '../../src/training/config.js';
 import { train, type TrainResult } from '../../src/training/trainer.js';
 import { bytesOf, checkpointTensors, MNIST_SUBSET, readMetrics, tempDir, writeMnistNpy, writeModel, writeSmallMlp } from './fixtures/runs.js';
@@ -164,6 +164,28 @@ describe('models as PyTorch exports them', () => {
     const [first, second] = result.metrics.map((m) => m.train_loss);
     expect(Number.isFinite(first)).toBe(true);
     expect(second).toBeLessThan(first);
+  });
+});
+
+describe('a model with several outputs', () => {
+  it('--output picks the one the loss reads; validation scores that output too', async () => {
+    // The hidden activations come first, the logits second: by default the loss would read the wrong one.
+    const model = buildMlp({ hidden: [32], seed: 1 });
+    const g = model.graph;
+    const logits = g.outputs[0];
+    const hidden = g.requireValue(logits.producer!.input(0)!.name);
+    g.removeOutput(logits);
+    hidden.setTensorType(DataType.FLOAT, ['N', 32]);
+    g.addOutput(hidden);
+    g.addOutput(logits);
+    const path = await writeModel(model, dir, 'two-outputs.onnx');
+    const result = await quickRun('two-outputs', { model: path, output: 'logits', epochs: 2 });
+    // The same network with the logits as its only output (same weights, same seed) trains identically.
+    const reference = await quickRun('one-output', { epochs: 2 });
+    const losses = (r: TrainResult) => r.metrics.map((m) => [m.train_loss, m.val_loss, m.val_accuracy]);
+    expect(losses(result)).toEqual(losses(reference));
+    const err = await quickRun('missing-output', { model: path, output: 'probs' }).catch((e: unknown) => e);
+    expect((err as Error).message).toBe("model output 'probs' not found in graph 'mlp'; check the name with 'regraft inspect'");
   });
 });
 
