@@ -6,6 +6,7 @@ import { registerDropout } from './dropout.js';
 import { registerEval } from './eval.js';
 import { registerExport } from './export.js';
 import { registerGradcheck } from './gradcheck.js';
+import { registerHead } from './head.js';
 import { registerInspect } from './inspect.js';
 import { registerRun } from './run.js';
 import { registerStrip } from './strip.js';
@@ -18,6 +19,7 @@ export const COMMANDS: ((program: Command, io: CliIo) => void)[] = [
   registerConvert,
   registerDropout,
   registerStrip,
+  registerHead,
   registerCompile,
   registerGradcheck,
   registerTrain,

@@ -11,3 +11,4 @@ export { assertVerified, formatVerifyReport, verifyEquivalent } from './verify.j
 export type { OutputComparison, VerifyOptions, VerifyReport } from './verify.js';
 export { DEFAULT_TARGET_OPSET, MAX_TARGET_OPSET, MIN_TARGET_OPSET, upgradeOpset, type UpgradeOpsetResult } from './upgrade-opset.js';
 export { decomposeRecurrent, decomposeRecurrentPass, RECURRENT_OPS, type DecomposedNode, type DecomposeRecurrentOptions } from './decompose-rnn.js';
+export { replaceHead, type ReplaceHeadOptions, type ReplaceHeadResult } from './replace-head.js';
