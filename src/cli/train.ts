@@ -38,7 +38,7 @@ interface TrainFlags {
   patience?: number;
   valSplit?: number;
   valData?: string;
-  output?: string;
+  target?: string;
   seed?: number;
   ep?: 'cpu' | 'cuda';
   strict?: boolean;
@@ -78,7 +78,7 @@ export function registerTrain(program: Command, io: CliIo): void {
     .option('--patience <n>', 'stop when validation loss has not improved for n epochs (default: never)', parseNumber('--patience', { min: 0, integer: true }))
     .option('--val-split <f>', 'fraction of the training data held out for validation (default 0.1)', parseNumber('--val-split', { min: 0, max: 0.99 }))
     .option('--val-data <spec>', 'separate validation data instead of a split')
-    .option('--output <name>', 'the model output the loss reads (default: the first output)')
+    .option('--target <output>', 'the model output the loss reads (default: the first output), as in compile')
     .option('--seed <n>', 'seed for initial shuffles, Dropout masks and the split (default 0)', parseNumber('--seed', { integer: true }))
     .option('--ep <provider>', 'execution provider: cpu or cuda (falls back to cpu when CUDA is not installed)', parseChoice('--ep', ['cpu', 'cuda'] as const))
     .option('--strict', 'with --ep cuda: fail instead of falling back to CPU')
@@ -121,10 +121,10 @@ export function registerTrain(program: Command, io: CliIo): void {
         if (test) {
           const loss = result.config.loss;
           if (isRegressionLoss(loss)) {
-            const m = await evaluateTargetsFile(exportTo, test, { loss, output: result.config.output });
+            const m = await evaluateTargetsFile(exportTo, test, { loss, output: result.config.target });
             io.out(`test ${loss} on ${test}: ${m.loss.toFixed(6)} (${regressionSummary(m)}, ${m.samples} samples)`);
           } else {
-            const m = await evaluateModelFile(exportTo, test, { output: result.config.output });
+            const m = await evaluateModelFile(exportTo, test, { output: result.config.target });
             io.out(`test accuracy on ${test}: ${(100 * m.accuracy).toFixed(2)}% (loss ${m.loss.toFixed(4)}, ${m.samples} samples)`);
           }
         }

@@ -16,7 +16,7 @@ export interface TrainConfig {
   /** Validation data spec; default: a `valSplit` fraction of `data`. */
   valData?: string;
   /** The model output the loss reads (default: the first output). */
-  output?: string;
+  target?: string;
   valSplit: number;
   /** Run directory. */
   out: string;
@@ -81,8 +81,8 @@ export const DEFAULT_CONFIG: Omit<TrainConfig, 'model' | 'data' | 'out'> = {
   limit: 0,
 };
 
-// Optional settings without a default (valData, output) are not among DEFAULT_CONFIG's keys, so they are listed here.
-const KEYS = new Set<string>(['model', 'data', 'out', 'valData', 'output', ...Object.keys(DEFAULT_CONFIG)]);
+// Optional settings without a default (valData, target) are not among DEFAULT_CONFIG's keys, so they are listed here.
+const KEYS = new Set<string>(['model', 'data', 'out', 'valData', 'target', ...Object.keys(DEFAULT_CONFIG)]);
 
 /** Reads a JSON or YAML config file holding any TrainConfig keys (unknown keys are an error naming the file). */
 export async function readConfigFile(path: string): Promise<Partial<TrainConfig>> {

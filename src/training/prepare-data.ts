@@ -35,7 +35,7 @@ export async function prepareData(config: TrainConfig, model: Model, step: Train
   const inputDims = input.shape ?? [];
   const inputType = featureTypeOf(input, 'train');
   // The output the loss reads: the one named, or the first (as compileTrainStep chooses).
-  const prediction = config.output ? model.graph.requireValue(config.output, 'model output') : model.graph.outputs[0];
+  const prediction = config.target ? model.graph.requireValue(config.target, 'model output') : model.graph.outputs[0];
   const targets = isRegressionLoss(config.loss) ? 'values' : 'classes';
   const load = async (spec: string, limit = 0): Promise<{ ds: Dataset; targetDims?: number[] }> => {
     const ds = await loadDataset(spec, { targets, ...(limit > 0 && { limit }) });

@@ -53,7 +53,7 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
   }
   const step = compileTrainStep(model, {
     loss: config.loss,
-    output: config.output,
+    output: config.target,
     l2: config.l2,
     l1: config.l1,
     optimizer: { kind: config.optimizer, momentum: config.momentum, nesterov: config.nesterov, weightDecay: config.weightDecay, clipGradNorm: config.clipGradNorm > 0 ? config.clipGradNorm : undefined },
@@ -173,7 +173,7 @@ async function openValidator(model: Model, step: TrainStep, config: TrainConfig,
     session,
     async run(carried: ReadonlyMap<string, Tensor>): Promise<Pick<EpochMetrics, 'val_loss' | 'val_accuracy'>> {
       const extraFeeds = Object.fromEntries(fed.map((n) => [n, carried.get(n)!]));
-      const opts = { inputName: data.inputName, inputType: data.inputType, outputName: config.output ?? evalModel.outputs[0], sampleDims: data.sampleDims, indices: data.valIndices, extraFeeds };
+      const opts = { inputName: data.inputName, inputType: data.inputType, outputName: config.target ?? evalModel.outputs[0], sampleDims: data.sampleDims, indices: data.valIndices, extraFeeds };
       if (!isRegressionLoss(config.loss)) {
         const v = await evaluate(session, data.valSet!, opts);
         return { val_loss: v.loss, val_accuracy: v.accuracy };

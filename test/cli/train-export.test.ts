@@ -21,7 +21,7 @@ async function everySetting(out: string): Promise<TrainConfig> {
     data: MNIST_SUBSET,
     valData: await writeMnistNpy(dir, 'val', 60),
     valSplit: 0.2,
-    output: 'logits',
+    target: 'logits',
     out,
     epochs: 2,
     batchSize: 50,

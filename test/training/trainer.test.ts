@@ -168,7 +168,7 @@ describe('models as PyTorch exports them', () => {
 });
 
 describe('a model with several outputs', () => {
-  it('--output picks the one the loss reads; validation scores that output too', async () => {
+  it('--target picks the output the loss reads; validation scores that output too', async () => {
     // The hidden activations come first, the logits second: by default the loss would read the wrong one.
     const model = buildMlp({ hidden: [32], seed: 1 });
     const g = model.graph;
@@ -179,12 +179,12 @@ describe('a model with several outputs', () => {
     g.addOutput(hidden);
     g.addOutput(logits);
     const path = await writeModel(model, dir, 'two-outputs.onnx');
-    const result = await quickRun('two-outputs', { model: path, output: 'logits', epochs: 2 });
+    const result = await quickRun('two-outputs', { model: path, target: 'logits', epochs: 2 });
     // The same network with the logits as its only output (same weights, same seed) trains identically.
     const reference = await quickRun('one-output', { epochs: 2 });
     const losses = (r: TrainResult) => r.metrics.map((m) => [m.train_loss, m.val_loss, m.val_accuracy]);
     expect(losses(result)).toEqual(losses(reference));
-    const err = await quickRun('missing-output', { model: path, output: 'probs' }).catch((e: unknown) => e);
+    const err = await quickRun('missing-output', { model: path, target: 'probs' }).catch((e: unknown) => e);
     expect((err as Error).message).toBe("model output 'probs' not found in graph 'mlp'; check the name with 'regraft inspect'");
   });
 });
