@@ -47,4 +47,17 @@ console.log(JSON.stringify({ params: step.params, epochs, issues: validateModel(
       rmSync(script, { force: true });
     }
   });
+
+  it('exports the function of every command the README names', () => {
+    const names = ['upgradeOpset', 'replaceHead', 'decomposeRecurrent', 'stripTraining', 'verifyEquivalent', 'evaluateModelFile', 'evaluateTargetsFile', 'tune'];
+    const script = join(ROOT, `.api-names-${process.pid}.mjs`);
+    writeFileSync(script, `import * as regraft from 'regraft';\nconsole.log(JSON.stringify(${JSON.stringify(names)}.map((n) => typeof regraft[n])));\n`);
+    try {
+      const r = spawnSync(process.execPath, [script], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+      expect(r.status, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual(names.map(() => 'function'));
+    } finally {
+      rmSync(script, { force: true });
+    }
+  });
 });
