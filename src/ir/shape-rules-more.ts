@@ -7,7 +7,7 @@
  */
 import { DataType } from './dtype.js';
 import type { Node } from './node.js';
-import { registerShapeRule, type ShapeContext, type ShapeRule } from './shape-inference.js';
+import { broadcastShapes, registerShapeRule, type ShapeContext, type ShapeRule } from './shape-inference.js';
 import { tensorToFloat32, type TensorProto } from './tensor.js';
 import type { Dim, Value } from './value.js';
 
@@ -81,6 +81,32 @@ function resize(node: Node, c: ShapeContext) {
   return [{ elemType, shape: x.map(() => null) }];
 }
 
+/** ReduceLogSum (not covered by the core reduction rule): axes an attribute before opset 18, an input from 18. */
+const reduceLogSum: ShapeRule = (node, c) => {
+  const x = c.shape(node.inputs[0]);
+  const elemType = c.elemType(node.inputs[0]);
+  if (!x) return [{ elemType }];
+  const fromInput = (node.graph.opset('') ?? 0) >= 18;
+  const axes = fromInput ? (node.inputs[1] ? c.constInts(node.inputs[1]) : []) : node.attrs.has('axes') ? node.attrs.ints('axes') : [];
+  if (!axes) return [{ elemType }];
+  if (axes.length === 0 && node.attrs.int('noop_with_empty_axes', 0) !== 0) return [{ elemType, shape: x }];
+  const reduced = new Set(axes.length === 0 ? x.map((_, i) => i) : axes.map((a) => (a < 0 ? a + x.length : a)));
+  const keep = node.attrs.int('keepdims', 1) !== 0;
+  return [{ elemType, shape: keep ? x.map((d, i) => (reduced.has(i) ? 1 : d)) : x.filter((_, i) => !reduced.has(i)) }];
+};
+
+const broadcastAll: ShapeRule = (node, c) => [{ elemType: c.elemType(node.inputs[0]), shape: broadcastShapes(node.inputs.map((v) => c.shape(v))) }];
+
+/** GatherND with batch_dims b: indices[:-1] ++ data[b + last index length:]. */
+const gatherND: ShapeRule = (node, c) => {
+  const data = c.shape(node.inputs[0]);
+  const indices = c.shape(node.inputs[1]);
+  const elemType = c.elemType(node.inputs[0]);
+  const depth = indices?.[indices.length - 1];
+  if (!data || !indices || typeof depth !== 'number') return [{ elemType }];
+  return [{ elemType, shape: [...indices.slice(0, -1), ...data.slice(node.attrs.int('batch_dims', 0) + depth)] }];
+};
+
 /** Registers the rules above with the shape inference (idempotent). */
 export function registerMoreShapeRules(): void {
   registerShapeRule(['InstanceNormalization', 'LRN', 'CumSum'], sameAsX);
@@ -89,4 +115,9 @@ export function registerMoreShapeRules(): void {
   registerShapeRule(['GatherElements'], gatherElements);
   registerShapeRule(['Einsum'], einsum);
   registerShapeRule(['Resize', 'Upsample'], resize);
+  registerShapeRule(['Atan', 'Asin', 'Acos', 'Asinh', 'Acosh', 'Atanh', 'Trilu', 'Hardmax'], sameAsX);
+  registerShapeRule(['GroupNormalization', 'MeanVarianceNormalization', 'LpNormalization'], sameAsX);
+  registerShapeRule(['ReduceLogSum'], reduceLogSum);
+  registerShapeRule(['Mean'], broadcastAll);
+  registerShapeRule(['GatherND'], gatherND);
 }

@@ -75,8 +75,13 @@ describe('backward driver', () => {
   });
 
   it('a missing rule is an error naming the op, the node and the path to the loss', () => {
-    // x -> Tan -> y -> Mul(R) -> ReduceSum -> loss (Tan has a shape rule but no gradient rule)
-    const m = makeOpModel({ op: 'Tan', inputs: [{ name: 'x', shape: [3], kind: 'param' }], outputShapes: [[3]] });
+    // x -> Mod(fmod) -> y -> Mul(R) -> ReduceSum -> loss (Mod has no gradient rule)
+    const m = makeOpModel({
+      op: 'Mod',
+      inputs: [{ name: 'x', shape: [3], kind: 'param' }, { name: 'd', shape: [], kind: 'const', values: [0.7] }],
+      attrs: { fmod: 1 },
+      outputShapes: [[3]],
+    });
     const g = m.model.graph;
     const err = (() => {
       try {
@@ -87,7 +92,7 @@ describe('backward driver', () => {
     })();
     expect(err).toBeInstanceOf(RegraftError);
     const msg = (err as Error).message;
-    expect(msg).toMatch(/^no gradient rule for Tan node 'tan' on the path Tan node 'tan' -> Mul node .* -> loss 'loss'/);
+    expect(msg).toMatch(/^no gradient rule for Mod node 'mod' on the path Mod node 'mod' -> Mul node .* -> loss 'loss'/);
     expect(msg).toContain('src/autodiff/rules/');
   });
 });
