@@ -4,6 +4,7 @@ import type { Model } from '../ir/model.js';
 import { numel, tensorByteSize } from '../ir/tensor.js';
 import type { Value } from '../ir/value.js';
 import { loadModelWithInfo, type LoadedModel } from '../model-io.js';
+import { checkTrainable, type Trainability } from '../training/trainability.js';
 import type { CliIo } from './context.js';
 
 export interface TensorSummary {
@@ -23,6 +24,8 @@ export interface ModelSummary {
   ops: Record<string, number>;
   parameters: { tensors: number; elements: number; bytes: number };
   externalData: { tensor: string; location: string; offset: number; length: number }[];
+  /** With --trainable: whether the model compiles into a training step as it is. */
+  training?: Trainability;
 }
 
 function describeValue(v: Value): TensorSummary {
@@ -86,7 +89,14 @@ export function formatSummary(s: ModelSummary): string[] {
     const files = [...new Set(s.externalData.map((e) => e.location))];
     lines.push(`  external data: ${s.externalData.length} tensors in ${files.join(', ')}`);
   }
+  if (s.training) lines.push(`  training: ${formatTrainability(s.training)}`);
   return lines;
+}
+
+function formatTrainability(t: Trainability): string {
+  if (!t.trainable) return `not as it is: ${t.reason}`;
+  const unrolled = t.unrolled > 0 ? `, ${t.unrolled} recurrent layer${t.unrolled === 1 ? '' : 's'} unrolled` : '';
+  return `compiles into a training step (${t.parameters} trainable tensors${unrolled})`;
 }
 
 export function registerInspect(program: Command, io: CliIo): void {
@@ -95,8 +105,11 @@ export function registerInspect(program: Command, io: CliIo): void {
     .description('show inputs, outputs, opsets, op histogram, parameter count and external data of a model')
     .argument('<model>', 'ONNX model file')
     .option('--json', 'print the summary as JSON')
-    .action(async (path: string, opts: { json?: boolean }) => {
-      const summary = summarizeModel(await loadModelWithInfo(path));
+    .option('--trainable', 'also say whether the model compiles into a training step as it is, and if not, why')
+    .action(async (path: string, opts: { json?: boolean; trainable?: boolean }) => {
+      const loaded = await loadModelWithInfo(path);
+      const summary = summarizeModel(loaded);
+      if (opts.trainable) summary.training = checkTrainable(loaded.model);
       if (opts.json) io.out(JSON.stringify(summary, null, 2));
       else formatSummary(summary).forEach((l) => io.out(l));
     });

@@ -34,6 +34,16 @@ describe('regraft inspect', () => {
     expect(s.inputs[0].type).toBe('FLOAT');
     expect(s.parameters.elements).toBeGreaterThan(0);
     expect(s.opsets['ai.onnx']).toBeGreaterThan(0);
+    expect(s.training).toBeUndefined();
+  });
+
+  it('--trainable says whether the model compiles into a training step, and if not, the way out', async () => {
+    const lenet = await runCli('inspect', join(ROOT, 'models', 'lenet5.onnx'), '--trainable');
+    expect(lenet.out.at(-1)).toBe('  training: compiles into a training step (10 trainable tensors)');
+    const old = await runCli('inspect', CONV, '--trainable', '--json');
+    const s = JSON.parse(old.out.join('\n'));
+    expect(s.training).toMatchObject({ trainable: false, parameters: 0 });
+    expect(s.training.reason).toMatch(/opset 6; .*upgrade it with: regraft convert MODEL -o NEW.onnx --opset 17/);
   });
 });
 
