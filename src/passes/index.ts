@@ -12,3 +12,4 @@ export type { OutputComparison, VerifyOptions, VerifyReport } from './verify.js'
 export { DEFAULT_TARGET_OPSET, MAX_TARGET_OPSET, MIN_TARGET_OPSET, upgradeOpset, type UpgradeOpsetResult } from './upgrade-opset.js';
 export { decomposeRecurrent, decomposeRecurrentPass, RECURRENT_OPS, type DecomposedNode, type DecomposeRecurrentOptions } from './decompose-rnn.js';
 export { replaceHead, type ReplaceHeadOptions, type ReplaceHeadResult } from './replace-head.js';
+export { foldBatchNorm, foldBatchNormPass, type FoldBatchNormResult, type FoldedBatchNorm, type SkippedBatchNorm } from './fold-batchnorm.js';

@@ -5,6 +5,7 @@ import { floatTensor } from '../ir/tensor.js';
 import type { Model } from '../ir/model.js';
 import { assertValid } from '../ir/validate.js';
 import { loadModel, saveModel } from '../model-io.js';
+import { foldBatchNorm, type FoldedBatchNorm, type SkippedBatchNorm } from '../passes/fold-batchnorm.js';
 import { stripTraining } from '../passes/strip-training.js';
 import { assertVerified, verifyEquivalent, type VerifyReport } from '../passes/verify.js';
 import { loadCheckpoint } from './checkpoint.js';
@@ -18,6 +19,8 @@ const TRAINING_ONLY_OPS = new Set(['Dropout', 'SoftmaxCrossEntropyLoss', 'Negati
 export interface ExportOptions {
   /** Which checkpoint: the best validation loss (default) or the last epoch. */
   checkpoint?: 'best' | 'last';
+  /** Fold inference BatchNormalization into the Conv/Gemm/MatMul feeding it (before the check against the eval model). */
+  foldBatchNorm?: boolean;
 }
 
 export interface ExportReport {
@@ -26,10 +29,12 @@ export interface ExportReport {
   epoch: number;
   parameters: number;
   verify: VerifyReport;
+  /** With foldBatchNorm: what was folded, and what was left and why. */
+  batchNorm?: { folded: FoldedBatchNorm[]; skipped: SkippedBatchNorm[] };
 }
 
 /** The run's model with its trained weights, stripped of everything training-only. In memory; see exportRun. */
-export async function trainedInferenceModel(runDir: string, opts: ExportOptions = {}): Promise<{ model: Model; trained: Model; checkpoint: string; epoch: number; parameters: number; config: TrainConfig }> {
+export async function trainedInferenceModel(runDir: string, opts: ExportOptions = {}): Promise<{ model: Model; trained: Model; checkpoint: string; epoch: number; parameters: number; config: TrainConfig; batchNorm?: ExportReport['batchNorm'] }> {
   const configPath = join(runDir, RUN_FILES.config);
   if (!existsSync(configPath)) throw new RegraftError(`${runDir}: not a regraft run directory (no ${RUN_FILES.config}); pass the --out directory of 'regraft train'`);
   const config = await readRunConfig(runDir);
@@ -52,10 +57,11 @@ export async function trainedInferenceModel(runDir: string, opts: ExportOptions 
     if (target?.initializer) target.initializer = v.initializer;
   }
   stripTraining(model);
+  const batchNorm = opts.foldBatchNorm ? foldBatchNorm(model) : undefined;
   assertValid(model);
   const leftover = model.graph.nodes.find((n) => TRAINING_ONLY_OPS.has(n.opType));
   if (leftover) throw new RegraftError(`export: ${leftover.describe()} is still in the inference model; strip could not remove it`);
-  return { model, trained, checkpoint, epoch: which === 'best' ? state.bestEpoch : state.epochsDone, parameters, config };
+  return { model, trained, checkpoint, epoch: which === 'best' ? state.bestEpoch : state.epochsDone, parameters, config, batchNorm: batchNorm && { folded: batchNorm.folded, skipped: batchNorm.skipped } };
 }
 
 /**
@@ -63,10 +69,10 @@ export async function trainedInferenceModel(runDir: string, opts: ExportOptions 
  * after checking in onnxruntime that it computes what the run's eval model computes with the same weights.
  */
 export async function exportRun(runDir: string, output: string, opts: ExportOptions = {}): Promise<ExportReport> {
-  const { model, trained, checkpoint, epoch, parameters, config } = await trainedInferenceModel(runDir, opts);
+  const { model, trained, checkpoint, epoch, parameters, config, batchNorm } = await trainedInferenceModel(runDir, opts);
   const evalModel = compileEvalModel(trained, { loss: config.loss }).model;
   const verify = await verifyEquivalent(evalModel, model, { seed: 1 });
   assertVerified(verify);
   await saveModel(model, output);
-  return { output, checkpoint, epoch, parameters, verify };
+  return { output, checkpoint, epoch, parameters, verify, ...(batchNorm && { batchNorm }) };
 }
