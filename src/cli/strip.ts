@@ -1,13 +1,17 @@
 import type { Command } from 'commander';
+import { cloneModel } from '../ir/clone.js';
 import { loadModelWithInfo, saveModel } from '../model-io.js';
+import { foldBatchNorm } from '../passes/fold-batchnorm.js';
 import { finishPipeline } from '../passes/runner.js';
 import { stripTraining } from '../passes/strip-training.js';
+import { assertVerified, verifyEquivalent } from '../passes/verify.js';
 import type { CliIo } from './context.js';
 import { parseList } from './options.js';
 
 interface StripFlags {
   output: string;
   keepOutputs?: string[];
+  foldBatchnorm?: boolean;
 }
 
 const list = (names: string[]) => (names.length > 0 ? names.join(', ') : 'none');
@@ -19,12 +23,22 @@ export function registerStrip(program: Command, io: CliIo): void {
     .description('remove everything training-only (Dropout, loss, gradients, optimizer, labels/lr) and put BatchNormalization in inference mode')
     .argument('<model>', 'ONNX model to read')
     .requiredOption('-o, --output <file>', 'where to write the inference model')
+    .option('--fold-batchnorm', 'also fold BatchNormalization into the Conv, ConvTranspose, Gemm or MatMul feeding it (checked in onnxruntime)')
     .option('--keep-outputs <names>', 'comma list of the inference outputs to keep (default: every output that is not loss, *_grad, *.updated, *_new or running statistics)', parseList)
     .action(async (modelPath: string, flags: StripFlags) => {
       const loaded = await loadModelWithInfo(modelPath);
       const model = loaded.model;
       const result = stripTraining(model, { keepOutputs: flags.keepOutputs });
       finishPipeline(model);
+      if (flags.foldBatchnorm) {
+        // Proven like export's: the folded model must infer as the stripped one does, or nothing is written.
+        const unfolded = cloneModel(model);
+        const folding = foldBatchNorm(model);
+        finishPipeline(model);
+        if (folding.folded.length > 0) assertVerified(await verifyEquivalent(unfolded, model));
+        io.out(`folded ${folding.folded.length} BatchNormalization node(s) (checked in onnxruntime)`);
+        for (const k of folding.skipped) io.out(`kept BatchNormalization '${k.bn}': ${k.reason}`);
+      }
       await saveModel(model, flags.output, { sourceExternalData: loaded.externalData });
       io.out(`removed outputs: ${list(result.removedOutputs)}`);
       io.out(`removed inputs: ${list(result.removedInputs)}`);

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { CliIo } from '../../src/cli/context.js';
 import { main } from '../../src/cli/main.js';
 import { modelFromBytes, modelToBytes } from '../../src/model-io.js';
+import { bnResidualCnn } from '../training/models.js';
 import { histogram, mlp } from './models.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'regraft-passes-cli-'));
@@ -39,6 +40,17 @@ describe('regraft dropout / strip', () => {
     expect(s.code).toBe(0);
     expect(s.out.at(-1)).toBe(`wrote ${stripped}: 2 Dropout removed, 0 BatchNormalization switched to inference mode; outputs logits`);
     expect(histogram(load(stripped))).toEqual(histogram(mlp()));
+  });
+
+  it('strip --fold-batchnorm folds the BatchNormalizations of a residual CNN, checked in onnxruntime', async () => {
+    const cnnPath = join(dir, 'bn-cnn.onnx');
+    writeFileSync(cnnPath, modelToBytes(bnResidualCnn()));
+    expect(histogram(load(cnnPath)).BatchNormalization).toBe(2);
+    const folded = join(dir, 'bn-cnn-folded.onnx');
+    const r = await cli('strip', cnnPath, '-o', folded, '--fold-batchnorm');
+    expect(r.err).toEqual([]);
+    expect(r.out).toContain('folded 2 BatchNormalization node(s) (checked in onnxruntime)');
+    expect(histogram(load(folded)).BatchNormalization).toBeUndefined();
   });
 
   it('turns bad flags into usage errors (exit 2) and model problems into one-line errors (exit 1)', async () => {
