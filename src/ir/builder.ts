@@ -90,6 +90,21 @@ export class GraphBuilder {
     return this.op('ReduceSum', [x], { axes: [...axes], keepdims: keepdims ? 1 : 0 });
   }
 
+  /** Unsqueeze at `axes` in the form the model's opset wants (axes input from opset 13 on, attribute before). */
+  unsqueeze(x: Value, axes: readonly number[], opts: { name?: string; output?: string } = {}): Value {
+    return this.axesOp('Unsqueeze', x, axes, opts);
+  }
+
+  /** Squeeze at `axes` in the form the model's opset wants (axes input from opset 13 on, attribute before). */
+  squeeze(x: Value, axes: readonly number[], opts: { name?: string; output?: string } = {}): Value {
+    return this.axesOp('Squeeze', x, axes, opts);
+  }
+
+  private axesOp(opType: 'Squeeze' | 'Unsqueeze', x: Value, axes: readonly number[], opts: { name?: string; output?: string }): Value {
+    if (this.requireStandardOpset() >= 13) return this.op(opType, [x, this.ints(axes, 'axes')], {}, opts);
+    return this.op(opType, [x], { axes: [...axes] }, opts);
+  }
+
   requireStandardOpset(): number {
     const v = this.graph.opset('');
     if (v === undefined) throw new RegraftError(`graph '${this.graph.name}' imports no ai.onnx opset; cannot add standard operators`);

@@ -72,11 +72,11 @@ export class CellEmitter {
   }
 
   squeeze(x: Value, axes: number[], label: string): Value {
-    return this.opset >= 13 ? this.op('Squeeze', [x, this.b.ints(axes, 'axes')], {}, label) : this.op('Squeeze', [x], { axes }, label);
+    return this.b.squeeze(x, axes, this.names('Squeeze', label));
   }
 
   unsqueeze(x: Value, axes: number[], label: string): Value {
-    return this.opset >= 13 ? this.op('Unsqueeze', [x, this.b.ints(axes, 'axes')], {}, label) : this.op('Unsqueeze', [x], { axes }, label);
+    return this.b.unsqueeze(x, axes, this.names('Unsqueeze', label));
   }
 
   concat(parts: Value[], axis: number, label: string): Value {

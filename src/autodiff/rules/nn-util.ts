@@ -16,12 +16,6 @@ export function reduceMean(ctx: GradContext, x: Value, axes: readonly number[], 
   return ctx.b.op('ReduceMean', [x], { axes: [...axes], keepdims: k });
 }
 
-/** Unsqueeze at `axes`: axes as an input from opset 13, as an attribute before. */
-export function unsqueeze(ctx: GradContext, x: Value, axes: readonly number[]): Value {
-  if (ctx.opset >= 13) return ctx.b.op('Unsqueeze', [x, ctx.b.ints(axes, 'axes')]);
-  return ctx.b.op('Unsqueeze', [x], { axes: [...axes] });
-}
-
 /** `x[..., :ends]` on the trailing (spatial) axes 2..; `ends` is a 1-D int64 value, one entry per spatial axis. */
 export function sliceSpatialTo(ctx: GradContext, x: Value, ends: Value, spatialRank: number): Value {
   const axes = Array.from({ length: spatialRank }, (_, i) => i + 2);

@@ -34,16 +34,14 @@ export function zerosLike(ctx: GradContext, v: Value): Value {
   return ctx.b.op('ConstantOfShape', [shapeValue(ctx, v)]);
 }
 
-/** Unsqueeze in the form the opset wants (axes input from 13, attribute before). */
+/** Unsqueeze in the form the opset wants (GraphBuilder.unsqueeze). */
 export function unsqueeze(ctx: GradContext, x: Value, axes: readonly number[]): Value {
-  if (ctx.opset >= 13) return ctx.b.op('Unsqueeze', [x, ctx.b.ints(axes, 'axes')]);
-  return ctx.b.op('Unsqueeze', [x], { axes: [...axes] });
+  return ctx.b.unsqueeze(x, axes);
 }
 
-/** Squeeze in the form the opset wants (axes input from 13, attribute before). */
+/** Squeeze in the form the opset wants (GraphBuilder.squeeze). */
 export function squeeze(ctx: GradContext, x: Value, axes: readonly number[]): Value {
-  if (ctx.opset >= 13) return ctx.b.op('Squeeze', [x, ctx.b.ints(axes, 'axes')]);
-  return ctx.b.op('Squeeze', [x], { axes: [...axes] });
+  return ctx.b.squeeze(x, axes);
 }
 
 /** The static rank of `v`, or an error naming the node and value. */
