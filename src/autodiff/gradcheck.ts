@@ -90,26 +90,46 @@ export async function gradcheck(opts: GradCheckOptions): Promise<ParamGradCheck[
     if (analyticGrad.length !== data.length) {
       throw new RegraftError(`gradcheck: gradient of '${p.name}' has ${analyticGrad.length} elements, the parameter has ${data.length}`);
     }
-    const candidates = data.length <= wanted ? Array.from(data.keys()) : Array.from({ length: 6 * wanted }, () => rng.int(data.length));
-    let maxAbs = 0;
-    let scale = 0;
-    let checked = 0;
-    let skipped = 0;
-    for (const i of candidates) {
-      if (checked >= wanted) break;
-      const num = await centralDifference(run, p.name, data, i, eps, baseRegime);
-      if (num === undefined) {
-        skipped++;
-        continue;
-      }
-      maxAbs = Math.max(maxAbs, Math.abs(num - analyticGrad[i]));
-      scale = Math.max(scale, Math.abs(num), Math.abs(analyticGrad[i]));
-      checked++;
-    }
-    results.push({ param: p.name, maxAbsError: maxAbs, maxRelError: maxAbs / Math.max(scale, 1e-6), checked, skipped });
+    results.push({ param: p.name, ...(await compareAtProbes({ run, name: p.name, data, analytic: analyticGrad, wanted, eps, baseRegime, rng })) });
   }
   await fdSession.release();
   return results;
+}
+
+/**
+ * Compares `analytic` (the gradient of parameter `name`, whose values are `data`) with central differences on
+ * `wanted` elements: every element when there are no more, else random draws, skipping elements whose probes
+ * straddle a kink (up to 6x `wanted` draws). The relative error is the max abs error over the scale of the
+ * checked gradients, so a near-zero gradient element does not blow it up.
+ */
+export async function compareAtProbes(opts: {
+  run: Probe;
+  name: string;
+  data: Float32Array;
+  analytic: Float32Array;
+  wanted: number;
+  eps: number;
+  baseRegime: string;
+  rng: Rng;
+}): Promise<Omit<ParamGradCheck, 'param'>> {
+  const { run, name, data, analytic, wanted, eps, baseRegime, rng } = opts;
+  const candidates = data.length <= wanted ? Array.from(data.keys()) : Array.from({ length: 6 * wanted }, () => rng.int(data.length));
+  let maxAbs = 0;
+  let scale = 0;
+  let checked = 0;
+  let skipped = 0;
+  for (const i of candidates) {
+    if (checked >= wanted) break;
+    const num = await centralDifference(run, name, data, i, eps, baseRegime);
+    if (num === undefined) {
+      skipped++;
+      continue;
+    }
+    maxAbs = Math.max(maxAbs, Math.abs(num - analytic[i]));
+    scale = Math.max(scale, Math.abs(num), Math.abs(analytic[i]));
+    checked++;
+  }
+  return { maxAbsError: maxAbs, maxRelError: maxAbs / Math.max(scale, 1e-6), checked, skipped };
 }
 
 /** Runs the model with parameter `name` set to `data` (or all at their stored values): the loss and the kink regime. */

@@ -2,7 +2,7 @@
 // (onnxruntime-node ignores feeds of values that are also initializers), and checking a compiled step's gradients
 // against central differences of its own `loss` output.
 import { Tensor } from 'onnxruntime-node';
-import { centralDifference, exposeKinks, regimeOf, type Probe } from '../../src/autodiff/gradcheck.js';
+import { compareAtProbes, exposeKinks, regimeOf, type Probe } from '../../src/autodiff/gradcheck.js';
 import { cloneModel } from '../../src/ir/clone.js';
 import { tensorDims, tensorToFloat32 } from '../../src/ir/tensor.js';
 import { modelToBytes } from '../../src/model-io.js';
@@ -98,24 +98,7 @@ export async function stepGradcheck(
         const out = await fs.session.run(name && data ? { ...base, [name]: new Tensor('float32', data, fs.initial[p].dims) } : base);
         return { loss: scalarOf(out[step.loss]), regime: regimeOf(out, fs.kinkValues) };
       };
-      const everyElement = w.length <= samples;
-      const candidates = everyElement ? [...w.keys()] : Array.from({ length: 6 * samples }, () => rng.int(w.length));
-      let maxAbs = 0;
-      let scale = 0;
-      let checked = 0;
-      let skipped = 0;
-      for (const i of candidates) {
-        if (checked >= samples) break;
-        const numeric = await centralDifference(run, p, w, i, eps, baseRegime);
-        if (numeric === undefined) {
-          skipped++;
-          continue;
-        }
-        maxAbs = Math.max(maxAbs, Math.abs(numeric - grad[i]));
-        scale = Math.max(scale, Math.abs(numeric), Math.abs(grad[i]));
-        checked++;
-      }
-      results.push({ param: p, maxAbsError: maxAbs, maxRelError: maxAbs / Math.max(scale, 1e-6), checked, skipped });
+      results.push({ param: p, ...(await compareAtProbes({ run, name: p, data: w, analytic: grad, wanted: samples, eps, baseRegime, rng })) });
     }
     return results;
   } finally {
