@@ -21,7 +21,7 @@
 import { RegraftError } from '../../errors.js';
 import type { Value } from '../../ir/value.js';
 import type { GradContext } from '../types.js';
-import { requireRank } from './shape-helpers.js';
+import { padZeros, requireRank, sliceAxes } from './shape-helpers.js';
 
 export type CopyMode = 'reflect' | 'edge' | 'wrap';
 
@@ -90,11 +90,9 @@ function transposeAxis(ctx: GradContext, g: Value, mode: CopyMode, p: AxisPad): 
   return dx;
 }
 
-/** g[start:end] along `axis`, in the form the opset wants (inputs from opset 10, attributes before). */
+/** g[start:end] along `axis`. */
 function slice(ctx: GradContext, g: Value, axis: number, start: number, end: number): Value {
-  const { b } = ctx;
-  if (ctx.opset < 10) return b.op('Slice', [g], { starts: [start], ends: [end], axes: [axis] });
-  return b.op('Slice', [g, b.ints([start], 'starts'), b.ints([end], 'ends'), b.ints([axis], 'axes')]);
+  return sliceAxes(ctx, g, [start], [end], [axis]);
 }
 
 /** `g` (of length `length` along `axis`) in reverse order: a Gather with constant indices works in every opset. */
@@ -111,7 +109,5 @@ function placeInto(ctx: GradContext, region: Value, p: AxisPad, before: number, 
   const full = Array.from({ length: 2 * rank }, () => 0);
   full[p.axis] = before;
   full[rank + p.axis] = after;
-  const { b } = ctx;
-  if (ctx.opset < 11) return b.op('Pad', [region], { pads: full });
-  return b.op('Pad', [region, b.ints(full, 'pads')]);
+  return padZeros(ctx, region, full);
 }

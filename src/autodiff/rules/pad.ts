@@ -18,7 +18,7 @@ import { RegraftError } from '../../errors.js';
 import type { Value } from '../../ir/value.js';
 import type { GradContext, GradientRule } from '../types.js';
 import { COPY_MODES, copyModeGrad, type CopyMode } from './pad-modes.js';
-import { constInts, normalizeAxis, requireRank, zerosLike } from './shape-helpers.js';
+import { constInts, normalizeAxis, padZeros, requireRank, sliceAxes, zerosLike } from './shape-helpers.js';
 
 /** Slice's "to the end" bound. */
 const TO_END = Number.MAX_SAFE_INTEGER;
@@ -87,12 +87,7 @@ function sliceFrom(ctx: GradContext, dy: Value, spec: PadSpec): Value {
   const cut = spec.axes.map((axis, i) => ({ axis, start: Math.max(spec.begin[i], 0), end: spec.end[i] > 0 ? -spec.end[i] : TO_END }));
   const active = cut.filter((c) => c.start !== 0 || c.end !== TO_END);
   if (active.length === 0) return dy;
-  const starts = active.map((c) => c.start);
-  const ends = active.map((c) => c.end);
-  const axes = active.map((c) => c.axis);
-  const { b } = ctx;
-  if (ctx.opset < 10) return b.op('Slice', [dy], { starts, ends, axes });
-  return b.op('Slice', [dy, b.ints(starts, 'starts'), b.ints(ends, 'ends'), b.ints(axes, 'axes')]);
+  return sliceAxes(ctx, dy, active.map((c) => c.start), active.map((c) => c.end), active.map((c) => c.axis));
 }
 
 /** Zeros where the forward Pad cropped X away (negative pads). */
@@ -107,9 +102,7 @@ function restoreCropped(ctx: GradContext, g: Value, spec: PadSpec): Value {
     full[axis] = begin[i];
     full[rank + axis] = end[i];
   });
-  const { b } = ctx;
-  if (ctx.opset < 11) return b.op('Pad', [g], { pads: full });
-  return b.op('Pad', [g, b.ints(full, 'pads')]);
+  return padZeros(ctx, g, full);
 }
 
 /** sum(dY) - sum(kept), shaped like c (a scalar, or a one-element tensor in some exporters). */

@@ -39,6 +39,20 @@ export function unsqueeze(ctx: GradContext, x: Value, axes: readonly number[]): 
   return ctx.b.unsqueeze(x, axes);
 }
 
+/** x[starts:ends] along `axes`, in the form the opset wants (inputs from opset 10, attributes before). */
+export function sliceAxes(ctx: GradContext, x: Value, starts: readonly number[], ends: readonly number[], axes: readonly number[]): Value {
+  const { b } = ctx;
+  if (ctx.opset < 10) return b.op('Slice', [x], { starts: [...starts], ends: [...ends], axes: [...axes] });
+  return b.op('Slice', [x, b.ints(starts, 'starts'), b.ints(ends, 'ends'), b.ints(axes, 'axes')]);
+}
+
+/** x zero-padded by `pads` ([begin of every axis..., end of every axis...]), in the opset's form (input from 11). */
+export function padZeros(ctx: GradContext, x: Value, pads: readonly number[]): Value {
+  const { b } = ctx;
+  if (ctx.opset < 11) return b.op('Pad', [x], { pads: [...pads] });
+  return b.op('Pad', [x, b.ints(pads, 'pads')]);
+}
+
 /** Squeeze in the form the opset wants (GraphBuilder.squeeze). */
 export function squeeze(ctx: GradContext, x: Value, axes: readonly number[]): Value {
   return ctx.b.squeeze(x, axes);
