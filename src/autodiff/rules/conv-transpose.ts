@@ -23,7 +23,7 @@
 import { RegraftError } from '../../errors.js';
 import type { Value } from '../../ir/value.js';
 import type { GradContext, GradientRule } from '../types.js';
-import { sliceSpatialTo, spatialShapeOf, spatialSizes, windowAttrs, type WindowAttrs } from './nn-util.js';
+import { channelsToBatch, sliceSpatialTo, spatialShapeOf, spatialSizes, windowAttrs, type WindowAttrs } from './nn-util.js';
 
 export const convTransposeGrad: GradientRule = {
   opTypes: ['ConvTranspose'],
@@ -60,16 +60,7 @@ function weightGrad(ctx: GradContext, dy: Value, win: WindowAttrs, group: number
   const x = ctx.x(0);
   const spatial = Array.from({ length: r }, (_, i) => i + 2);
   const swap = [1, 0, ...spatial];
-  let dyt: Value;
-  if (group === 1) {
-    dyt = b.op('Transpose', [dy], { perm: swap });
-  } else {
-    // [N, M, *S'] -> [N, g, M/g, *S'] -> [M/g, g, N, *S'] -> [M/g, g*N, *S']: channel (j, n) belongs to group j.
-    const sizes = spatialShapeOf(ctx, dy);
-    const split = b.op('Reshape', [dy, b.op('Concat', [b.ints([0, group, -1]), sizes], { axis: 0 })]);
-    const moved = b.op('Transpose', [split], { perm: [2, 1, 0, ...spatial.map((a) => a + 1)] });
-    dyt = b.op('Reshape', [moved, b.op('Concat', [b.ints([0, -1]), sizes], { axis: 0 })]);
-  }
+  const dyt = channelsToBatch(ctx, dy, group, r, () => spatialShapeOf(ctx, dy));
   const xt = b.op('Transpose', [x], { perm: swap });
   const z = b.op('Conv', [dyt, xt], { strides: win.dilations, dilations: win.strides, pads: win.pads, group });
   const zt = b.op('Transpose', [z], { perm: swap });

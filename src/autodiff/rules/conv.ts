@@ -19,7 +19,7 @@
 import { RegraftError } from '../../errors.js';
 import type { Value } from '../../ir/value.js';
 import type { GradContext, GradientRule } from '../types.js';
-import { beginPadsOnly, sliceSpatialTo, spatialShapeOf, spatialSizes, windowAttrs, type WindowAttrs } from './nn-util.js';
+import { beginPadsOnly, channelsToBatch, sliceSpatialTo, spatialShapeOf, spatialSizes, windowAttrs, type WindowAttrs } from './nn-util.js';
 
 export const convGrad: GradientRule = {
   opTypes: ['Conv'],
@@ -82,16 +82,7 @@ function convWeightGrad(ctx: GradContext, dy: Value, win: WindowAttrs, group: nu
   const { b } = ctx;
   const x = ctx.x(0);
   const swap = [1, 0, ...Array.from({ length: r }, (_, i) => i + 2)];
-  let xt: Value;
-  if (group === 1) {
-    xt = b.op('Transpose', [x], { perm: swap });
-  } else {
-    // [N, C, *S] -> [N, g, C/g, *S] -> [C/g, g, N, *S] -> [C/g, g*N, *S]: channel (j, n) belongs to group j.
-    const spatial = spatialSizes(ctx, x);
-    const split = b.op('Reshape', [x, b.op('Concat', [b.ints([0, group, -1]), spatial], { axis: 0 })]);
-    const moved = b.op('Transpose', [split], { perm: [2, 1, 0, ...Array.from({ length: r }, (_, i) => i + 3)] });
-    xt = b.op('Reshape', [moved, b.op('Concat', [b.ints([0, -1]), spatial], { axis: 0 })]);
-  }
+  const xt = channelsToBatch(ctx, x, group, r, () => spatialSizes(ctx, x));
   const dyt = b.op('Transpose', [dy], { perm: swap });
   const z = b.op('Conv', [xt, dyt], { strides: win.dilations, dilations: win.strides, pads: win.pads, group });
   const zt = b.op('Transpose', [z], { perm: swap });

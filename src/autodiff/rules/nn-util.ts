@@ -16,6 +16,21 @@ export function reduceMean(ctx: GradContext, x: Value, axes: readonly number[], 
   return ctx.b.op('ReduceMean', [x], { axes: [...axes], keepdims: k });
 }
 
+/**
+ * The weight gradient of a grouped convolution runs one Conv with the batch as channels: `v` [N, C, *S] becomes
+ * [C/g, g*N, *S] (channel (j, n) belongs to group j), or just [C, N, *S] when group is 1. `spatial` holds S.
+ */
+export function channelsToBatch(ctx: GradContext, v: Value, group: number, spatialRank: number, spatial: () => Value): Value {
+  const { b } = ctx;
+  const rest = Array.from({ length: spatialRank }, (_, i) => i + 2);
+  if (group === 1) return b.op('Transpose', [v], { perm: [1, 0, ...rest] });
+  // [N, C, *S] -> [N, g, C/g, *S] -> [C/g, g, N, *S] -> [C/g, g*N, *S]
+  const sizes = spatial();
+  const split = b.op('Reshape', [v, b.op('Concat', [b.ints([0, group, -1]), sizes], { axis: 0 })]);
+  const moved = b.op('Transpose', [split], { perm: [2, 1, 0, ...rest.map((a) => a + 1)] });
+  return b.op('Reshape', [moved, b.op('Concat', [b.ints([0, -1]), sizes], { axis: 0 })]);
+}
+
 /** `x[..., :ends]` on the trailing (spatial) axes 2..; `ends` is a 1-D int64 value, one entry per spatial axis. */
 export function sliceSpatialTo(ctx: GradContext, x: Value, ends: Value, spatialRank: number): Value {
   const axes = Array.from({ length: spatialRank }, (_, i) => i + 2);
