@@ -116,6 +116,18 @@ function applyAll(values: ArrayLike<number>, dims: number[], axes: ResizeAxis[],
   return t;
 }
 
+/** x [N, 2, 3, 3] fed (N symbolic); y = Resize(x * P, scales [1, 1, 2, 2], mode) with P [2, 1, 1] the parameter. */
+function resizeOfFedInput(mode: 'nearest' | 'linear') {
+  const model = newModel({ opset: 17 });
+  const g = model.graph;
+  const b = new GraphBuilder(g);
+  const p = g.addInitializer(tensorProto('P', Float32Array.from([0.5, -1]), [2, 1, 1]), { exactName: true });
+  const x = g.addInput('x').setTensorType(DataType.FLOAT, ['N', 2, 3, 3]);
+  const scales = g.addInitializer(tensorProto('scales', Float32Array.from([1, 1, 2, 2]), [4]), { exactName: true });
+  const y = b.op('Resize', [b.mul(x, p), null, scales], { mode }, { name: 'resize' });
+  return { model, g, b, p, y };
+}
+
 describe('Resize / Upsample gradient through interpolation matrices', () => {
   it('linear align_corners [1, 1, 1, 2] -> [1, 1, 1, 4] (hand computed)', async () => {
     // x_original = o / 3: Y = [a, (2a + b) / 3, (a + 2b) / 3, b], so
@@ -172,14 +184,8 @@ describe('Resize / Upsample gradient through interpolation matrices', () => {
   });
 
   it('keeps the block path for nearest x2 on a run-time batch size', async () => {
-    // x [N, 2, 3, 3] fed; y = Resize(x * P, scales [1, 1, 2, 2], nearest); loss = sum(y * y)
-    const model = newModel({ opset: 17 });
-    const g = model.graph;
-    const b = new GraphBuilder(g);
-    const p = g.addInitializer(tensorProto('P', Float32Array.from([0.5, -1]), [2, 1, 1]), { exactName: true });
-    const x = g.addInput('x').setTensorType(DataType.FLOAT, ['N', 2, 3, 3]);
-    const scales = g.addInitializer(tensorProto('scales', Float32Array.from([1, 1, 2, 2]), [4]), { exactName: true });
-    const y = b.op('Resize', [b.mul(x, p), null, scales], { mode: 'nearest' }, { name: 'resize' });
+    // loss = sum(y * y)
+    const { model, g, b, y } = resizeOfFedInput('nearest');
     g.addOutput(b.identity(b.reduceSum(b.mul(y, y), undefined, false), 'loss'));
     const data = Float32Array.from({ length: 36 }, (_, i) => Math.sin(i + 1));
     const [result] = await gradcheck({ model, loss: 'loss', params: ['P'], feeds: { x: floatTensor(data, [2, 2, 3, 3]) } });
@@ -218,13 +224,7 @@ describe('Resize / Upsample gradient through interpolation matrices', () => {
   it('refuses linear resizing of a value without a static shape', () => {
     // x [N, 2, 3, 3] fed; y = Resize(x * P, scales [1, 1, 2, 2], linear); loss = sum(y). Only the block-copy path
     // works on run-time shapes; linear needs the matrices, so the shape.
-    const model = newModel({ opset: 17 });
-    const g = model.graph;
-    const b = new GraphBuilder(g);
-    const p = g.addInitializer(tensorProto('P', Float32Array.from([0.5, -1]), [2, 1, 1]), { exactName: true });
-    const x = g.addInput('x').setTensorType(DataType.FLOAT, ['N', 2, 3, 3]);
-    const scales = g.addInitializer(tensorProto('scales', Float32Array.from([1, 1, 2, 2]), [4]), { exactName: true });
-    const y = b.op('Resize', [b.mul(x, p), null, scales], { mode: 'linear' }, { name: 'resize' });
+    const { model, g, b, p, y } = resizeOfFedInput('linear');
     g.addOutput(b.identity(b.reduceSum(y, undefined, false), 'loss'));
     expect(() => buildBackward(model, { loss: g.requireValue('loss'), wrt: [p] })).toThrow(/Resize node 'resize'.*not '.*' without a static shape/);
   });
