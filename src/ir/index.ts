@@ -23,3 +23,4 @@ export {
 export { toposort } from './toposort.js';
 export { assertValid, validateGraph, validateModel, type ValidationIssue } from './validate.js';
 export { tensorType, Value, type Dim, type Use } from './value.js';
+export { constantFloats, constantInts, constantTensor } from './constant.js';

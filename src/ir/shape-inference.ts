@@ -1,7 +1,8 @@
 import { DataType } from './dtype.js';
 import type { Graph } from './graph.js';
 import type { Node } from './node.js';
-import { tensorDims, tensorToNumbers } from './tensor.js';
+import { constantInts } from './constant.js';
+import { tensorDims } from './tensor.js';
 import { registerNnShapeRules } from './shape-rules-nn.js';
 import { registerExtraShapeRules } from './shape-rules-extra.js';
 import { registerExtraNnShapeRules } from './shape-rules-nn-extra.js';
@@ -108,24 +109,13 @@ registerExtraNnShapeRules();
 registerExtraShapeRules();
 registerMoreShapeRules();
 
-function constInts(v: Value | null | undefined): number[] | undefined {
-  if (!v) return undefined;
-  if (v.initializer && (v.initializer.dataType === DataType.INT64 || v.initializer.dataType === DataType.INT32)) return tensorToNumbers(v.initializer);
-  const p = v.producer;
-  if (p?.opType === 'Constant') {
-    const t = p.attrs.tensor('value');
-    if (t && (t.dataType === DataType.INT64 || t.dataType === DataType.INT32)) return tensorToNumbers(t);
-  }
-  return undefined;
-}
-
 /** One context per inference run: dims computed from Shape are only trusted for the graph as it is now. */
 function makeContext(knownDims: Map<Value, Dim[]>): ShapeContext {
   return {
-    dims: (v) => (v ? (knownDims.get(v) ?? constInts(v)) : undefined),
+    dims: (v) => (v ? (knownDims.get(v) ?? constantInts(v)) : undefined),
     shape: (v) => v?.shape,
     elemType: (v) => v?.elemType,
-    constInts,
+    constInts: constantInts,
   };
 }
 

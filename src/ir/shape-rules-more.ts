@@ -5,11 +5,10 @@
  * sizes where it can fold them into constants. A dim that cannot be computed stays null; a symbolic dim that is
  * multiplied by 1 keeps its name.
  */
-import { DataType } from './dtype.js';
+import { constantFloats } from './constant.js';
 import type { Node } from './node.js';
 import { broadcastShapes, registerShapeRule, type ShapeContext, type ShapeRule } from './shape-inference.js';
-import { tensorToFloat32, type TensorProto } from './tensor.js';
-import type { Dim, Value } from './value.js';
+import type { Dim } from './value.js';
 
 const sameAsX: ShapeRule = (node, c) => [{ elemType: c.elemType(node.inputs[0]), shape: c.shape(node.inputs[0]) }];
 
@@ -61,20 +60,13 @@ const einsum: ShapeRule = (node, c) => {
   return [{ elemType, shape: [...output].map((letter) => sizes.get(letter) ?? null) }];
 };
 
-function constFloats(v: Value | null | undefined): number[] | undefined {
-  if (!v) return undefined;
-  const t: TensorProto | undefined = v.initializer ?? (v.producer?.opType === 'Constant' ? v.producer.attrs.tensor('value') : undefined);
-  if (!t || t.dataType !== DataType.FLOAT) return undefined;
-  return Array.from(tensorToFloat32(t));
-}
-
 /** Resize (scales at input 1 in opset 10, input 2 from 11; sizes at input 3) and Upsample (scales input or attribute). */
 function resize(node: Node, c: ShapeContext) {
   const x = c.shape(node.inputs[0]);
   const elemType = c.elemType(node.inputs[0]);
   if (!x || node.attrs.has('axes')) return [{ elemType }];
   const legacyLayout = node.opType === 'Upsample' || node.inputs.length === 2;
-  const scales = node.opType === 'Upsample' && node.attrs.has('scales') ? node.attrs.floatList('scales') : constFloats(node.inputs[legacyLayout ? 1 : 2]);
+  const scales = node.opType === 'Upsample' && node.attrs.has('scales') ? node.attrs.floatList('scales') : constantFloats(node.inputs[legacyLayout ? 1 : 2]);
   if (scales && scales.length === x.length) return [{ elemType, shape: x.map((d, i) => scaled(d, scales[i])) }];
   const sizes = legacyLayout ? undefined : c.constInts(node.inputs[3]);
   if (sizes && sizes.length === x.length) return [{ elemType, shape: sizes }];

@@ -13,7 +13,8 @@
  * Everything is checked before anything changes: a refusal leaves the model as it was.
  */
 import { RegraftError } from '../errors.js';
-import { DataType, dtypeName, GraphBuilder, tensorToNumbers, type Dim, type Graph, type Model, type Node, type Value } from '../ir/index.js';
+import { constantInts } from '../ir/constant.js';
+import { DataType, dtypeName, GraphBuilder, type Dim, type Graph, type Model, type Node, type Value } from '../ir/index.js';
 import { inferShapes } from '../ir/shape-inference.js';
 import type { Pass, PassResult } from './pass.js';
 import { replaceValue } from './rewire.js';
@@ -130,12 +131,6 @@ function checkSequenceLens(node: Node, steps: number): void {
   if (!values || values.some((v) => v !== steps)) {
     throw new RegraftError(`${node.describe()}: sequence_lens '${lens.name}' is not a constant equal to the sequence length ${steps} for every sequence; padded sequences cannot be unrolled, drop sequence_lens or pad to full length`);
   }
-}
-
-function constantInts(v: Value): number[] | undefined {
-  if (v.initializer) return tensorToNumbers(v.initializer);
-  const t = v.producer?.opType === 'Constant' ? v.producer.attrs.tensor('value') : undefined;
-  return t ? tensorToNumbers(t) : undefined;
 }
 
 function activationsPerDirection(node: Node, op: RecurrentOp, directions: number): Activation[][] {

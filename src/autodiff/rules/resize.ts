@@ -18,8 +18,7 @@
  * downscaling (both change linear's weights).
  */
 import { RegraftError } from '../../errors.js';
-import { DataType } from '../../ir/dtype.js';
-import { tensorToFloat32, type TensorProto } from '../../ir/tensor.js';
+import { constantFloats } from '../../ir/constant.js';
 import type { Value } from '../../ir/value.js';
 import type { GradContext, GradientRule } from '../types.js';
 import { sumBlocks } from './block-sum.js';
@@ -80,7 +79,7 @@ function readScales(ctx: GradContext, rank: number, inSizes: number[] | undefine
   let scales: number[] | undefined;
   if (opType === 'Upsample' && ctx.attrs.has('scales')) scales = ctx.attrs.floatList('scales');
   else if (ctx.hasInput(scalesIndex)) {
-    scales = constFloats(ctx.x(scalesIndex));
+    scales = constantFloats(ctx.x(scalesIndex));
     if (!scales) throw refuse(ctx, `scales '${ctx.x(scalesIndex).name}' computed at run time (make them a constant)`);
   }
   if (!scales || scales.length === 0) {
@@ -162,8 +161,4 @@ function product(values: number[]): number {
   return values.reduce((p, v) => p * v, 1);
 }
 
-function constFloats(v: Value): number[] | undefined {
-  const t: TensorProto | undefined = v.initializer ?? (v.producer?.opType === 'Constant' ? v.producer.attrs.tensor('value') : undefined);
-  if (!t || t.dataType !== DataType.FLOAT) return undefined;
-  return Array.from(tensorToFloat32(t));
-}
+

@@ -1,6 +1,7 @@
 import { RegraftError } from '../../errors.js';
 import { DataType } from '../../ir/dtype.js';
-import { tensorToFloat32, tensorToNumbers, type TensorProto } from '../../ir/tensor.js';
+import { constantInts, constantTensor } from '../../ir/constant.js';
+import { tensorToFloat32 } from '../../ir/tensor.js';
 import type { Value } from '../../ir/value.js';
 import type { GradContext } from '../types.js';
 
@@ -97,22 +98,12 @@ export function axesOf(ctx: GradContext, inputIndex: number, attrName = 'axes'):
 }
 
 
-function constTensor(v: Value): TensorProto | undefined {
-  if (v.initializer) return v.initializer;
-  if (v.producer?.opType === 'Constant') return v.producer.attrs.tensor('value');
-  return undefined;
-}
-
 /** Values of a constant integer tensor (initializer or Constant output), else undefined. */
-export function constInts(v: Value): number[] | undefined {
-  const t = constTensor(v);
-  if (!t || (t.dataType !== DataType.INT64 && t.dataType !== DataType.INT32)) return undefined;
-  return tensorToNumbers(t);
-}
+export const constInts = (v: Value): number[] | undefined => constantInts(v);
 
 /** The value of a constant float scalar (or one-element tensor), else undefined. */
 export function constFloat(v: Value): number | undefined {
-  const t = constTensor(v);
+  const t = constantTensor(v);
   if (!t || (t.dataType !== DataType.FLOAT && t.dataType !== DataType.DOUBLE)) return undefined;
   const data = tensorToFloat32(t);
   return data.length === 1 ? data[0] : undefined;
@@ -120,7 +111,7 @@ export function constFloat(v: Value): number | undefined {
 
 /** The value of a constant bool scalar, else undefined. */
 export function constBool(v: Value): boolean | undefined {
-  const t = constTensor(v);
+  const t = constantTensor(v);
   if (!t || t.dataType !== DataType.BOOL) return undefined;
   if (t.rawData.length > 0) return t.rawData.length === 1 ? t.rawData[0] !== 0 : undefined;
   return t.int32Data.length === 1 ? t.int32Data[0] !== 0 : undefined;

@@ -1,0 +1,29 @@
+/**
+ * Values whose contents are known before running the graph: initializers and outputs of Constant nodes. Rules and
+ * passes read shapes, axes, scales and sequence lengths from them.
+ */
+import { DataType } from './dtype.js';
+import { tensorToFloat32, tensorToNumbers, type TensorProto } from './tensor.js';
+import type { Value } from './value.js';
+
+/** The tensor `v` always holds: its initializer, or the `value` of the Constant node producing it. */
+export function constantTensor(v: Value | null | undefined): TensorProto | undefined {
+  if (!v) return undefined;
+  if (v.initializer) return v.initializer;
+  if (v.producer?.opType === 'Constant') return v.producer.attrs.tensor('value');
+  return undefined;
+}
+
+/** The values of a constant integer (INT64 or INT32) tensor, else undefined. */
+export function constantInts(v: Value | null | undefined): number[] | undefined {
+  const t = constantTensor(v);
+  if (!t || (t.dataType !== DataType.INT64 && t.dataType !== DataType.INT32)) return undefined;
+  return tensorToNumbers(t);
+}
+
+/** The values of a constant FLOAT tensor, else undefined. */
+export function constantFloats(v: Value | null | undefined): number[] | undefined {
+  const t = constantTensor(v);
+  if (!t || t.dataType !== DataType.FLOAT) return undefined;
+  return Array.from(tensorToFloat32(t));
+}
