@@ -322,7 +322,7 @@ export class Graph {
     }
     for (const out of node.outputs) {
       if (!out || opts.outputs.includes(out)) continue;
-      if (out.uses.length > 0 || out.isGraphOutput) {
+      if (out.isRead) {
         throw new RegraftError(`cannot rebuild ${node.describe()} without output '${out.name}': it is still read`);
       }
     }

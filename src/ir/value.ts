@@ -77,6 +77,11 @@ export class Value {
     return this.graph.outputs.includes(this);
   }
 
+  /** Whether anything observes this value: a node, a subgraph reading it by name, or the graph's outputs. */
+  get isRead(): boolean {
+    return this.uses.length > 0 || this.implicitUses.size > 0 || this.isGraphOutput;
+  }
+
   get isInitializer(): boolean {
     return this.initializer !== undefined;
   }

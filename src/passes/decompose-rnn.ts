@@ -206,7 +206,7 @@ function writeOutputs(e: CellEmitter, plan: Plan, hs: Value[][], lastH: Value[],
   e.scope = '';
   const used = (i: number): Value | null => {
     const v = node.outputs[i];
-    return v && (v.uses.length > 0 || v.isGraphOutput) ? v : null;
+    return v?.isRead ? v : null;
   };
   const stateOut = (states: Value[], label: string): Value => {
     const stacked = e.concat(states.map((s, d) => e.unsqueeze(s, [0], `${label}_d${d}`)), 0, label);

@@ -116,7 +116,7 @@ function removeDropout(node: Node): void {
   const data = node.input(0);
   if (!data) throw new RegraftError(`${node.describe()} has no data input; the model is malformed`);
   const mask = node.outputs[1];
-  if (mask && (mask.uses.length > 0 || mask.isGraphOutput)) {
+  if (mask?.isRead) {
     const opset = node.graph.opset('') ?? 0;
     // Dropout-7 (opsets 7-9) gives its mask the data's type; from Dropout-10 on the mask is bool.
     const maskType = opset >= 10 ? DataType.BOOL : (data.elemType ?? DataType.FLOAT);

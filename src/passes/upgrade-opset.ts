@@ -228,7 +228,7 @@ function batchNormSpatial(node: Node): string | undefined {
 }
 
 const statisticsOutputs = (node: Node): Value[] => node.outputs.slice(1).filter((o): o is Value => o !== null);
-const isRead = (v: Value | null | undefined): v is Value => !!v && (v.uses.length > 0 || v.isGraphOutput);
+const isRead = (v: Value | null | undefined): v is Value => !!v?.isRead;
 
 /**
  * Opset 6 said test mode with is_test=1; from opset 7 to 13 the outputs say it: statistics outputs mean training
