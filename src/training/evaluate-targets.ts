@@ -3,14 +3,13 @@
  * float targets in batches and score its predictions in JS, in float64, with the same definitions as the training
  * losses (losses.ts), so validation and `regraft eval --loss` report the number training minimizes.
  */
-import { BatchLoader, fitSampleShape, fitTargetShape, loadDataset, type Dataset } from '../data/index.js';
+import { BatchLoader, fitTargetShape, type Dataset } from '../data/index.js';
 import { RegraftError } from '../errors.js';
-import type { Dim } from '../ir/value.js';
-import { loadModel, modelToBytes } from '../model-io.js';
-import { createSession, type Session } from '../runtime/index.js';
+import type { Value } from '../ir/value.js';
+import type { Session } from '../runtime/index.js';
 import { featureTensor } from '../runtime/tensors.js';
 import { DEFAULT_EVAL_BATCH_SIZE, type EvalOptions } from './evaluate.js';
-import { checkFeaturesFit, featureInput, featureTypeOf } from './feature-input.js';
+import { withFileEvaluation } from './file-evaluation.js';
 import type { LossKind } from './losses.js';
 
 export type RegressionLoss = Exclude<LossKind, 'cross-entropy'>;
@@ -103,24 +102,11 @@ export interface TargetEvalFileOptions {
 
 /** Loads a model file and a data spec of float targets, fits both to the model and evaluates on CPU. */
 export async function evaluateTargetsFile(modelPath: string, dataSpec: string, opts: TargetEvalFileOptions): Promise<RegressionMetrics> {
-  const model = await loadModel(modelPath);
-  const input = featureInput(model, modelPath);
-  const outputs = model.graph.outputs;
-  const output = opts.output === undefined ? outputs[0] : outputs.find((v) => v.name === opts.output);
-  if (output === undefined) {
-    const names = outputs.map((v) => v.name).join(', ') || 'none';
-    throw new RegraftError(`model ${modelPath} has no output '${opts.output ?? ''}' (outputs: ${names}); pick the prediction with --output`);
-  }
-  const ds = await loadDataset(dataSpec, { targets: 'values' });
-  const inputDims: Dim[] = input.shape ?? ['N', ...ds.sampleShape];
-  const sampleDims = fitSampleShape(ds, inputDims, input.name);
-  const targetDims = fitTargetShape(ds, output.shape ?? ['N', ...ds.targets!.shape], output.name);
-  const inputType = featureTypeOf(input, `model ${modelPath}`);
-  checkFeaturesFit(ds, inputType, input.name);
-  const session = await createSession(modelToBytes(model), { name: modelPath });
-  try {
-    return await evaluateTargets(session, ds, { inputName: input.name, outputName: output.name, sampleDims, targetDims, batchSize: opts.batchSize, loss: opts.loss, inputType });
-  } finally {
-    await session.release();
-  }
+  let targetDims: number[] = [];
+  const checkData = (ds: Dataset, output: Value) => {
+    targetDims = fitTargetShape(ds, output.shape ?? ['N', ...ds.targets!.shape], output.name);
+  };
+  return withFileEvaluation(modelPath, dataSpec, { output: opts.output, role: 'prediction', targets: 'values', checkData }, (e) =>
+    evaluateTargets(e.session, e.ds, { inputName: e.input.name, outputName: e.output.name, sampleDims: e.sampleDims, targetDims, batchSize: opts.batchSize, loss: opts.loss, inputType: e.inputType }),
+  );
 }

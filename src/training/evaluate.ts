@@ -5,14 +5,13 @@
  * (the trainer feeds the current parameters through `extraFeeds`).
  */
 import type { Tensor } from 'onnxruntime-node';
-import { BatchLoader, fitSampleShape, loadDataset, type Dataset } from '../data/index.js';
+import { BatchLoader, type Dataset } from '../data/index.js';
 import { RegraftError } from '../errors.js';
-import type { Model } from '../ir/model.js';
-import type { Dim, Value } from '../ir/value.js';
-import { loadModel, modelToBytes } from '../model-io.js';
-import { createSession, type Session } from '../runtime/index.js';
+import type { Value } from '../ir/value.js';
+import type { Session } from '../runtime/index.js';
 import { featureTensor } from '../runtime/tensors.js';
-import { checkFeaturesFit, featureInput, featureTypeOf, type FeatureType } from './feature-input.js';
+import type { FeatureType } from './feature-input.js';
+import { withFileEvaluation } from './file-evaluation.js';
 
 export interface EvalOptions {
   /** The model input that takes the features. */
@@ -152,40 +151,27 @@ export interface EvalFileOptions {
  * The model must have exactly one input to feed (float32, the features) and an [N, C] logits output.
  */
 export async function evaluateModelFile(modelPath: string, dataSpec: string, opts: EvalFileOptions = {}): Promise<EvalMetrics> {
-  const model = await loadModel(modelPath);
-  const input = featureInput(model, modelPath);
-  const output = logitsOutput(model, modelPath, opts.output);
-  const ds = await loadDataset(dataSpec);
-  const declaredClasses = output.shape?.[1];
-  if (typeof declaredClasses === 'number' && ds.numClasses > declaredClasses) {
-    throw new RegraftError(
-      `data '${ds.name}' has ${ds.numClasses} classes but output '${output.name}' of model ${modelPath} has only ${declaredClasses}; use data with at most ${declaredClasses} classes or a model with more outputs`,
-    );
-  }
-  const inputDims: Dim[] = input.shape ?? ['N', ...ds.sampleShape];
-  const sampleDims = fitSampleShape(ds, inputDims, input.name);
-  const inputType = featureTypeOf(input, `model ${modelPath}`);
-  checkFeaturesFit(ds, inputType, input.name);
-  const session = await createSession(modelToBytes(model), { name: modelPath });
-  try {
-    return await evaluate(session, ds, { inputName: input.name, outputName: output.name, sampleDims, batchSize: opts.batchSize, inputType });
-  } finally {
-    await session.release();
-  }
+  const checks = {
+    checkOutput: (output: Value) => checkLogitsRank(output, modelPath),
+    checkData: (ds: Dataset, output: Value) => {
+      const declaredClasses = output.shape?.[1];
+      if (typeof declaredClasses === 'number' && ds.numClasses > declaredClasses) {
+        throw new RegraftError(
+          `data '${ds.name}' has ${ds.numClasses} classes but output '${output.name}' of model ${modelPath} has only ${declaredClasses}; use data with at most ${declaredClasses} classes or a model with more outputs`,
+        );
+      }
+    },
+  };
+  return withFileEvaluation(modelPath, dataSpec, { output: opts.output, role: 'logits', targets: 'classes', ...checks }, (e) =>
+    evaluate(e.session, e.ds, { inputName: e.input.name, outputName: e.output.name, sampleDims: e.sampleDims, batchSize: opts.batchSize, inputType: e.inputType }),
+  );
 }
 
-function logitsOutput(model: Model, modelPath: string, name: string | undefined): Value {
-  const outputs = model.graph.outputs;
-  const output = name === undefined ? outputs[0] : outputs.find((v) => v.name === name);
-  if (output === undefined) {
-    const names = outputs.map((v) => v.name).join(', ') || 'none';
-    throw new RegraftError(`model ${modelPath} has no output '${name ?? ''}' (outputs: ${names}); pick the logits with --output`);
-  }
+function checkLogitsRank(output: Value, modelPath: string): void {
   const shape = output.shape;
   if (shape !== undefined && shape.length !== 2) {
     throw new RegraftError(
       `output '${output.name}' of model ${modelPath} has rank ${shape.length} ([${shape.map((d) => d ?? '?').join(',')}]); evaluation needs logits [N, C]; pick another with --output`,
     );
   }
-  return output;
 }
