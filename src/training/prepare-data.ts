@@ -37,20 +37,19 @@ export async function prepareData(config: TrainConfig, model: Model, step: Train
   // The output the loss reads: the one named, or the first (as compileTrainStep chooses).
   const prediction = config.target ? model.graph.requireValue(config.target, 'model output') : model.graph.outputs[0];
   const targets = isRegressionLoss(config.loss) ? 'values' : 'classes';
-  const load = async (spec: string, limit = 0): Promise<{ ds: Dataset; targetDims?: number[] }> => {
+  const load = async (spec: string, limit = 0): Promise<{ ds: Dataset; sampleDims: number[]; targetDims?: number[] }> => {
     const ds = await loadDataset(spec, { targets, ...(limit > 0 && { limit }) });
-    fitSampleShape(ds, inputDims, inputName);
+    const sampleDims = fitSampleShape(ds, inputDims, inputName);
     checkFeaturesFit(ds, inputType, inputName);
     if (targets === 'classes') {
       checkClasses(prediction, ds);
-      return { ds };
+      return { ds, sampleDims };
     }
     checkFloatOutput(prediction, config.loss);
-    return { ds, targetDims: fitTargetShape(ds, prediction.shape ?? ['N', ...ds.targets!.shape], prediction.name) };
+    return { ds, sampleDims, targetDims: fitTargetShape(ds, prediction.shape ?? ['N', ...ds.targets!.shape], prediction.name) };
   };
 
-  const { ds: trainSet, targetDims } = await load(config.data, config.limit);
-  const sampleDims = fitSampleShape(trainSet, inputDims, inputName);
+  const { ds: trainSet, sampleDims, targetDims } = await load(config.data, config.limit);
   let valSet: Dataset | undefined;
   let trainIndices: Int32Array | undefined;
   let valIndices: Int32Array | undefined;
