@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
 import { evaluateModelFile, type EvalMetrics } from '../training/evaluate.js';
 import { evaluateTargetsFile, isRegressionLoss, type RegressionMetrics } from '../training/evaluate-targets.js';
 import { LOSS_KINDS, type LossKind } from '../training/losses.js';
@@ -60,9 +61,13 @@ export function registerEval(program: Command, io: CliIo): void {
     .option('--loss <kind>', `${LOSS_KINDS.join(', ')} (default cross-entropy); the others read the labels as float targets`, parseChoice('--loss', LOSS_KINDS))
     .option('--json', 'print {"accuracy", "loss", "samples", "confusion"} as JSON (with --loss: {"loss", "lossKind", "mae", "rmse" or "accuracy", "samples"})')
     .option('--batch-size <n>', 'samples per run (default 1000)', parseNumber('--batch-size', { min: 1, integer: true }))
-    .option('--output <name>', 'the output to score (default: the first output)')
-    .action(async (model: string, opts: { data: string; loss?: LossKind; json?: boolean; batchSize?: number; output?: string }) => {
-      const common = { batchSize: opts.batchSize, output: opts.output };
+    .option('--target <output>', 'the output to score (default: the first output), as train and compile name it')
+    .option('--output <name>', 'the same as --target (kept for scripts written before it)')
+    .action(async (model: string, opts: { data: string; loss?: LossKind; json?: boolean; batchSize?: number; target?: string; output?: string }) => {
+      if (opts.target !== undefined && opts.output !== undefined && opts.target !== opts.output) {
+        throw new UsageError(`eval: --target ${opts.target} and --output ${opts.output} name different outputs; give one`);
+      }
+      const common = { batchSize: opts.batchSize, output: opts.target ?? opts.output };
       if (opts.loss !== undefined && isRegressionLoss(opts.loss)) {
         const m = await evaluateTargetsFile(model, opts.data, { ...common, loss: opts.loss });
         if (opts.json) io.out(formatRegressionJson(m));

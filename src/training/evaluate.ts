@@ -171,7 +171,7 @@ function checkLogitsRank(output: Value, modelPath: string): void {
   const shape = output.shape;
   if (shape !== undefined && shape.length !== 2) {
     throw new RegraftError(
-      `output '${output.name}' of model ${modelPath} has rank ${shape.length} ([${shape.map((d) => d ?? '?').join(',')}]); evaluation needs logits [N, C]; pick another with --output`,
+      `output '${output.name}' of model ${modelPath} has rank ${shape.length} ([${shape.map((d) => d ?? '?').join(',')}]); evaluation needs logits [N, C]; pick another with --target`,
     );
   }
 }

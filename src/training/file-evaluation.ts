@@ -58,7 +58,7 @@ function graphOutput(model: Model, modelPath: string, name: string | undefined, 
   const output = name === undefined ? outputs[0] : outputs.find((v) => v.name === name);
   if (output === undefined) {
     const names = outputs.map((v) => v.name).join(', ') || 'none';
-    throw new RegraftError(`model ${modelPath} has no output '${name ?? ''}' (outputs: ${names}); pick the ${role} with --output`);
+    throw new RegraftError(`model ${modelPath} has no output '${name ?? ''}' (outputs: ${names}); pick the ${role} with --target`);
   }
   return output;
 }

@@ -67,6 +67,18 @@ describe('regraft eval', () => {
     expect(r.err[0]).toContain('absent.onnx');
   });
 
+  it('--target picks the scored output (--output still works); naming a missing one says how', async () => {
+    const byTarget = await runCli('eval', await MODEL, '--data', `csv:${data}`, '--json', '--target', 'logits');
+    const byOutput = await runCli('eval', await MODEL, '--data', `csv:${data}`, '--json', '--output', 'logits');
+    expect(byTarget.out).toEqual(byOutput.out);
+    expect(JSON.parse(byTarget.out[0]).accuracy).toBe(0.6);
+    const missing = await runCli('eval', await MODEL, '--data', `csv:${data}`, '--target', 'probs');
+    expect(missing.code).toBe(1);
+    expect(missing.err[0]).toMatch(/has no output 'probs' \(outputs: logits, \.\.\/escape:1\); pick the logits with --target$/);
+    const both = await runCli('eval', await MODEL, '--data', `csv:${data}`, '--target', 'logits', '--output', 'probs');
+    expect(both.code).toBe(2);
+  });
+
   it('aligns wide counts', () => {
     expect(confusionTable([[1234, 5], [0, 77]])).toEqual(['     |    0    1', '-----+----------', '   0 | 1234    5', '   1 |    0   77']);
   });
