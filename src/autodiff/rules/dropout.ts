@@ -1,7 +1,7 @@
 import { RegraftError } from '../../errors.js';
+import { constantBool, constantFloat } from '../../ir/constant.js';
 import type { Value } from '../../ir/value.js';
 import type { GradContext, GradientRule } from '../types.js';
-import { constBool, constFloat } from './shape-helpers.js';
 
 /**
  * y = Dropout(x, ratio, training_mode): in training, y = x * mask / (1 - ratio) with a random boolean mask.
@@ -14,9 +14,9 @@ type Mode = 'identity' | 'train' | 'runtime';
 
 function trainingMode(ctx: GradContext): Mode {
   if (ctx.opset < 12) return 'identity';
-  if (ctx.hasInput(1) && constFloat(ctx.x(1)) === 0) return 'identity';
+  if (ctx.hasInput(1) && constantFloat(ctx.x(1)) === 0) return 'identity';
   if (!ctx.hasInput(2)) return 'identity';
-  const mode = constBool(ctx.x(2));
+  const mode = constantBool(ctx.x(2));
   if (mode === undefined) return 'runtime';
   return mode ? 'train' : 'identity';
 }
@@ -24,7 +24,7 @@ function trainingMode(ctx: GradContext): Mode {
 /** 1 / (1 - ratio), a constant when the ratio is (ratio defaults to 0.5). */
 function keepScale(ctx: GradContext): Value {
   const { b } = ctx;
-  const ratio = ctx.hasInput(1) ? constFloat(ctx.x(1)) : 0.5;
+  const ratio = ctx.hasInput(1) ? constantFloat(ctx.x(1)) : 0.5;
   if (ratio !== undefined) return b.scalar(1 / (1 - ratio));
   return b.div(b.scalar(1), b.sub(b.scalar(1), ctx.x(1)));
 }

@@ -15,10 +15,11 @@
  * each border region of dY back onto the X elements it was copied from; c then reaches no output (dc = 0).
  */
 import { RegraftError } from '../../errors.js';
+import { constantInts } from '../../ir/constant.js';
 import type { Value } from '../../ir/value.js';
 import type { GradContext, GradientRule } from '../types.js';
 import { COPY_MODES, copyModeGrad, type CopyMode } from './pad-modes.js';
-import { constInts, normalizeAxis, padZeros, requireRank, sliceAxes, zerosLike } from './shape-helpers.js';
+import { normalizeAxis, padZeros, requireRank, sliceAxes, zerosLike } from './shape-helpers.js';
 
 /** Slice's "to the end" bound. */
 const TO_END = Number.MAX_SAFE_INTEGER;
@@ -67,12 +68,12 @@ function padSpec(ctx: GradContext): PadSpec {
   if (ctx.opset < 11) {
     pads = ctx.attrs.ints('pads');
   } else {
-    pads = constInts(ctx.x(1));
+    pads = constantInts(ctx.x(1));
     if (!pads) throw new RegraftError(`${ctx.node.describe()}: pads '${ctx.x(1).name}' are computed at run time; the gradient needs them as a constant (an initializer or Constant)`);
   }
   let axes = Array.from({ length: rank }, (_, i) => i);
   if (ctx.opset >= 18 && ctx.hasInput(3)) {
-    const given = constInts(ctx.x(3));
+    const given = constantInts(ctx.x(3));
     if (!given) throw new RegraftError(`${ctx.node.describe()}: axes '${ctx.x(3).name}' are computed at run time; the gradient needs them as a constant`);
     axes = given.map((a) => normalizeAxis(ctx, a, rank));
   }

@@ -1,7 +1,7 @@
+import { constantFloat } from '../../ir/constant.js';
 import { DataType } from '../../ir/dtype.js';
 import type { Value } from '../../ir/value.js';
 import type { GradientRule } from '../types.js';
-import { constFloat } from './shape-helpers.js';
 
 /**
  * z = a^p (broadcasting):
@@ -18,7 +18,7 @@ export const powGrad: GradientRule = {
     let p: Value = ctx.x(1);
     let da: Value | null = null;
     if (ctx.needs(0)) {
-      const constant = constFloat(p);
+      const constant = constantFloat(p);
       if (constant === 2) {
         da = b.mul(dz, b.mul(a, b.scalar(2)));
       } else {

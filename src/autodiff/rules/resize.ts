@@ -18,12 +18,12 @@
  * downscaling (both change linear's weights).
  */
 import { RegraftError } from '../../errors.js';
-import { constantFloats } from '../../ir/constant.js';
+import { constantFloats, constantInts } from '../../ir/constant.js';
 import type { Value } from '../../ir/value.js';
 import type { GradContext, GradientRule } from '../types.js';
 import { sumBlocks } from './block-sum.js';
 import { coordinateTransform, isIdentity, nearestRounding, nearestSource, resizeMatrix, type ResizeAxis, type ResizeSampling } from './resize-matrix.js';
-import { constInts, requireRank, staticDims } from './shape-helpers.js';
+import { requireRank, staticDims } from './shape-helpers.js';
 
 export const resizeGrad: GradientRule = {
   opTypes: ['Resize', 'Upsample'],
@@ -84,7 +84,7 @@ function readScales(ctx: GradContext, rank: number, inSizes: number[] | undefine
   }
   if (!scales || scales.length === 0) {
     const sizesValue = opType === 'Resize' && ctx.hasInput(3) ? ctx.x(3) : undefined;
-    const sizes = sizesValue ? constInts(sizesValue) : undefined;
+    const sizes = sizesValue ? constantInts(sizesValue) : undefined;
     if (!sizesValue || !sizes) throw refuse(ctx, 'scales or sizes computed at run time (make them constants)');
     if (!inSizes) throw refuse(ctx, `sizes '${sizesValue.name}' on '${ctx.x(0).name}' without a static shape`);
     const policy = ctx.attrs.string('keep_aspect_ratio_policy', 'stretch');

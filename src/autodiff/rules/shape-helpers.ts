@@ -1,7 +1,5 @@
 import { RegraftError } from '../../errors.js';
-import { DataType } from '../../ir/dtype.js';
-import { constantInts, constantTensor } from '../../ir/constant.js';
-import { tensorToFloat32 } from '../../ir/tensor.js';
+import { constantInts } from '../../ir/constant.js';
 import type { Value } from '../../ir/value.js';
 import type { GradContext } from '../types.js';
 
@@ -90,29 +88,9 @@ export function axesOf(ctx: GradContext, inputIndex: number, attrName = 'axes'):
   if (ctx.attrs.has(attrName)) return ctx.attrs.ints(attrName);
   if (!ctx.hasInput(inputIndex)) return undefined;
   const v = ctx.x(inputIndex);
-  const values = constInts(v);
+  const values = constantInts(v);
   if (!values) {
     throw new RegraftError(`${ctx.node.describe()}: input '${v.name}' (${attrName}) is computed at run time; the gradient needs it as a constant (an initializer or Constant)`);
   }
   return values;
-}
-
-
-/** Values of a constant integer tensor (initializer or Constant output), else undefined. */
-export const constInts = (v: Value): number[] | undefined => constantInts(v);
-
-/** The value of a constant float scalar (or one-element tensor), else undefined. */
-export function constFloat(v: Value): number | undefined {
-  const t = constantTensor(v);
-  if (!t || (t.dataType !== DataType.FLOAT && t.dataType !== DataType.DOUBLE)) return undefined;
-  const data = tensorToFloat32(t);
-  return data.length === 1 ? data[0] : undefined;
-}
-
-/** The value of a constant bool scalar, else undefined. */
-export function constBool(v: Value): boolean | undefined {
-  const t = constantTensor(v);
-  if (!t || t.dataType !== DataType.BOOL) return undefined;
-  if (t.rawData.length > 0) return t.rawData.length === 1 ? t.rawData[0] !== 0 : undefined;
-  return t.int32Data.length === 1 ? t.int32Data[0] !== 0 : undefined;
 }

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildBackward } from '../../../src/autodiff/backward.js';
 import { GraphBuilder } from '../../../src/ir/builder.js';
+import { constantInts } from '../../../src/ir/constant.js';
 import { DataType } from '../../../src/ir/dtype.js';
-import { constInts } from '../../../src/autodiff/rules/shape-helpers.js';
 import { newModel } from '../../../src/ir/model.js';
 import { inferShapes } from '../../../src/ir/shape-inference.js';
 import { floatTensor, tensorDims, tensorToFloat32 } from '../../../src/ir/tensor.js';
@@ -173,7 +173,7 @@ describe('Pad gradient, copying modes: PyTorch exports (ONNX backend corpus, upg
 
   it.each(exported)('%s: compileTrainStep (mse) gives X the scatter-added gradient', async (name, mode) => {
     const { model, pad, x, xDims, yDims, expectedY } = load(name);
-    const pads = constInts(pad.inputs[1]!)!;
+    const pads = constantInts(pad.inputs[1]!)!;
     const step = compileTrainStep(model, { loss: 'mse', optimizer: 'none', emitGradients: true });
     expect(step.params).toEqual(['X']);
     const rng = new Rng(5);
