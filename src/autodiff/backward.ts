@@ -3,7 +3,7 @@ import { GraphBuilder } from '../ir/builder.js';
 import { isFloatType } from '../ir/dtype.js';
 import type { Model } from '../ir/model.js';
 import type { Node } from '../ir/node.js';
-import { inferShapes } from '../ir/shape-inference.js';
+import { inferShapes } from '../ir/shape/infer.js';
 import type { Value } from '../ir/value.js';
 import { findRule } from './registry.js';
 import type { GradContext } from './types.js';

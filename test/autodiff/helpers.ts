@@ -10,7 +10,7 @@ import type { AttrValue } from '../../src/ir/attributes.js';
 import { GraphBuilder } from '../../src/ir/builder.js';
 import { DataType } from '../../src/ir/dtype.js';
 import { newModel, type Model } from '../../src/ir/model.js';
-import { inferShapes } from '../../src/ir/shape-inference.js';
+import { inferShapes } from '../../src/ir/shape/infer.js';
 import { boolTensor, floatTensor, int64Tensor } from '../../src/ir/tensor.js';
 import type { Value } from '../../src/ir/value.js';
 import { modelFromBytes, modelToBytes } from '../../src/model-io.js';

@@ -3,7 +3,7 @@ import { gradcheck } from '../../../src/autodiff/gradcheck.js';
 import { GraphBuilder } from '../../../src/ir/builder.js';
 import { DataType } from '../../../src/ir/dtype.js';
 import { newModel } from '../../../src/ir/model.js';
-import { inferShapes } from '../../../src/ir/shape-inference.js';
+import { inferShapes } from '../../../src/ir/shape/infer.js';
 import { floatTensor as tensorProto } from '../../../src/ir/tensor.js';
 import { floatTensor } from '../../../src/runtime/tensors.js';
 import { checkGradients, computeGradients, expectClose, makeOpModel, type OpInput } from '../helpers.js';

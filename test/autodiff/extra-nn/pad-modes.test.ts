@@ -11,7 +11,7 @@ import { GraphBuilder } from '../../../src/ir/builder.js';
 import { constantInts } from '../../../src/ir/constant.js';
 import { DataType } from '../../../src/ir/dtype.js';
 import { newModel } from '../../../src/ir/model.js';
-import { inferShapes } from '../../../src/ir/shape-inference.js';
+import { inferShapes } from '../../../src/ir/shape/infer.js';
 import { floatTensor, tensorDims, tensorToFloat32 } from '../../../src/ir/tensor.js';
 import { modelFromBytes, modelToBytes } from '../../../src/model-io.js';
 import { upgradeOpset } from '../../../src/passes/upgrade-opset.js';

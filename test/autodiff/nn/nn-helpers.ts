@@ -1,9 +1,5 @@
-// Helpers shared by the NN gradient-rule tests: the NN shape rules (the lead wires them in the compiler; tests
-// register them here) and inputs that keep MaxPool away from ties.
-import { registerNnShapeRules } from '../../../src/ir/shape-rules-nn.js';
+// Helpers shared by the NN gradient-rule tests: inputs that keep MaxPool away from ties.
 import { Rng } from '../../../src/util/rng.js';
-
-registerNnShapeRules();
 
 /** `n` distinct values 0.1 apart in shuffled order: central differences (eps 1e-2) never swap a maximum. */
 export function distinctValues(n: number, seed = 3): number[] {

@@ -1,32 +1,18 @@
-import { DataType } from './dtype.js';
-import type { Node } from './node.js';
-import { broadcastShapes, type ShapeContext, type ShapeRule } from './shape-inference.js';
-import type { Dim } from './value.js';
-
-/**
- * Shape rules for the shape-moving ops (Reshape, Flatten, Transpose, Squeeze, Unsqueeze, Concat, Split, Slice,
- * Gather, Expand, reductions, ConstantOfShape, Shape, Size, Range, OneHot, Pad, Scatter*); the NN ops have theirs in
- * shape-rules-nn.ts. Symbolic dims are kept wherever the math allows (a batch dim `N` passes through Reshape,
- * Flatten, Gather, ...); a dim that cannot be named becomes null (unknown).
+/*
+ * Shape rules of the ops that move, copy, select or describe tensor elements without arithmetic: Reshape, Flatten,
+ * Transpose, Squeeze, Unsqueeze, Expand, Tile, DepthToSpace/SpaceToDepth, Concat, Split, Slice, Gather,
+ * GatherElements, GatherND, Pad, OneHot, and the shape ops Shape, Size, ConstantOfShape, Range (ScatterElements and
+ * ScatterND keep their data's shape: elementwise.ts sameAsInput).
+ *
+ * Symbolic dims are kept wherever the math allows (a batch dim `N` passes through Reshape, Flatten, Gather, ...); a
+ * dim that cannot be named becomes null (unknown). Integer tensors that hold dimensions (Shape and what is computed
+ * from it) carry those dims in `dims`, so PyTorch's Shape -> Gather -> Concat -> Reshape keeps `N`.
  */
-
-type Register = (opTypes: readonly string[], rule: ShapeRule) => void;
-
-const norm = (axis: number, rank: number) => (axis < 0 ? axis + rank : axis);
-const range = (n: number) => Array.from({ length: n }, (_, i) => i);
-
-/** Product of dims: a number when all are, the symbol when one symbol times ones, else null. */
-function product(dims: readonly Dim[]): Dim {
-  let n = 1;
-  const symbols: Dim[] = [];
-  for (const d of dims) {
-    if (typeof d === 'number') n *= d;
-    else symbols.push(d);
-  }
-  if (symbols.length === 0) return n;
-  if (symbols.length === 1 && n === 1 && symbols[0] !== null) return symbols[0];
-  return n === 0 ? 0 : null;
-}
+import { DataType } from '../dtype.js';
+import type { Node } from '../node.js';
+import type { Dim } from '../value.js';
+import { broadcastShapes, dimProduct, nonNegativeAxis, range, scaled } from './dims.js';
+import type { ShapeContext, ShapeRule } from './types.js';
 
 /** The -1 of a Reshape: input size divided by the known output dims, cancelling shared symbols. */
 function inferredDim(input: readonly Dim[], known: readonly Dim[]): Dim {
@@ -52,7 +38,7 @@ function axesOf(node: Node, c: ShapeContext, index: number): number[] | undefine
   return c.constInts(node.inputs[index]);
 }
 
-const reshape: ShapeRule = (node, c) => {
+export const reshape: ShapeRule = (node, c) => {
   const x = c.shape(node.inputs[0]);
   const target = c.dims(node.inputs[1]);
   const elemType = c.elemType(node.inputs[0]);
@@ -64,15 +50,15 @@ const reshape: ShapeRule = (node, c) => {
   return [{ elemType, shape: out }];
 };
 
-const flatten: ShapeRule = (node, c) => {
+export const flatten: ShapeRule = (node, c) => {
   const x = c.shape(node.inputs[0]);
   const elemType = c.elemType(node.inputs[0]);
   if (!x) return [{ elemType }];
-  const axis = norm(node.attrs.int('axis', 1), x.length);
-  return [{ elemType, shape: [product(x.slice(0, axis)), product(x.slice(axis))] }];
+  const axis = nonNegativeAxis(node.attrs.int('axis', 1), x.length);
+  return [{ elemType, shape: [dimProduct(x.slice(0, axis)), dimProduct(x.slice(axis))] }];
 };
 
-const transpose: ShapeRule = (node, c) => {
+export const transpose: ShapeRule = (node, c) => {
   const x = c.shape(node.inputs[0]);
   const elemType = c.elemType(node.inputs[0]);
   if (!x) return [{ elemType }];
@@ -80,7 +66,7 @@ const transpose: ShapeRule = (node, c) => {
   return [{ elemType, shape: perm.map((p) => x[p]) }];
 };
 
-const squeeze: ShapeRule = (node, c) => {
+export const squeeze: ShapeRule = (node, c) => {
   const x = c.shape(node.inputs[0]);
   const elemType = c.elemType(node.inputs[0]);
   if (!x) return [{ elemType }];
@@ -91,17 +77,17 @@ const squeeze: ShapeRule = (node, c) => {
     if (node.inputs[1] || x.some((d) => typeof d !== 'number')) return [{ elemType }];
     return [{ elemType, shape: x.filter((d) => d !== 1), dims }];
   }
-  const drop = new Set(axes.map((a) => norm(a, x.length)));
+  const drop = new Set(axes.map((a) => nonNegativeAxis(a, x.length)));
   return [{ elemType, shape: x.filter((_, i) => !drop.has(i)), dims }];
 };
 
-const unsqueeze: ShapeRule = (node, c) => {
+export const unsqueeze: ShapeRule = (node, c) => {
   const x = c.shape(node.inputs[0]);
   const elemType = c.elemType(node.inputs[0]);
   const axes = axesOf(node, c, 1);
   if (!x || !axes) return [{ elemType }];
   const rank = x.length + axes.length;
-  const inserted = new Set(axes.map((a) => norm(a, rank)));
+  const inserted = new Set(axes.map((a) => nonNegativeAxis(a, rank)));
   const out: Dim[] = [];
   let k = 0;
   for (let i = 0; i < rank; i++) out.push(inserted.has(i) ? 1 : x[k++]);
@@ -110,14 +96,37 @@ const unsqueeze: ShapeRule = (node, c) => {
   return [{ elemType, shape: out, dims: value }];
 };
 
-const concat: ShapeRule = (node, c) => {
+export const expand: ShapeRule = (node, c) => {
+  const target = c.dims(node.inputs[1]);
+  return [{ elemType: c.elemType(node.inputs[0]), shape: target ? broadcastShapes([c.shape(node.inputs[0]), target]) : undefined }];
+};
+
+export const tile: ShapeRule = (node, c) => {
+  const x = c.shape(node.inputs[0]);
+  const repeats = c.constInts(node.inputs[1]);
+  const elemType = c.elemType(node.inputs[0]);
+  if (!x) return [{ elemType }];
+  return [{ elemType, shape: x.map((d, i) => (repeats ? scaled(d, repeats[i]) : null)) }];
+};
+
+export const depthSpace: ShapeRule = (node, c) => {
+  const x = c.shape(node.inputs[0]);
+  const elemType = c.elemType(node.inputs[0]);
+  if (!x || x.length !== 4) return [{ elemType }];
+  const b = node.attrs.int('blocksize');
+  const [n, ch, h, w] = x;
+  const toSpace = node.opType === 'DepthToSpace';
+  return [{ elemType, shape: [n, scaled(ch, toSpace ? 1 / (b * b) : b * b), scaled(h, toSpace ? b : 1 / b), scaled(w, toSpace ? b : 1 / b)] }];
+};
+
+export const concat: ShapeRule = (node, c) => {
   const shapes = node.inputs.map((v) => c.shape(v));
   const elemType = c.elemType(node.inputs[0]);
   const values = node.inputs.map((v) => c.dims(v));
   const dims = values.every((v) => v !== undefined) ? (values as Dim[][]).flat() : undefined;
   if (shapes.some((s) => !s)) return [{ elemType, dims }];
   const first = shapes[0]!;
-  const axis = norm(node.attrs.int('axis'), first.length);
+  const axis = nonNegativeAxis(node.attrs.int('axis'), first.length);
   const out = first.map((_, i) => {
     if (i === axis) {
       const sizes = shapes.map((s) => s![i]);
@@ -128,12 +137,12 @@ const concat: ShapeRule = (node, c) => {
   return [{ elemType, shape: out, dims }];
 };
 
-const split: ShapeRule = (node, c) => {
+export const split: ShapeRule = (node, c) => {
   const x = c.shape(node.inputs[0]);
   const elemType = c.elemType(node.inputs[0]);
   const n = node.outputs.length;
   if (!x) return node.outputs.map(() => ({ elemType }));
-  const axis = norm(node.attrs.int('axis', 0), x.length);
+  const axis = nonNegativeAxis(node.attrs.int('axis', 0), x.length);
   let sizes: Dim[] | undefined = node.attrs.has('split') ? node.attrs.ints('split') : c.constInts(node.inputs[1]);
   const dim = x[axis];
   if (!sizes) {
@@ -146,7 +155,7 @@ const split: ShapeRule = (node, c) => {
   return sizes.map((d) => ({ elemType, shape: x.map((e, i) => (i === axis ? d : e)) }));
 };
 
-const slice: ShapeRule = (node, c) => {
+export const slice: ShapeRule = (node, c) => {
   const x = c.shape(node.inputs[0]);
   const elemType = c.elemType(node.inputs[0]);
   const old = node.attrs.has('starts');
@@ -160,7 +169,7 @@ const slice: ShapeRule = (node, c) => {
   const value = c.dims(node.inputs[0]);
   let valueOut: Dim[] | undefined;
   starts.forEach((s, j) => {
-    const axis = norm(axes?.[j] ?? j, x.length);
+    const axis = nonNegativeAxis(axes?.[j] ?? j, x.length);
     const step = steps?.[j] ?? 1;
     const dim = x[axis];
     const e = ends[j];
@@ -182,98 +191,76 @@ const slice: ShapeRule = (node, c) => {
   return [{ elemType, shape: out, dims: valueOut }];
 };
 
-const gather: ShapeRule = (node, c) => {
+export const gather: ShapeRule = (node, c) => {
   const x = c.shape(node.inputs[0]);
   const idx = c.shape(node.inputs[1]);
   const elemType = c.elemType(node.inputs[0]);
   if (!x || !idx) return [{ elemType }];
-  const axis = norm(node.attrs.int('axis', 0), x.length);
+  const axis = nonNegativeAxis(node.attrs.int('axis', 0), x.length);
   const value = c.dims(node.inputs[0]);
   const picks = c.constInts(node.inputs[1]);
-  const dims = value && picks && x.length === 1 ? picks.map((p) => value[norm(p, value.length)]) : undefined;
+  const dims = value && picks && x.length === 1 ? picks.map((p) => value[nonNegativeAxis(p, value.length)]) : undefined;
   return [{ elemType, shape: [...x.slice(0, axis), ...idx, ...x.slice(axis + 1)], dims }];
 };
 
-const expand: ShapeRule = (node, c) => {
-  const target = c.dims(node.inputs[1]);
-  return [{ elemType: c.elemType(node.inputs[0]), shape: target ? broadcastShapes([c.shape(node.inputs[0]), target]) : undefined }];
+export const gatherElements: ShapeRule = (node, c) => [{ elemType: c.elemType(node.inputs[0]), shape: c.shape(node.inputs[1]) }];
+
+/** GatherND with batch_dims b: indices[:-1] ++ data[b + last index length:]. */
+export const gatherND: ShapeRule = (node, c) => {
+  const data = c.shape(node.inputs[0]);
+  const indices = c.shape(node.inputs[1]);
+  const elemType = c.elemType(node.inputs[0]);
+  const depth = indices?.[indices.length - 1];
+  if (!data || !indices || typeof depth !== 'number') return [{ elemType }];
+  return [{ elemType, shape: [...indices.slice(0, -1), ...data.slice(node.attrs.int('batch_dims', 0) + depth)] }];
 };
 
-/** Axes move from attribute to input at opset 13 for ReduceSum and at 18 for the others. */
-function reduceRule(opsetAxesInput: number): ShapeRule {
-  return (node, c) => {
-    const x = c.shape(node.inputs[0]);
-    const elemType = c.elemType(node.inputs[0]);
-    if (!x) return [{ elemType }];
-    const fromInput = (node.graph.opset('') ?? 0) >= opsetAxesInput;
-    const axes = fromInput ? (node.inputs[1] ? c.constInts(node.inputs[1]) : []) : node.attrs.has('axes') ? node.attrs.ints('axes') : [];
-    if (!axes) return [{ elemType }];
-    const keep = node.attrs.int('keepdims', 1) !== 0;
-    if (axes.length === 0 && node.attrs.int('noop_with_empty_axes', 0) !== 0) return [{ elemType, shape: x }];
-    const reduced = new Set(axes.length === 0 ? range(x.length) : axes.map((a) => norm(a, x.length)));
-    const shape = keep ? x.map((d, i) => (reduced.has(i) ? 1 : d)) : x.filter((_, i) => !reduced.has(i));
-    return [{ elemType, shape }];
-  };
-}
+/** Pad: each padded axis grows by its begin + end pads (negative pads crop); `axes` (opset 18) picks the axes. */
+export const pad: ShapeRule = (node, c) => {
+  const x = c.shape(node.inputs[0]);
+  const elemType = c.elemType(node.inputs[0]);
+  const pads = node.attrs.has('pads') ? node.attrs.ints('pads') : c.constInts(node.inputs[1]);
+  if (!x || !pads) return [{ elemType }];
+  const r = x.length;
+  const given = node.inputs[3] ? c.constInts(node.inputs[3]) : range(r);
+  if (!given || pads.length !== 2 * given.length) return [{ elemType, shape: x.map((): Dim => null) }];
+  const extra = x.map(() => 0);
+  given.forEach((a, i) => {
+    const axis = nonNegativeAxis(a, r);
+    extra[axis] += pads[i] + pads[i + given.length];
+  });
+  return [{ elemType, shape: x.map((d, i) => (typeof d === 'number' ? d + extra[i] : extra[i] === 0 ? d : null)) }];
+};
 
-const shapeOp: ShapeRule = (node, c) => {
+export const oneHot: ShapeRule = (node, c) => {
+  const idx = c.shape(node.inputs[0]);
+  const depth = c.constInts(node.inputs[1])?.[0] ?? null;
+  const elemType = c.elemType(node.inputs[2]);
+  if (!idx) return [{ elemType }];
+  const axis = nonNegativeAxis(node.attrs.int('axis', -1), idx.length + 1);
+  return [{ elemType, shape: [...idx.slice(0, axis), depth, ...idx.slice(axis)] }];
+};
+
+export const shapeOp: ShapeRule = (node, c) => {
   const x = c.shape(node.inputs[0]);
   if (!x) return [{ elemType: DataType.INT64, shape: [null] }];
-  const start = norm(node.attrs.int('start', 0), x.length);
-  const end = node.attrs.has('end') ? norm(node.attrs.int('end'), x.length) : x.length;
+  const start = nonNegativeAxis(node.attrs.int('start', 0), x.length);
+  const end = node.attrs.has('end') ? nonNegativeAxis(node.attrs.int('end'), x.length) : x.length;
   const dims = x.slice(Math.max(0, start), Math.min(x.length, end));
   return [{ elemType: DataType.INT64, shape: [dims.length], dims }];
 };
 
-const constantOfShape: ShapeRule = (node, c) => {
+/** Size: an int64 scalar. */
+export const size: ShapeRule = () => [{ elemType: DataType.INT64, shape: [] }];
+
+export const constantOfShape: ShapeRule = (node, c) => {
   const t = node.attrs.tensor('value');
   return [{ elemType: t ? t.dataType : DataType.FLOAT, shape: c.dims(node.inputs[0]) }];
 };
 
-const rangeOp: ShapeRule = (node, c) => {
+export const rangeOp: ShapeRule = (node, c) => {
   const elemType = c.elemType(node.inputs[0]);
   const [start, limit, delta] = [0, 1, 2].map((i) => c.constInts(node.inputs[i])?.[0]);
   if (start === undefined || limit === undefined || delta === undefined || delta === 0) return [{ elemType, shape: [null] }];
   return [{ elemType, shape: [Math.max(0, Math.ceil((limit - start) / delta))] }];
 };
-
-const oneHot: ShapeRule = (node, c) => {
-  const idx = c.shape(node.inputs[0]);
-  const depth = c.constInts(node.inputs[1])?.[0] ?? null;
-  const elemType = c.elemType(node.inputs[2]);
-  if (!idx) return [{ elemType }];
-  const axis = norm(node.attrs.int('axis', -1), idx.length + 1);
-  return [{ elemType, shape: [...idx.slice(0, axis), depth, ...idx.slice(axis)] }];
-};
-
-const pad: ShapeRule = (node, c) => {
-  const x = c.shape(node.inputs[0]);
-  const elemType = c.elemType(node.inputs[0]);
-  const pads = node.attrs.has('pads') ? node.attrs.ints('pads') : c.constInts(node.inputs[1]);
-  if (!x || !pads || node.inputs[3]) return [{ elemType }];
-  const r = x.length;
-  return [{ elemType, shape: x.map((d, i) => (typeof d === 'number' ? d + pads[i] + pads[r + i] : pads[i] + pads[r + i] === 0 ? d : null)) }];
-};
-
-export function registerShapeRules(register: Register): void {
-  register(['Reshape'], reshape);
-  register(['Flatten'], flatten);
-  register(['Transpose'], transpose);
-  register(['Squeeze'], squeeze);
-  register(['Unsqueeze'], unsqueeze);
-  register(['Concat'], concat);
-  register(['Split'], split);
-  register(['Slice'], slice);
-  register(['Gather'], gather);
-  register(['Expand'], expand);
-  register(['ReduceSum'], reduceRule(13));
-  register(['ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceL2', 'ReduceL1', 'ReduceSumSquare', 'ReduceLogSumExp'], reduceRule(18));
-  register(['Shape'], shapeOp);
-  register(['Size'], () => [{ elemType: DataType.INT64, shape: [] }]);
-  register(['ConstantOfShape'], constantOfShape);
-  register(['Range'], rangeOp);
-  register(['OneHot'], oneHot);
-  register(['Pad'], pad);
-  register(['ScatterND', 'ScatterElements'], (node, c) => [{ elemType: c.elemType(node.inputs[0]), shape: c.shape(node.inputs[0]) }]);
-}
-

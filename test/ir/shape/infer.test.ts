@@ -3,7 +3,7 @@ import type { AttrValue } from '../../../src/ir/attributes.js';
 import { GraphBuilder } from '../../../src/ir/builder.js';
 import { DataType } from '../../../src/ir/dtype.js';
 import { newModel } from '../../../src/ir/model.js';
-import { inferShapes } from '../../../src/ir/shape-inference.js';
+import { inferShapes } from '../../../src/ir/shape/infer.js';
 import { floatTensor, int64Tensor } from '../../../src/ir/tensor.js';
 import type { Dim, Value } from '../../../src/ir/value.js';
 import { modelToBytes } from '../../../src/model-io.js';
@@ -70,6 +70,7 @@ const CASES: [string, Case][] = [
   ['ConstantOfShape', { op: 'ConstantOfShape', inputs: [{ ints: [2, 3] }] }],
   ['Range', { op: 'Range', inputs: [{ ints: [1], dims: [] }, { ints: [10], dims: [] }, { ints: [3], dims: [] }] }],
   ['Pad', { op: 'Pad', inputs: [[2, 3], { ints: [0, 1, 2, 0] }] }],
+  ['Pad axes (opset 18)', { op: 'Pad', opset: 18, inputs: [[2, 3, 4], { ints: [1, 2] }, null, { ints: [-2] }] }],
   ['OneHot', { op: 'OneHot', inputs: [{ ints: [0, 2] }, { ints: [4], dims: [] }, [2]], attrs: { axis: 0 } }],
   ['Conv', { op: 'Conv', inputs: [[1, 2, 7, 6], [3, 2, 3, 3]], attrs: { strides: [2, 2], pads: [1, 1, 1, 1] } }],
   ['MaxPool ceil', { op: 'MaxPool', inputs: [[1, 2, 5, 5]], attrs: { kernel_shape: [2, 2], strides: [2, 2], ceil_mode: 1 } }],
