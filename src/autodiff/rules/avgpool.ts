@@ -19,7 +19,7 @@ import { RegraftError } from '../../errors.js';
 import { floatTensor } from '../../ir/tensor.js';
 import type { Value } from '../../ir/value.js';
 import type { GradContext, GradientRule } from '../types.js';
-import { beginPadsOnly, sliceSpatialTo, spatialSizes, windowAttrs, type WindowAttrs } from './nn-util.js';
+import { beginPadsOnly, sliceSpatialTo, spatialSizes, windowAttrs, type WindowAttrs } from '../windows.js';
 
 export const averagePoolGrad: GradientRule = {
   opTypes: ['AveragePool'],

@@ -15,10 +15,10 @@
  *   dmean = -scale * inv * dB, dvar = -scale * inv^2 * dScale / 2.
  */
 import { RegraftError } from '../../errors.js';
-import type { Node } from '../../ir/node.js';
 import type { Value } from '../../ir/value.js';
 import type { GradientRule } from '../types.js';
-import { reduceMean } from './nn-util.js';
+import { reduceMean } from '../axes.js';
+import { isTrainingMode } from '../forward-outputs.js';
 
 export const batchNormGrad: GradientRule = {
   opTypes: ['BatchNormalization'],
@@ -70,9 +70,3 @@ export const batchNormGrad: GradientRule = {
     return [dX, ctx.needs(1) ? dScale : null, ctx.needs(2) ? dB : null, dMean, dVar];
   },
 };
-
-/** Training mode: the training_mode attribute from opset 14; before it, the presence of the statistics outputs. */
-export function isTrainingMode(node: Node, opset: number): boolean {
-  if (opset >= 14) return node.attrs.int('training_mode', 0) === 1;
-  return node.outputs.slice(1).some((o) => o !== null);
-}

@@ -19,7 +19,7 @@
 import { RegraftError } from '../../errors.js';
 import type { Value } from '../../ir/value.js';
 import type { GradContext, GradientRule } from '../types.js';
-import { beginPadsOnly, channelsToBatch, sliceSpatialTo, spatialShapeOf, spatialSizes, windowAttrs, type WindowAttrs } from './nn-util.js';
+import { beginPadsOnly, channelsToBatch, sliceSpatialTo, spatialShapeOf, spatialSizes, windowAttrs, type WindowAttrs } from '../windows.js';
 
 export const convGrad: GradientRule = {
   opTypes: ['Conv'],

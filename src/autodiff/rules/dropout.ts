@@ -8,7 +8,7 @@ import type { GradContext, GradientRule } from '../types.js';
  *   dx = dy * mask * 1 / (1 - ratio)    (the forward mask is reused, never redrawn)
  *   dx = dy                             when the op is the identity: ratio 0, training_mode false or absent,
  *                                       or opset < 12 (Dropout-7/10 run as inference in onnxruntime)
- * The mask must be an output of the forward node; exposeDropoutMask (../dropout-mask.ts) adds it.
+ * The mask must be an output of the forward node; exposeDropoutMask (../forward-outputs.ts) adds it.
  */
 type Mode = 'identity' | 'train' | 'runtime';
 
@@ -40,7 +40,7 @@ export const dropoutGrad: GradientRule = {
     const mask = ctx.node.outputs[1];
     if (!mask) {
       throw new RegraftError(
-        `${ctx.node.describe()} has no mask output, so its gradient cannot reuse the forward mask; call exposeDropoutMask(node) from src/autodiff/dropout-mask.ts before building the backward pass`,
+        `${ctx.node.describe()} has no mask output, so its gradient cannot reuse the forward mask; call exposeDropoutMask(node) from src/autodiff/forward-outputs.ts before building the backward pass`,
       );
     }
     const { b } = ctx;

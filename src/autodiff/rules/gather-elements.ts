@@ -7,7 +7,7 @@
  */
 import { OPSET_UPGRADE_HINT, RegraftError } from '../../errors.js';
 import type { GradientRule } from '../types.js';
-import { zerosLike } from './shape-helpers.js';
+import { zerosLike } from '../shapes.js';
 
 export const gatherElementsGrad: GradientRule = {
   opTypes: ['GatherElements'],

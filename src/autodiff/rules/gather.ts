@@ -1,7 +1,8 @@
 import { DataType } from '../../ir/dtype.js';
 import type { Value } from '../../ir/value.js';
 import type { GradContext, GradientRule } from '../types.js';
-import { normalizeAxis, requireRank, staticDims } from './shape-helpers.js';
+import { normalizeAxis } from '../axes.js';
+import { requireRank, staticDims } from '../shapes.js';
 
 /**
  * y = Gather(x, idx, axis): y[p.., k.., q..] = x[p.., idx[k..], q..]. The gradient adds each dy slice into the row

@@ -6,7 +6,7 @@
 import { DataType } from '../../ir/dtype.js';
 import type { Value } from '../../ir/value.js';
 import type { GradContext, GradientRule } from '../types.js';
-import { spatialShapeOf } from './nn-util.js';
+import { spatialShapeOf } from '../windows.js';
 
 export const globalAveragePoolGrad: GradientRule = {
   opTypes: ['GlobalAveragePool'],

@@ -17,8 +17,8 @@
 import { RegraftError } from '../../errors.js';
 import type { Value } from '../../ir/value.js';
 import type { GradientRule } from '../types.js';
-import { reduceMean } from './nn-util.js';
-import { requireRank, shapeValue } from './shape-helpers.js';
+import { reduceMean } from '../axes.js';
+import { requireRank, shapeValue } from '../shapes.js';
 
 export const groupNormGrad: GradientRule = {
   opTypes: ['GroupNormalization'],

@@ -12,8 +12,8 @@
  */
 import type { Value } from '../../ir/value.js';
 import type { GradientRule } from '../types.js';
-import { reduceMean } from './nn-util.js';
-import { requireRank, unsqueeze } from './shape-helpers.js';
+import { reduceMean } from '../axes.js';
+import { requireRank, unsqueeze } from '../shapes.js';
 
 export const instanceNormGrad: GradientRule = {
   opTypes: ['InstanceNormalization'],

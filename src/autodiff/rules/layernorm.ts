@@ -13,7 +13,7 @@ import { RegraftError } from '../../errors.js';
 import type { Value } from '../../ir/value.js';
 import type { GradientRule } from '../types.js';
 import { unbroadcast } from '../unbroadcast.js';
-import { reduceMean } from './nn-util.js';
+import { reduceMean } from '../axes.js';
 
 export const layerNormGrad: GradientRule = {
   opTypes: ['LayerNormalization'],

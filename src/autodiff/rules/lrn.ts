@@ -12,7 +12,7 @@
  */
 import type { Value } from '../../ir/value.js';
 import type { GradContext, GradientRule } from '../types.js';
-import { requireRank, squeeze, unsqueeze } from './shape-helpers.js';
+import { requireRank, squeeze, unsqueeze } from '../shapes.js';
 
 export const lrnGrad: GradientRule = {
   opTypes: ['LRN'],

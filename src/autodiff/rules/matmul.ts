@@ -2,7 +2,7 @@ import { RegraftError } from '../../errors.js';
 import type { Dim, Value } from '../../ir/value.js';
 import type { GradientRule } from '../types.js';
 import { unbroadcast } from '../unbroadcast.js';
-import { requireRank, squeeze, transposeLastTwo, unsqueeze } from './shape-helpers.js';
+import { requireRank, squeeze, transposeLastTwo, unsqueeze } from '../shapes.js';
 
 /**
  * Y = A @ B (numpy matmul: batch dims broadcast; a 1-D A is a row [1, K], a 1-D B a column [K, 1], and the added

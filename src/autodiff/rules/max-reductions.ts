@@ -17,7 +17,8 @@
 import { OPSET_UPGRADE_HINT, RegraftError } from '../../errors.js';
 import type { Value } from '../../ir/value.js';
 import type { GradContext, GradientRule } from '../types.js';
-import { axesOf, normalizeAxis, requireRank, staticDims } from './shape-helpers.js';
+import { axesOf, normalizeAxis } from '../axes.js';
+import { requireRank, staticDims } from '../shapes.js';
 
 export const reduceMaxMinGrad: GradientRule = {
   opTypes: ['ReduceMax', 'ReduceMin'],

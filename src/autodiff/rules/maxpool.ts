@@ -7,14 +7,15 @@
  * Overlapping windows (stride < kernel extent) can pick the same element twice, so the scatter must add: reduction
  * exists from opset 16. Below it only non-overlapping windows (each element in at most one window) are accepted.
  * Ties are broken as the forward run broke them (I is the forward's own choice), ceil_mode included for free.
- * Without an Indices output the rule re-runs MaxPool with one; exposeMaxPoolIndices (maxpool-indices.ts) lets the
- * compiler give the forward node that output instead.
+ * Without an Indices output the rule re-runs MaxPool with one; exposeMaxPoolIndices (../forward-outputs.ts) lets
+ * the compiler give the forward node that output instead.
  */
 import { OPSET_UPGRADE_HINT, RegraftError } from '../../errors.js';
+import type { AttrValue } from '../../ir/attributes.js';
+import type { Node } from '../../ir/node.js';
 import type { Value } from '../../ir/value.js';
 import type { GradContext, GradientRule } from '../types.js';
-import { maxPoolAttrs } from './maxpool-indices.js';
-import { windowAttrs } from './nn-util.js';
+import { windowAttrs } from '../windows.js';
 
 export const maxPoolGrad: GradientRule = {
   opTypes: ['MaxPool'],
@@ -50,4 +51,20 @@ function requireDisjointWindows(ctx: GradContext, kernel: number[]): Record<stri
     );
   }
   return {};
+}
+
+/** The attributes of a MaxPool node as builder attributes (for an equivalent node with the Indices output). */
+function maxPoolAttrs(node: Node): Record<string, AttrValue | undefined> {
+  const a = node.attrs;
+  const ints = (name: string) => (a.has(name) ? a.ints(name) : undefined);
+  const int = (name: string) => (a.has(name) ? a.int(name) : undefined);
+  return {
+    kernel_shape: a.ints('kernel_shape'),
+    strides: ints('strides'),
+    pads: ints('pads'),
+    dilations: ints('dilations'),
+    ceil_mode: int('ceil_mode'),
+    storage_order: int('storage_order'),
+    auto_pad: a.has('auto_pad') ? a.string('auto_pad') : undefined,
+  };
 }

@@ -13,9 +13,10 @@
 import { RegraftError } from '../../errors.js';
 import type { Value } from '../../ir/value.js';
 import type { GradientRule } from '../types.js';
-import { reduceMean } from './nn-util.js';
-import { reduceKeep } from './reduced-axes.js';
-import { normalizeAxis, requireRank } from './shape-helpers.js';
+import { reduceMean } from '../axes.js';
+import { reduceKeep } from '../axes.js';
+import { normalizeAxis } from '../axes.js';
+import { requireRank } from '../shapes.js';
 
 export const meanVarianceNormGrad: GradientRule = {
   opTypes: ['MeanVarianceNormalization'],

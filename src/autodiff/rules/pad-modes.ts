@@ -21,7 +21,7 @@
 import { RegraftError } from '../../errors.js';
 import type { Value } from '../../ir/value.js';
 import type { GradContext } from '../types.js';
-import { padZeros, requireRank, sliceAxes } from './shape-helpers.js';
+import { TO_END, padZeros, requireRank, sliceAxes } from '../shapes.js';
 
 export type CopyMode = 'reflect' | 'edge' | 'wrap';
 
@@ -34,9 +34,6 @@ interface AxisPad {
   end: number;
   size: number;
 }
-
-/** Slice's "to the end" bound. */
-const TO_END = Number.MAX_SAFE_INTEGER;
 
 /** dX for a Pad in a copying mode, given the padded axes and their begin/end pads (as in the node). */
 export function copyModeGrad(ctx: GradContext, dy: Value, mode: CopyMode, axes: readonly number[], begin: readonly number[], end: readonly number[]): Value {

@@ -19,10 +19,8 @@ import { constantInts } from '../../ir/constant.js';
 import type { Value } from '../../ir/value.js';
 import type { GradContext, GradientRule } from '../types.js';
 import { COPY_MODES, copyModeGrad, type CopyMode } from './pad-modes.js';
-import { normalizeAxis, padZeros, requireRank, sliceAxes, zerosLike } from './shape-helpers.js';
-
-/** Slice's "to the end" bound. */
-const TO_END = Number.MAX_SAFE_INTEGER;
+import { normalizeAxis } from '../axes.js';
+import { TO_END, padZeros, requireRank, sliceAxes, zerosLike } from '../shapes.js';
 
 interface PadSpec {
   /** The padded axes, non-negative. */

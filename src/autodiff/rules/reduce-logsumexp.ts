@@ -9,7 +9,8 @@
  */
 import type { Value } from '../../ir/value.js';
 import type { GradContext, GradientRule } from '../types.js';
-import { axesOf, normalizeAxis, requireRank, unsqueeze } from './shape-helpers.js';
+import { axesOf, normalizeAxis } from '../axes.js';
+import { requireRank, unsqueeze } from '../shapes.js';
 
 export const reduceLogSumExpGrad: GradientRule = {
   opTypes: ['ReduceLogSumExp'],

@@ -17,8 +17,8 @@
 import { DataType } from '../../ir/dtype.js';
 import type { Value } from '../../ir/value.js';
 import type { GradContext, GradientRule } from '../types.js';
-import { reduceKeep, reducedAxes, restoreReduced } from './reduced-axes.js';
-import { shapeValue } from './shape-helpers.js';
+import { reduceKeep, reducedAxes, restoreReduced } from '../axes.js';
+import { shapeValue } from '../shapes.js';
 
 function l2(ctx: GradContext, dy: Value, y: Value): Value {
   const { b } = ctx;

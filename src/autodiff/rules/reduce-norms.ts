@@ -1,6 +1,7 @@
 import type { Value } from '../../ir/value.js';
 import type { GradContext, GradientRule } from '../types.js';
-import { axesOf, normalizeAxis, requireRank, unsqueeze } from './shape-helpers.js';
+import { axesOf, normalizeAxis } from '../axes.js';
+import { requireRank, unsqueeze } from '../shapes.js';
 
 /**
  * ReduceSumSquare: y = sum over axes of x^2     dx = 2 x dy'

@@ -1,7 +1,8 @@
 import { DataType } from '../../ir/dtype.js';
 import type { Value } from '../../ir/value.js';
 import type { GradContext, GradientRule } from '../types.js';
-import { axesOf, normalizeAxis, requireRank, shapeValue, staticDims, unsqueeze } from './shape-helpers.js';
+import { axesOf, normalizeAxis } from '../axes.js';
+import { requireRank, shapeValue, staticDims, unsqueeze } from '../shapes.js';
 
 /**
  * ReduceSum:  y = sum over axes of x      dx = Expand(dy', shape(x))

@@ -1,5 +1,5 @@
 import type { GradientRule } from '../types.js';
-import { reshapeLike } from './shape-helpers.js';
+import { reshapeLike } from '../shapes.js';
 
 /**
  * Ops that only reshape (same elements, same order): Reshape, Flatten, Squeeze, Unsqueeze.

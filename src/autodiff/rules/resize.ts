@@ -21,9 +21,9 @@ import { RegraftError } from '../../errors.js';
 import { constantFloats, constantInts } from '../../ir/constant.js';
 import type { Value } from '../../ir/value.js';
 import type { GradContext, GradientRule } from '../types.js';
-import { sumBlocks } from './block-sum.js';
-import { coordinateTransform, isIdentity, nearestRounding, nearestSource, resizeMatrix, type ResizeAxis, type ResizeSampling } from './resize-matrix.js';
-import { requireRank, staticDims } from './shape-helpers.js';
+import { sumBlocks } from '../block-sum.js';
+import { coordinateTransform, isIdentity, nearestRounding, nearestSource, resizeMatrix, type ResizeAxis, type ResizeSampling } from '../resize-matrix.js';
+import { requireRank, staticDims } from '../shapes.js';
 
 export const resizeGrad: GradientRule = {
   opTypes: ['Resize', 'Upsample'],

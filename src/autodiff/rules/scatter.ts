@@ -11,7 +11,7 @@
  */
 import { RegraftError } from '../../errors.js';
 import type { GradientRule } from '../types.js';
-import { zerosLike } from './shape-helpers.js';
+import { zerosLike } from '../shapes.js';
 
 export const scatterGrad: GradientRule = {
   opTypes: ['ScatterElements', 'ScatterND'],

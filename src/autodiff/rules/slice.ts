@@ -2,7 +2,8 @@ import { RegraftError } from '../../errors.js';
 import { constantInts } from '../../ir/constant.js';
 import type { Value } from '../../ir/value.js';
 import type { GradContext, GradientRule } from '../types.js';
-import { normalizeAxis, requireRank } from './shape-helpers.js';
+import { normalizeAxis } from '../axes.js';
+import { requireRank } from '../shapes.js';
 
 /**
  * y = x[starts:ends:steps] on some axes. dx is zero except where the slice read x, which receives dy:

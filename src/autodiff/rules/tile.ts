@@ -6,8 +6,8 @@
  */
 import { constantInts } from '../../ir/constant.js';
 import type { GradientRule } from '../types.js';
-import { sumBlocks } from './block-sum.js';
-import { requireRank, staticDims } from './shape-helpers.js';
+import { sumBlocks } from '../block-sum.js';
+import { requireRank, staticDims } from '../shapes.js';
 
 export const tileGrad: GradientRule = {
   opTypes: ['Tile'],

@@ -1,5 +1,5 @@
 import type { GradientRule } from '../types.js';
-import { requireRank } from './shape-helpers.js';
+import { requireRank } from '../shapes.js';
 
 /**
  * y = Transpose(x, perm) (perm defaults to reversing the axes): y[i...] = x[i permuted], so

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { exposeDropoutMask } from '../../../src/autodiff/dropout-mask.js';
+import { exposeDropoutMask } from '../../../src/autodiff/forward-outputs.js';
 import { GraphBuilder } from '../../../src/ir/builder.js';
 import { DataType } from '../../../src/ir/dtype.js';
 import { newModel } from '../../../src/ir/model.js';

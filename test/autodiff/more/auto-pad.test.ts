@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sameAutoPads } from '../../../src/autodiff/rules/nn-util.js';
+import { sameAutoPads } from '../../../src/autodiff/windows.js';
 import { Rng } from '../../../src/util/rng.js';
 import { checkGradients, computeGradients, expectClose, makeOpModel, type OpInput } from '../helpers.js';
 import { buildBackwardOf, count, distinctValues, runOneOp } from './more-helpers.js';

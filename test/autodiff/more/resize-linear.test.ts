@@ -14,7 +14,7 @@ import { DataType } from '../../../src/ir/dtype.js';
 import { newModel } from '../../../src/ir/model.js';
 import { floatTensor as tensorProto } from '../../../src/ir/tensor.js';
 import { floatTensor } from '../../../src/runtime/tensors.js';
-import { coordinateTransform, nearestRounding, resizeMatrix, type ResizeAxis, type ResizeSampling } from '../../../src/autodiff/rules/resize-matrix.js';
+import { coordinateTransform, nearestRounding, resizeMatrix, type ResizeAxis, type ResizeSampling } from '../../../src/autodiff/resize-matrix.js';
 import { checkGradients, computeGradients, expectClose, makeOpModel, type OpInput, type OpModel } from '../helpers.js';
 import { buildBackwardOf, count } from './more-helpers.js';
 

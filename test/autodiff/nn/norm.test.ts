@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toTrainingModeBatchNorm } from '../../../src/autodiff/rules/batchnorm-training.js';
+import { toTrainingModeBatchNorm } from '../../../src/autodiff/forward-outputs.js';
 import { GraphBuilder } from '../../../src/ir/builder.js';
 import { DataType } from '../../../src/ir/dtype.js';
 import { newModel } from '../../../src/ir/model.js';

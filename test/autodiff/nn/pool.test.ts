@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildBackward } from '../../../src/autodiff/backward.js';
-import { exposeMaxPoolIndices } from '../../../src/autodiff/rules/maxpool-indices.js';
+import { exposeMaxPoolIndices } from '../../../src/autodiff/forward-outputs.js';
 import { GraphBuilder } from '../../../src/ir/builder.js';
 import { DataType } from '../../../src/ir/dtype.js';
 import { newModel } from '../../../src/ir/model.js';

@@ -5,9 +5,9 @@
  *   Tile:   y[k*d + i] = x[i]   -> split (repeats, d), sum the first of each pair
  *   Resize: y[i*f + k] = x[i]   -> split (d, factor), sum the second of each pair
  */
-import type { Value } from '../../ir/value.js';
-import type { GradContext } from '../types.js';
-import { unsqueeze } from './shape-helpers.js';
+import type { Value } from '../ir/value.js';
+import type { GradContext } from './types.js';
+import { unsqueeze } from './shapes.js';
 
 /** A 1-D int64 vector, one entry per axis: known numbers or a value computed at run time. */
 export type AxisSizes = readonly number[] | Value;

@@ -1,20 +1,12 @@
 /*
- * Opset-aware building blocks the NN gradient rules share: axes that moved from attributes to inputs between opsets
- * (ReduceMean at 18, Unsqueeze at 13), run-time spatial sizes, and the conv/pool attributes every window op reads.
+ * What the sliding-window ops (Conv, ConvTranspose, MaxPool, AveragePool) share in their gradients: the window
+ * attributes with defaults and auto_pad made explicit, spatial sizes (static when known, at run time otherwise),
+ * cutting a transposed op's output to X's spatial size, and the batch/channel swap of the weight gradients.
  */
-import { RegraftError } from '../../errors.js';
-import type { Value } from '../../ir/value.js';
-import type { GradContext } from '../types.js';
-
-/** Slice/Slice-style "to the end" bound. */
-const TO_END = Number.MAX_SAFE_INTEGER;
-
-/** ReduceMean over `axes`: axes as an input from opset 18, as an attribute before. */
-export function reduceMean(ctx: GradContext, x: Value, axes: readonly number[], keepdims: boolean): Value {
-  const k = keepdims ? 1 : 0;
-  if (ctx.opset >= 18) return ctx.b.op('ReduceMean', [x, ctx.b.ints(axes, 'axes')], { keepdims: k });
-  return ctx.b.op('ReduceMean', [x], { axes: [...axes], keepdims: k });
-}
+import { RegraftError } from '../errors.js';
+import type { Value } from '../ir/value.js';
+import { TO_END } from './shapes.js';
+import type { GradContext } from './types.js';
 
 /**
  * The weight gradient of a grouped convolution runs one Conv with the batch as channels: `v` [N, C, *S] becomes

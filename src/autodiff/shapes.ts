@@ -1,7 +1,6 @@
-import { RegraftError } from '../../errors.js';
-import { constantInts } from '../../ir/constant.js';
-import type { Value } from '../../ir/value.js';
-import type { GradContext } from '../types.js';
+import { RegraftError } from '../errors.js';
+import type { Value } from '../ir/value.js';
+import type { GradContext } from './types.js';
 
 /**
  * Small graph idioms the gradient rules share. Each prefers static shapes (a constant, no Shape node) and falls
@@ -38,6 +37,9 @@ export function unsqueeze(ctx: GradContext, x: Value, axes: readonly number[]): 
   return ctx.b.unsqueeze(x, axes);
 }
 
+/** Slice's "to the end" bound (any end at or past the axis length clamps to it). */
+export const TO_END = Number.MAX_SAFE_INTEGER;
+
 /** x[starts:ends] along `axes`, in the form the opset wants (inputs from opset 10, attributes before). */
 export function sliceAxes(ctx: GradContext, x: Value, starts: readonly number[], ends: readonly number[], axes: readonly number[]): Value {
   const { b } = ctx;
@@ -71,26 +73,4 @@ export function transposeLastTwo(ctx: GradContext, v: Value, r: number): Value {
   const perm = Array.from({ length: r }, (_, i) => i);
   [perm[r - 2], perm[r - 1]] = [perm[r - 1], perm[r - 2]];
   return ctx.b.op('Transpose', [v], { perm });
-}
-
-/** A possibly negative axis made non-negative for a tensor of rank `rank`. */
-export function normalizeAxis(ctx: GradContext, axis: number, rank: number): number {
-  const a = axis < 0 ? axis + rank : axis;
-  if (a < 0 || a >= rank) throw new RegraftError(`${ctx.node.describe()}: axis ${axis} is out of range for rank ${rank}`);
-  return a;
-}
-
-/**
- * Integer axes given either as an attribute (older opsets) or as a constant input (newer opsets); undefined when
- * neither is present. An input that is computed at run time is an error: the rule needs the axes statically.
- */
-export function axesOf(ctx: GradContext, inputIndex: number, attrName = 'axes'): number[] | undefined {
-  if (ctx.attrs.has(attrName)) return ctx.attrs.ints(attrName);
-  if (!ctx.hasInput(inputIndex)) return undefined;
-  const v = ctx.x(inputIndex);
-  const values = constantInts(v);
-  if (!values) {
-    throw new RegraftError(`${ctx.node.describe()}: input '${v.name}' (${attrName}) is computed at run time; the gradient needs it as a constant (an initializer or Constant)`);
-  }
-  return values;
 }
