@@ -32,14 +32,28 @@ export function axesOf(ctx: GradContext, inputIndex: number, attrName = 'axes'):
   return values;
 }
 
+/**
+ * The axes a Reduce* node lists, or undefined when it lists none: an input from opset `inputFrom` (18 for most
+ * reductions; ReduceSum moved at 13), an attribute before.
+ */
+export function listedAxes(ctx: GradContext, inputFrom = 18): number[] | undefined {
+  if (ctx.opset >= inputFrom) return axesOf(ctx, 1);
+  return ctx.attrs.has('axes') ? ctx.attrs.ints('axes') : undefined;
+}
+
+/** `axes` made non-negative for rank `rank` and sorted (the order Unsqueeze wants). */
+export function sortedAxes(ctx: GradContext, axes: readonly number[], rank: number): number[] {
+  return axes.map((a) => normalizeAxis(ctx, a, rank)).sort((p, q) => p - q);
+}
+
 /** Sorted non-negative reduced axes, or 'identity' when noop_with_empty_axes makes the op the identity. */
 export function reducedAxes(ctx: GradContext): number[] | 'identity' {
-  const listed = ctx.opset >= 18 ? axesOf(ctx, 1) : ctx.attrs.has('axes') ? ctx.attrs.ints('axes') : undefined;
+  const listed = listedAxes(ctx);
   const empty = !listed || listed.length === 0;
   if (empty && ctx.attrs.int('noop_with_empty_axes', 0) !== 0) return 'identity';
   const rank = requireRank(ctx, ctx.x(0));
   if (empty) return Array.from({ length: rank }, (_, i) => i);
-  return listed.map((a) => normalizeAxis(ctx, a, rank)).sort((p, q) => p - q);
+  return sortedAxes(ctx, listed, rank);
 }
 
 /** `v` (shaped like Y) with the reduced axes back as size-1 dims when keepdims = 0, so it broadcasts against X. */
@@ -57,9 +71,7 @@ export function reduceKeep(ctx: GradContext, opType: string, x: Value, axes: rea
   return ctx.b.op(opType, [x], { axes: [...axes], keepdims: 1 });
 }
 
-/** ReduceMean over `axes`: axes as an input from opset 18, as an attribute before. */
-export function reduceMean(ctx: GradContext, x: Value, axes: readonly number[], keepdims: boolean): Value {
-  const k = keepdims ? 1 : 0;
-  if (ctx.opset >= 18) return ctx.b.op('ReduceMean', [x, ctx.b.ints(axes, 'axes')], { keepdims: k });
-  return ctx.b.op('ReduceMean', [x], { axes: [...axes], keepdims: k });
+/** ReduceMean over `axes`, keeping them as size-1 dims (the statistics of the normalization rules). */
+export function reduceMean(ctx: GradContext, x: Value, axes: readonly number[]): Value {
+  return reduceKeep(ctx, 'ReduceMean', x, axes);
 }

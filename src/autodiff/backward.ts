@@ -115,14 +115,14 @@ export function buildBackward(model: Model, opts: BackwardOptions): BackwardResu
     if (!node.outputs.some((o) => o && feedsLoss.has(o))) continue;
     const outGrads = node.outputs.map((o) => (o ? gradOf(o) : null));
     if (outGrads.every((g) => g === null)) continue;
-    const rule = findRule(node.opType, node.domain);
-    if (!rule) {
+    const registered = findRule(node.opType, node.domain);
+    if (!registered) {
       throw new RegraftError(
         `no gradient rule for ${node.describe()}${node.domain ? ` (domain ${node.domain})` : ''} on the path ${pathToLoss(node, feedsLoss, loss)}; freeze the parameters before it (--freeze) or add a rule in src/autodiff/rules/`,
       );
     }
     const ctx = makeContext(node, b, opset, outGrads, needsGrad, shapeOf);
-    const inputGrads = rule.grad(ctx);
+    const inputGrads = registered.rule.grad(ctx);
     node.inputs.forEach((x, i) => {
       const g = inputGrads[i];
       if (g && needsGrad(x)) addContribution(x, g);

@@ -34,10 +34,16 @@ export function spatialShapeOf(ctx: GradContext, v: Value): Value {
   return ctx.b.op('Slice', [ctx.shapeOf(v), ctx.b.ints([2], 'starts'), ctx.b.ints([TO_END], 'ends')]);
 }
 
+/** The spatial sizes of an [N, C, *spatial] value when shape inference knows them all. */
+export function staticSpatialSizes(ctx: GradContext, v: Value): number[] | undefined {
+  const s = ctx.shape(v);
+  return s && s.length > 2 && s.slice(2).every((d) => typeof d === 'number') ? (s.slice(2) as number[]) : undefined;
+}
+
 /** The spatial sizes of `v`, from static shape inference when fully known, otherwise at run time. */
 export function spatialSizes(ctx: GradContext, v: Value): Value {
-  const s = ctx.shape(v);
-  if (s && s.length > 2 && s.slice(2).every((d) => typeof d === 'number')) return ctx.b.ints(s.slice(2) as number[], 'spatial');
+  const sizes = staticSpatialSizes(ctx, v);
+  if (sizes) return ctx.b.ints(sizes, 'spatial');
   return spatialShapeOf(ctx, v);
 }
 

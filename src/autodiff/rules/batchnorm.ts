@@ -39,9 +39,9 @@ export const batchNormGrad: GradientRule = {
     const eps = b.scalar(ctx.attrs.float('epsilon', 1e-5));
     const training = isTrainingMode(ctx.node, ctx.opset);
 
-    const mu = training ? reduceMean(ctx, x, axes, true) : perChannel(ctx.x(3));
+    const mu = training ? reduceMean(ctx, x, axes) : perChannel(ctx.x(3));
     const centered = b.sub(x, mu);
-    const variance = training ? reduceMean(ctx, b.mul(centered, centered), axes, true) : perChannel(ctx.x(4));
+    const variance = training ? reduceMean(ctx, b.mul(centered, centered), axes) : perChannel(ctx.x(4));
     const inv = b.op('Reciprocal', [b.op('Sqrt', [b.add(variance, eps)])]);
     const xhat = b.mul(centered, inv);
     const scaleInv = b.mul(perChannel(ctx.x(1)), inv);
@@ -52,8 +52,8 @@ export const batchNormGrad: GradientRule = {
     let dX: Value | null = null;
     if (ctx.needs(0)) {
       if (training) {
-        const dyMean = reduceMean(ctx, dy, axes, true);
-        const projMean = reduceMean(ctx, b.mul(dy, xhat), axes, true);
+        const dyMean = reduceMean(ctx, dy, axes);
+        const projMean = reduceMean(ctx, b.mul(dy, xhat), axes);
         dX = b.mul(scaleInv, b.sub(b.sub(dy, dyMean), b.mul(xhat, projMean)));
       } else {
         dX = b.mul(dy, scaleInv);

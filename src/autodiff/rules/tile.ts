@@ -2,7 +2,7 @@
  * Y = Tile(X, repeats): Y[k_0 d_0 + i_0, ...] = X[i_0, ...] for every copy k_j < repeats[j], X of shape d.
  *
  *   dX[i] = sum over copies k of dY[k d + i]: dY reshaped to [r_0, d_0, r_1, d_1, ...] and summed over the r axes
- *   (block-sum.ts). repeats and d come from constants when known, from the run-time values otherwise.
+ *   (../block-sum.ts). repeats and d come from constants when known, from the run-time values otherwise.
  */
 import { constantInts } from '../../ir/constant.js';
 import type { GradientRule } from '../types.js';
