@@ -1,13 +1,13 @@
 import { Tensor } from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { buildBackward } from '../../src/autodiff/backward.js';
+import { buildBackward, checkRuleResult } from '../../src/autodiff/backward.js';
 import { gradcheck } from '../../src/autodiff/gradcheck.js';
 import { RegraftError } from '../../src/errors.js';
 import { GraphBuilder } from '../../src/ir/builder.js';
 import { DataType } from '../../src/ir/dtype.js';
-import { type Model, newModel } from '../../src/ir/model.js';
-import { floatTensor, floatTensor as tensorProto } from '../../src/ir/tensor.js';
-import { int64Tensor, floatTensor as ortFloat } from '../../src/runtime/tensors.js';
+import { newModel, type Model } from '../../src/ir/model.js';
+import { floatTensor } from '../../src/ir/tensor.js';
+import { floatTensor as ortFloat, int64Tensor } from '../../src/runtime/tensors.js';
 import { Rng } from '../../src/util/rng.js';
 import { computeGradients, distinctValues, expectClose, makeOpModel, type OpModel } from './helpers.js';
 
@@ -107,8 +107,8 @@ describe('ops without a gradient (Floor, Sign, Shape, comparisons)', () => {
     const b = new GraphBuilder(g);
     const values = [-1.7, -0.2, 0.6, 2.4];
     const R = [0.5, -1, 2, 0.25];
-    const p = g.addInitializer(tensorProto('P', Float32Array.from(values), [4]), { exactName: true });
-    const r = g.addInitializer(tensorProto('R', Float32Array.from(R), [4]), { exactName: true });
+    const p = g.addInitializer(floatTensor('P', Float32Array.from(values), [4]), { exactName: true });
+    const r = g.addInitializer(floatTensor('R', Float32Array.from(R), [4]), { exactName: true });
     const n = b.op('Cast', [b.op('Gather', [b.op('Shape', [p]), b.ints([0])], { axis: 0 })], { to: DataType.FLOAT });
     const negatives = b.mul(b.op('Where', [b.op('Less', [p, b.scalar(0)]), p, b.scalar(0)]), b.div(n, b.scalar(2)));
     const y = b.add(b.add(b.mul(b.op('Floor', [p]), p), b.mul(b.op('Sign', [p]), p)), negatives);
@@ -169,5 +169,39 @@ describe('NN rules composed', () => {
       if (r.param === 'b1') expect(r.maxAbsError, r.param).toBeLessThan(5e-4);
       else expect(r.maxRelError, r.param).toBeLessThan(2e-2);
     }
+  });
+});
+
+describe('the checks the driver makes of every rule (as tfjs\'s tape does)', () => {
+  // x [2, 3] -> Relu 'r' -> y; the rule's results are checked before they are used.
+  function reluNode() {
+    const model = newModel({ opset: 17 });
+    const g = model.graph;
+    const b = new GraphBuilder(g);
+    const x = g.addInput('x').setTensorType(DataType.FLOAT, [2, 3]);
+    const node = b.node('Relu', [x], {}, { name: 'r' });
+    return { b, x, node };
+  }
+  const registered = { rule: { opTypes: ['Relu'], grad: () => [] }, family: 'activations' };
+
+  it('refuses a gradient for an input the node does not have, naming the node and the rule', () => {
+    const { b, x, node } = reluNode();
+    const g = b.op('Neg', [x]);
+    expect(() => checkRuleResult(node, registered, [g, g], new Map())).toThrow(
+      "Relu node 'r': the Relu gradient rule (src/autodiff/rules/activations.ts) returned a gradient for input 1, but the node has 1 inputs",
+    );
+    // Trailing nulls (rules of ops with optional inputs return fixed-length lists) are fine.
+    expect(() => checkRuleResult(node, registered, [g, null, undefined], new Map([[g, { shape: [2, 3] }]]))).not.toThrow();
+  });
+
+  it('refuses a gradient whose static shape is not its input\'s', () => {
+    const { b, x, node } = reluNode();
+    const g = b.op('Transpose', [x]);
+    expect(() => checkRuleResult(node, registered, [g], new Map([[g, { shape: [3, 2] }]]))).toThrow(
+      "Relu node 'r': the Relu gradient rule (src/autodiff/rules/activations.ts) gave input 0 ('x', shape [2,3]) a gradient of shape [3,2]",
+    );
+    // A symbolic or unknown dim is not compared.
+    expect(() => checkRuleResult(node, registered, [g], new Map([[g, { shape: ['N', 2] }]]))).not.toThrow();
+    expect(() => checkRuleResult(node, registered, [g], new Map())).not.toThrow();
   });
 });

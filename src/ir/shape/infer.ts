@@ -1,5 +1,6 @@
 import { constantInts } from '../constant.js';
 import type { Graph } from '../graph.js';
+import type { Node } from '../node.js';
 import { tensorDims } from '../tensor.js';
 import type { Dim, Value } from '../value.js';
 import { SHAPE_RULES } from './rules.js';
@@ -37,6 +38,17 @@ function makeContext(knownDims: Map<Value, Dim[]>): ShapeContext {
   };
 }
 
+/** What `node`'s rule infers for its outputs, or undefined for an op without a rule (or a rule that fails on it). */
+function inferNode(node: Node, ctx: ShapeContext): (InferredType | undefined)[] | undefined {
+  const rule = RULES.get(node.opType);
+  if (!rule || (node.domain !== '' && node.domain !== 'ai.onnx')) return undefined;
+  try {
+    return rule(node, ctx);
+  } catch {
+    return undefined; // a malformed attribute is reported by the validator or the runtime, not here
+  }
+}
+
 /**
  * Static type and shape inference for the ops regraft trains, in topological order. It fills in what is unknown
  * and never overwrites a type the model declares. Unknown ops leave their outputs unknown; the gradient rules
@@ -49,14 +61,8 @@ export function inferShapes(graph: Graph): void {
   const knownDims = new Map<Value, Dim[]>();
   const ctx = makeContext(knownDims);
   for (const node of graph.nodes) {
-    const rule = RULES.get(node.opType);
-    if (!rule || (node.domain !== '' && node.domain !== 'ai.onnx')) continue;
-    let inferred: (InferredType | undefined)[];
-    try {
-      inferred = rule(node, ctx);
-    } catch {
-      continue; // a malformed attribute is reported by the validator or the runtime, not here
-    }
+    const inferred = inferNode(node, ctx);
+    if (!inferred) continue;
     node.outputs.forEach((out, i) => {
       const t = inferred[i];
       if (out && t?.dims) knownDims.set(out, t.dims);
@@ -64,6 +70,27 @@ export function inferShapes(graph: Graph): void {
       const elemType = out.elemType ?? t.elemType;
       if (elemType === undefined) return;
       out.setTensorType(elemType, t.shape);
+    });
+  }
+}
+
+/**
+ * The same inference over `nodes` (in order), without writing into the graph: for checks of nodes just built,
+ * such as the backward driver's gradient shapes. `known` holds what earlier calls inferred, so a chain of calls
+ * sees its own results; a value not in it is read as the graph declares it.
+ */
+export function inferShapesOf(nodes: readonly Node[], known: Map<Value, InferredType>): void {
+  const ctx: ShapeContext = {
+    dims: (v) => (v ? (known.get(v)?.dims ?? constantInts(v)) : undefined),
+    shape: (v) => (v ? (v.shape ?? known.get(v)?.shape) : undefined),
+    elemType: (v) => (v ? (v.elemType ?? known.get(v)?.elemType) : undefined),
+    constInts: constantInts,
+  };
+  for (const node of nodes) {
+    const inferred = inferNode(node, ctx);
+    node.outputs.forEach((out, i) => {
+      const t = inferred?.[i];
+      if (out && t) known.set(out, t);
     });
   }
 }
