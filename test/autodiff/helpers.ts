@@ -267,7 +267,7 @@ export function separatedValues(counts: number[], seed: number, step = 0.1): num
   return counts.map((c) => grid.slice(at, (at += c)));
 }
 
-/** A float tensor given to runOneOp: fed as a graph input when `feed`, otherwise an initializer. */
+/** A float tensor given to runOneOp: the first one is fed as the graph input x, the others are initializers. */
 export interface OneOpInput {
   data: number[];
   shape: number[];
@@ -358,7 +358,7 @@ export function testSlopesAwayFromKinks(cases: KinkedSlopeCase[]): void {
 }
 
 /** The inputs of the fixed-point slope checks. */
-export const FIXED_X = [-1.5, -0.3, 0.4, 2];
+const FIXED_X = [-1.5, -0.3, 0.4, 2];
 
 /** y = op(X) at FIXED_X; dX checked against slope(x) * R elementwise. */
 export async function expectSlopeAtFixedPoints(op: string, slope: (x: number) => number, attrs: Record<string, AttrValue | undefined> = {}, opset = 17): Promise<void> {

@@ -86,7 +86,7 @@ describe('Pad gradient', () => {
     expect(() => buildBackwardOf(m)).toThrow(/pads '.*' are computed at run time/);
   });
 
-  // reflect, edge and wrap have their own tests (pad-modes.test.ts); a mode ONNX does not define is refused.
+  // reflect, edge and wrap have their own tests (the copying-mode describes below); a mode ONNX does not define is refused.
   it('refuses modes ONNX does not define, naming the mode', () => {
     const m = makeOpModel({
       op: 'Pad',
