@@ -3,9 +3,10 @@ import { GraphBuilder } from '../ir/builder.js';
 import { isFloatType } from '../ir/dtype.js';
 import type { Model } from '../ir/model.js';
 import type { Node } from '../ir/node.js';
-import { inferShapes } from '../ir/shape-inference.js';
-import type { Value } from '../ir/value.js';
-import { findRule } from './registry.js';
+import { inferShapes, inferShapesOf } from '../ir/shape/infer.js';
+import type { InferredType } from '../ir/shape/types.js';
+import type { Dim, Value } from '../ir/value.js';
+import { findRule, type RegisteredRule } from './registry.js';
 import type { GradContext } from './types.js';
 import { unbroadcast } from './unbroadcast.js';
 
@@ -108,6 +109,10 @@ export function buildBackward(model: Model, opts: BackwardOptions): BackwardResu
   // d loss / d loss = 1, shaped like the loss ([] or [1, ...]).
   addContribution(loss, b.floatInit('grad_seed', [1], (lossShape ?? []).map(() => 1)));
 
+  // Shapes of the backward values, inferred as they are built (never written into the graph), to check each rule.
+  const inferred = new Map<Value, InferredType>();
+  let inferredUpTo = 0;
+
   const forwardNodes = [...graph.nodes];
   for (let k = forwardNodes.length - 1; k >= 0; k--) {
     const node = forwardNodes[k];
@@ -115,14 +120,17 @@ export function buildBackward(model: Model, opts: BackwardOptions): BackwardResu
     if (!node.outputs.some((o) => o && feedsLoss.has(o))) continue;
     const outGrads = node.outputs.map((o) => (o ? gradOf(o) : null));
     if (outGrads.every((g) => g === null)) continue;
-    const rule = findRule(node.opType, node.domain);
-    if (!rule) {
+    const registered = findRule(node.opType, node.domain);
+    if (!registered) {
       throw new RegraftError(
         `no gradient rule for ${node.describe()}${node.domain ? ` (domain ${node.domain})` : ''} on the path ${pathToLoss(node, feedsLoss, loss)}; freeze the parameters before it (--freeze) or add a rule in src/autodiff/rules/`,
       );
     }
     const ctx = makeContext(node, b, opset, outGrads, needsGrad, shapeOf);
-    const inputGrads = rule.grad(ctx);
+    const inputGrads = registered.rule.grad(ctx);
+    inferShapesOf(b.created.slice(inferredUpTo), inferred);
+    inferredUpTo = b.created.length;
+    checkRuleResult(node, registered, inputGrads, inferred);
     node.inputs.forEach((x, i) => {
       const g = inputGrads[i];
       if (g && needsGrad(x)) addContribution(x, g);
@@ -142,6 +150,32 @@ export function buildBackward(model: Model, opts: BackwardOptions): BackwardResu
   }
   graph.toposort();
   return { grads, unused, nodes: b.created };
+}
+
+/**
+ * What tfjs's tape asserts of every gradient function: at most one gradient per forward input (null entries past
+ * the last input are allowed: rules for ops with optional trailing inputs return a fixed-length list), and each
+ * gradient shaped like its input where both shapes are static. A failure is a bug in the rule, named here.
+ */
+export function checkRuleResult(node: Node, registered: RegisteredRule, grads: readonly (Value | null | undefined)[], inferred: ReadonlyMap<Value, InferredType>): void {
+  const rule = `the ${node.opType} gradient rule (src/autodiff/rules/${registered.family}.ts)`;
+  const extra = grads.findIndex((g, i) => i >= node.inputs.length && g);
+  if (extra >= 0) {
+    throw new RegraftError(`${node.describe()}: ${rule} returned a gradient for input ${extra}, but the node has ${node.inputs.length} inputs`);
+  }
+  node.inputs.forEach((x, i) => {
+    const g = grads[i];
+    if (!x || !g) return;
+    const want = staticShape(x.shape);
+    const got = staticShape(g.shape ?? inferred.get(g)?.shape);
+    if (want && got && (want.length !== got.length || want.some((d, k) => d !== got[k]))) {
+      throw new RegraftError(`${node.describe()}: ${rule} gave input ${i} ('${x.name}', shape ${JSON.stringify(want)}) a gradient of shape ${JSON.stringify(got)}`);
+    }
+  });
+}
+
+function staticShape(shape: Dim[] | undefined): number[] | undefined {
+  return shape && shape.every((d) => typeof d === 'number') ? (shape as number[]) : undefined;
 }
 
 /** Ops whose outputs carry no gradient (shapes, comparisons, indices): differentiation stops there. */

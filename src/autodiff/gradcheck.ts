@@ -9,7 +9,7 @@ import { createSession } from '../runtime/session.js';
 import { floatTensor } from '../runtime/tensors.js';
 import { Rng } from '../util/rng.js';
 import { buildBackward } from './backward.js';
-import { exposeMaxPoolIndices } from './rules/maxpool-indices.js';
+import { exposeMaxPoolIndices } from './forward-outputs.js';
 import { cloneModel } from '../ir/clone.js';
 
 export interface GradCheckOptions {

@@ -27,3 +27,19 @@ export function constantFloats(v: Value | null | undefined): number[] | undefine
   if (!t || t.dataType !== DataType.FLOAT) return undefined;
   return Array.from(tensorToFloat32(t));
 }
+
+/** The value of a constant float scalar (FLOAT or DOUBLE; a scalar or a one-element tensor), else undefined. */
+export function constantFloat(v: Value | null | undefined): number | undefined {
+  const t = constantTensor(v);
+  if (!t || (t.dataType !== DataType.FLOAT && t.dataType !== DataType.DOUBLE)) return undefined;
+  const data = tensorToFloat32(t);
+  return data.length === 1 ? data[0] : undefined;
+}
+
+/** The value of a constant bool scalar (raw_data or int32_data), else undefined. */
+export function constantBool(v: Value | null | undefined): boolean | undefined {
+  const t = constantTensor(v);
+  if (!t || t.dataType !== DataType.BOOL) return undefined;
+  if (t.rawData.length > 0) return t.rawData.length === 1 ? t.rawData[0] !== 0 : undefined;
+  return t.int32Data.length === 1 ? t.int32Data[0] !== 0 : undefined;
+}

@@ -15,7 +15,7 @@
 import { RegraftError } from '../errors.js';
 import { constantInts } from '../ir/constant.js';
 import { DataType, dtypeName, GraphBuilder, type Dim, type Graph, type Model, type Node, type Value } from '../ir/index.js';
-import { inferShapes } from '../ir/shape-inference.js';
+import { inferShapes } from '../ir/shape/infer.js';
 import type { Pass, PassResult } from './pass.js';
 import { replaceValue } from './rewire.js';
 import { CellEmitter, gruStep, lstmStep, parseActivation, rnnStep, type Activation } from './rnn-cells.js';

@@ -15,7 +15,7 @@ import { GraphBuilder } from '../ir/builder.js';
 import { DataType } from '../ir/dtype.js';
 import type { Model } from '../ir/model.js';
 import type { Node } from '../ir/node.js';
-import { inferShapes } from '../ir/shape-inference.js';
+import { inferShapes } from '../ir/shape/infer.js';
 import type { Value } from '../ir/value.js';
 import { demoteInputToInitializer, replaceValue } from './rewire.js';
 

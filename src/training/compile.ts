@@ -1,7 +1,5 @@
 import { buildBackward } from '../autodiff/backward.js';
-import { exposeDropoutMask } from '../autodiff/dropout-mask.js';
-import { toTrainingModeBatchNorm } from '../autodiff/rules/batchnorm-training.js';
-import { exposeMaxPoolIndices } from '../autodiff/rules/maxpool-indices.js';
+import { exposeDropoutMask, exposeMaxPoolIndices, toTrainingModeBatchNorm } from '../autodiff/forward-outputs.js';
 import { OPSET_UPGRADE_HINT, RegraftError } from '../errors.js';
 import { boolTensor } from '../ir/tensor.js';
 import { GraphBuilder } from '../ir/builder.js';

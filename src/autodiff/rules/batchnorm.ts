@@ -15,10 +15,10 @@
  *   dmean = -scale * inv * dB, dvar = -scale * inv^2 * dScale / 2.
  */
 import { RegraftError } from '../../errors.js';
-import type { Node } from '../../ir/node.js';
 import type { Value } from '../../ir/value.js';
 import type { GradientRule } from '../types.js';
-import { reduceMean } from './nn-util.js';
+import { reduceMean } from '../axes.js';
+import { isTrainingMode } from '../forward-outputs.js';
 
 export const batchNormGrad: GradientRule = {
   opTypes: ['BatchNormalization'],
@@ -39,9 +39,9 @@ export const batchNormGrad: GradientRule = {
     const eps = b.scalar(ctx.attrs.float('epsilon', 1e-5));
     const training = isTrainingMode(ctx.node, ctx.opset);
 
-    const mu = training ? reduceMean(ctx, x, axes, true) : perChannel(ctx.x(3));
+    const mu = training ? reduceMean(ctx, x, axes) : perChannel(ctx.x(3));
     const centered = b.sub(x, mu);
-    const variance = training ? reduceMean(ctx, b.mul(centered, centered), axes, true) : perChannel(ctx.x(4));
+    const variance = training ? reduceMean(ctx, b.mul(centered, centered), axes) : perChannel(ctx.x(4));
     const inv = b.op('Reciprocal', [b.op('Sqrt', [b.add(variance, eps)])]);
     const xhat = b.mul(centered, inv);
     const scaleInv = b.mul(perChannel(ctx.x(1)), inv);
@@ -52,8 +52,8 @@ export const batchNormGrad: GradientRule = {
     let dX: Value | null = null;
     if (ctx.needs(0)) {
       if (training) {
-        const dyMean = reduceMean(ctx, dy, axes, true);
-        const projMean = reduceMean(ctx, b.mul(dy, xhat), axes, true);
+        const dyMean = reduceMean(ctx, dy, axes);
+        const projMean = reduceMean(ctx, b.mul(dy, xhat), axes);
         dX = b.mul(scaleInv, b.sub(b.sub(dy, dyMean), b.mul(xhat, projMean)));
       } else {
         dX = b.mul(dy, scaleInv);
@@ -70,9 +70,3 @@ export const batchNormGrad: GradientRule = {
     return [dX, ctx.needs(1) ? dScale : null, ctx.needs(2) ? dB : null, dMean, dVar];
   },
 };
-
-/** Training mode: the training_mode attribute from opset 14; before it, the presence of the statistics outputs. */
-export function isTrainingMode(node: Node, opset: number): boolean {
-  if (opset >= 14) return node.attrs.int('training_mode', 0) === 1;
-  return node.outputs.slice(1).some((o) => o !== null);
-}

@@ -1,7 +1,8 @@
 import { RegraftError } from '../../errors.js';
 import type { Value } from '../../ir/value.js';
 import type { GradContext, GradientRule } from '../types.js';
-import { normalizeAxis, requireRank, zerosLike } from './shape-helpers.js';
+import { normalizeAxis } from '../axes.js';
+import { requireRank, zerosLike } from '../shapes.js';
 
 /**
  * Concat: y = [x_0, x_1, ...] along axis    dx_i = the slice of dy that x_i filled = Split(dy, sizes)[i]

@@ -23,7 +23,7 @@
 import { RegraftError } from '../../errors.js';
 import type { Value } from '../../ir/value.js';
 import type { GradContext, GradientRule } from '../types.js';
-import { channelsToBatch, sliceSpatialTo, spatialShapeOf, spatialSizes, windowAttrs, type WindowAttrs } from './nn-util.js';
+import { channelsToBatch, sliceSpatialTo, spatialShapeOf, spatialSizes, windowAttrs, type WindowAttrs } from '../windows.js';
 
 export const convTransposeGrad: GradientRule = {
   opTypes: ['ConvTranspose'],

@@ -14,12 +14,12 @@
  *                 output channel m only meets its own group's slice of X. The result [C/g, M, *K'] is transposed
  *                 to [M, C/g, *K'] and sliced to k (K' >= k: the last pe - (S+pb+pe-keff) % s rows are unused).
  *
- * auto_pad SAME_* becomes explicit pads when X's spatial sizes are static (nn-util.ts sameAutoPads).
+ * auto_pad SAME_* becomes explicit pads when X's spatial sizes are static (../windows.ts sameAutoPads).
  */
 import { RegraftError } from '../../errors.js';
 import type { Value } from '../../ir/value.js';
 import type { GradContext, GradientRule } from '../types.js';
-import { beginPadsOnly, channelsToBatch, sliceSpatialTo, spatialShapeOf, spatialSizes, windowAttrs, type WindowAttrs } from './nn-util.js';
+import { beginPadsOnly, channelsToBatch, sliceSpatialTo, spatialShapeOf, spatialSizes, staticSpatialSizes, windowAttrs, type WindowAttrs } from '../windows.js';
 
 export const convGrad: GradientRule = {
   opTypes: ['Conv'],
@@ -56,16 +56,11 @@ function kernelSizes(ctx: GradContext, r: number): number[] | undefined {
   return undefined;
 }
 
-function staticSpatial(ctx: GradContext, v: Value): number[] | undefined {
-  const s = ctx.shape(v);
-  return s && s.length > 2 && s.slice(2).every((d) => typeof d === 'number') ? (s.slice(2) as number[]) : undefined;
-}
-
 function convInputGrad(ctx: GradContext, dy: Value, win: WindowAttrs, group: number, r: number): Value {
   const x = ctx.x(0);
   const w = ctx.x(1);
   const k = kernelSizes(ctx, r);
-  const inSizes = staticSpatial(ctx, x);
+  const inSizes = staticSpatialSizes(ctx, x);
   const common = { strides: win.strides, dilations: win.dilations, group };
   if (k && inSizes) {
     // Static sizes: the exact output_padding gives X's shape directly.
@@ -95,7 +90,7 @@ function convWeightGrad(ctx: GradContext, dy: Value, win: WindowAttrs, group: nu
 
 /** K' of the weight-gradient Conv, when every size is static. */
 function reachedKernelSizes(ctx: GradContext, win: WindowAttrs, r: number, k: number[] | undefined): number[] | undefined {
-  const inSizes = staticSpatial(ctx, ctx.x(0));
+  const inSizes = staticSpatialSizes(ctx, ctx.x(0));
   if (!k || !inSizes) return undefined;
   return inSizes.map((n, i) => {
     const padded = n + win.pads[i] + win.pads[i + r];

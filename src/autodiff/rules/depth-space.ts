@@ -11,7 +11,7 @@
 import { RegraftError } from '../../errors.js';
 import type { Value } from '../../ir/value.js';
 import type { GradContext, GradientRule } from '../types.js';
-import { shapeValue, staticDims } from './shape-helpers.js';
+import { shapeValue, staticDims } from '../shapes.js';
 
 export const depthToSpaceGrad: GradientRule = {
   opTypes: ['DepthToSpace'],

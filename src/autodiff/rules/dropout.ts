@@ -1,22 +1,22 @@
 import { RegraftError } from '../../errors.js';
+import { constantBool, constantFloat } from '../../ir/constant.js';
 import type { Value } from '../../ir/value.js';
 import type { GradContext, GradientRule } from '../types.js';
-import { constBool, constFloat } from './shape-helpers.js';
 
 /**
  * y = Dropout(x, ratio, training_mode): in training, y = x * mask / (1 - ratio) with a random boolean mask.
  *   dx = dy * mask * 1 / (1 - ratio)    (the forward mask is reused, never redrawn)
  *   dx = dy                             when the op is the identity: ratio 0, training_mode false or absent,
  *                                       or opset < 12 (Dropout-7/10 run as inference in onnxruntime)
- * The mask must be an output of the forward node; exposeDropoutMask (../dropout-mask.ts) adds it.
+ * The mask must be an output of the forward node; exposeDropoutMask (../forward-outputs.ts) adds it.
  */
 type Mode = 'identity' | 'train' | 'runtime';
 
 function trainingMode(ctx: GradContext): Mode {
   if (ctx.opset < 12) return 'identity';
-  if (ctx.hasInput(1) && constFloat(ctx.x(1)) === 0) return 'identity';
+  if (ctx.hasInput(1) && constantFloat(ctx.x(1)) === 0) return 'identity';
   if (!ctx.hasInput(2)) return 'identity';
-  const mode = constBool(ctx.x(2));
+  const mode = constantBool(ctx.x(2));
   if (mode === undefined) return 'runtime';
   return mode ? 'train' : 'identity';
 }
@@ -24,7 +24,7 @@ function trainingMode(ctx: GradContext): Mode {
 /** 1 / (1 - ratio), a constant when the ratio is (ratio defaults to 0.5). */
 function keepScale(ctx: GradContext): Value {
   const { b } = ctx;
-  const ratio = ctx.hasInput(1) ? constFloat(ctx.x(1)) : 0.5;
+  const ratio = ctx.hasInput(1) ? constantFloat(ctx.x(1)) : 0.5;
   if (ratio !== undefined) return b.scalar(1 / (1 - ratio));
   return b.div(b.scalar(1), b.sub(b.scalar(1), ctx.x(1)));
 }
@@ -40,7 +40,7 @@ export const dropoutGrad: GradientRule = {
     const mask = ctx.node.outputs[1];
     if (!mask) {
       throw new RegraftError(
-        `${ctx.node.describe()} has no mask output, so its gradient cannot reuse the forward mask; call exposeDropoutMask(node) from src/autodiff/dropout-mask.ts before building the backward pass`,
+        `${ctx.node.describe()} has no mask output, so its gradient cannot reuse the forward mask; call exposeDropoutMask(node) from src/autodiff/forward-outputs.ts before building the backward pass`,
       );
     }
     const { b } = ctx;

@@ -13,7 +13,7 @@
  */
 import { RegraftError } from '../../errors.js';
 import type { GradContext, GradientRule } from '../types.js';
-import { shapeValue, unsqueeze } from './shape-helpers.js';
+import { shapeValue, unsqueeze } from '../shapes.js';
 
 export const einsumGrad: GradientRule = {
   opTypes: ['Einsum'],

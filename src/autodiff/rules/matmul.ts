@@ -1,16 +1,26 @@
-import { RegraftError } from '../../errors.js';
-import type { Dim, Value } from '../../ir/value.js';
-import type { GradientRule } from '../types.js';
-import { unbroadcast } from '../unbroadcast.js';
-import { requireRank, squeeze, transposeLastTwo, unsqueeze } from './shape-helpers.js';
-
 /**
- * Y = A @ B (numpy matmul: batch dims broadcast; a 1-D A is a row [1, K], a 1-D B a column [K, 1], and the added
- * axis is dropped from Y).
+ * Matrix products.
+ *
+ * Y = MatMul(A, B) (numpy matmul: batch dims broadcast; a 1-D A is a row [1, K], a 1-D B a column [K, 1], and the
+ * added axis is dropped from Y):
  *   dA = unbroadcast(dY @ B^T),  dB = unbroadcast(A^T @ dY)   (^T swaps the last two axes)
  * The 1-D cases are handled by putting the dropped axes back on dY, working with the 2-D forms, and squeezing the
  * result; batch broadcasting is undone by the shared unbroadcast.
+ *
+ * Y = Gemm(A, B, C) = alpha * A' B' + beta * C, with A' = transA ? A^T : A and B' = transB ? B^T : B (C broadcast
+ * to Y):
+ *   dA' = alpha dY B'^T  ->  dA = transA ? alpha B' dY^T : alpha dY B'^T
+ *   dB' = alpha A'^T dY  ->  dB = transB ? alpha dY^T A' : alpha A'^T dY
+ *   dC  = unbroadcast(beta dY)
+ * Each product is one Gemm whose trans flags absorb the transposes (no Transpose nodes).
  */
+import { RegraftError } from '../../errors.js';
+import { float } from '../../ir/attributes.js';
+import type { Dim, Value } from '../../ir/value.js';
+import { requireRank, squeeze, transposeLastTwo, unsqueeze } from '../shapes.js';
+import type { GradContext, GradientRule } from '../types.js';
+import { unbroadcast } from '../unbroadcast.js';
+
 export const matMulGrad: GradientRule = {
   opTypes: ['MatMul'],
   grad(ctx) {
@@ -53,3 +63,37 @@ export const matMulGrad: GradientRule = {
     return [dA, dB];
   },
 };
+
+export const gemmGrad: GradientRule = {
+  opTypes: ['Gemm'],
+  grad(ctx) {
+    const dY = ctx.dy(0)!;
+    const alpha = ctx.attrs.float('alpha', 1);
+    const beta = ctx.attrs.float('beta', 1);
+    const transA = ctx.attrs.int('transA', 0) !== 0;
+    const transB = ctx.attrs.int('transB', 0) !== 0;
+    const A = ctx.x(0);
+    const B = ctx.x(1);
+    let dA: Value | null = null;
+    let dB: Value | null = null;
+    let dC: Value | null = null;
+    if (ctx.needs(0)) dA = transA ? product(ctx, B, dY, transB, true, alpha) : product(ctx, dY, B, false, !transB, alpha);
+    if (ctx.needs(1)) dB = transB ? product(ctx, dY, A, true, transA, alpha) : product(ctx, A, dY, !transA, false, alpha);
+    if (ctx.hasInput(2) && ctx.needs(2)) {
+      const scaled = beta === 1 ? dY : ctx.b.mul(dY, ctx.b.scalar(beta));
+      dC = ctx.unbroadcast(scaled, 2);
+    }
+    return [dA, dB, dC];
+  },
+};
+
+/** p' q' (alpha times), one Gemm from opset 11. */
+function product(ctx: GradContext, p: Value, q: Value, transP: boolean, transQ: boolean, alpha: number): Value {
+  const { b } = ctx;
+  // Gemm's C is optional only from opset 11; before that, a MatMul of (transposed) operands does the same.
+  if (ctx.opset >= 11) return b.op('Gemm', [p, q], { transA: transP ? 1 : 0, transB: transQ ? 1 : 0, alpha: float(alpha) });
+  const lhs = transP ? b.op('Transpose', [p], { perm: [1, 0] }) : p;
+  const rhs = transQ ? b.op('Transpose', [q], { perm: [1, 0] }) : q;
+  const out = b.op('MatMul', [lhs, rhs]);
+  return alpha === 1 ? out : b.mul(out, b.scalar(alpha));
+}

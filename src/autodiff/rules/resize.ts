@@ -1,7 +1,7 @@
 /**
  * Y = Resize(X) (or the older Upsample) in mode 'nearest' or 'linear'. Both are separable and linear in X: along
  * every resized axis j, Y = A_j X with A_j a constant [out_j, in_j] matrix of interpolation weights
- * (resize-matrix.ts), so
+ * (../resize-matrix.ts), so
  *
  *   dX = A_j^T dY, applied along every resized axis in turn
  *
@@ -9,7 +9,7 @@
  * the last axis). A_j needs X's static shape and constant scales or sizes.
  *
  * Cheaper special case, kept first: nearest upsampling by whole factors f_j whose index mapping is a block copy
- * (every output o reads input floor(o / f)) sums each block (block-sum.ts):
+ * (every output o reads input floor(o / f)) sums each block (../block-sum.ts):
  *   dX[i] = sum_{k < f} dY[i f + k]:  dY reshaped to [d_0, f_0, d_1, f_1, ...], summed over the f axes
  * That path also works when X's shape is known only at run time.
  *
@@ -18,12 +18,13 @@
  * downscaling (both change linear's weights).
  */
 import { RegraftError } from '../../errors.js';
-import { constantFloats } from '../../ir/constant.js';
+import { constantFloats, constantInts } from '../../ir/constant.js';
+import { numel } from '../../ir/tensor.js';
 import type { Value } from '../../ir/value.js';
 import type { GradContext, GradientRule } from '../types.js';
-import { sumBlocks } from './block-sum.js';
-import { coordinateTransform, isIdentity, nearestRounding, nearestSource, resizeMatrix, type ResizeAxis, type ResizeSampling } from './resize-matrix.js';
-import { constInts, requireRank, staticDims } from './shape-helpers.js';
+import { sumBlocks } from '../block-sum.js';
+import { coordinateTransform, isIdentity, nearestRounding, nearestSource, resizeMatrix, type ResizeAxis, type ResizeSampling } from '../resize-matrix.js';
+import { requireRank, staticDims } from '../shapes.js';
 
 export const resizeGrad: GradientRule = {
   opTypes: ['Resize', 'Upsample'],
@@ -84,7 +85,7 @@ function readScales(ctx: GradContext, rank: number, inSizes: number[] | undefine
   }
   if (!scales || scales.length === 0) {
     const sizesValue = opType === 'Resize' && ctx.hasInput(3) ? ctx.x(3) : undefined;
-    const sizes = sizesValue ? constInts(sizesValue) : undefined;
+    const sizes = sizesValue ? constantInts(sizesValue) : undefined;
     if (!sizesValue || !sizes) throw refuse(ctx, 'scales or sizes computed at run time (make them constants)');
     if (!inSizes) throw refuse(ctx, `sizes '${sizesValue.name}' on '${ctx.x(0).name}' without a static shape`);
     const policy = ctx.attrs.string('keep_aspect_ratio_policy', 'stretch');
@@ -134,8 +135,8 @@ function applyTransposedMatrices(ctx: GradContext, dy: Value, axes: ResizeAxis[]
   axes.forEach((axis, j) => {
     const a = resizeMatrix(axis, sampling);
     if (isIdentity(a, axis)) return;
-    const pre = product(dims.slice(0, j));
-    const post = product(dims.slice(j + 1));
+    const pre = numel(dims.slice(0, j));
+    const post = numel(dims.slice(j + 1));
     const { inSize, outSize } = axis;
     if (post === 1) {
       // [pre, out] x A [out, in] -> [pre, in]
@@ -156,9 +157,3 @@ function transpose(a: Float64Array, rows: number, cols: number): Float32Array {
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = a[r * cols + c];
   return t;
 }
-
-function product(values: number[]): number {
-  return values.reduce((p, v) => p * v, 1);
-}
-
-

@@ -1,7 +1,9 @@
 import { RegraftError } from '../../errors.js';
+import { constantInts } from '../../ir/constant.js';
 import type { Value } from '../../ir/value.js';
 import type { GradContext, GradientRule } from '../types.js';
-import { constInts, normalizeAxis, requireRank } from './shape-helpers.js';
+import { normalizeAxis } from '../axes.js';
+import { requireRank } from '../shapes.js';
 
 /**
  * y = x[starts:ends:steps] on some axes. dx is zero except where the slice read x, which receives dy:
@@ -23,7 +25,7 @@ function sliceParams(ctx: GradContext): { starts: number[]; ends: number[]; axes
   }
   const read = (i: number, what: string): number[] | undefined => {
     if (!ctx.hasInput(i)) return undefined;
-    const values = constInts(ctx.x(i));
+    const values = constantInts(ctx.x(i));
     if (!values) throw new RegraftError(`${ctx.node.describe()}: ${what} '${ctx.x(i).name}' is computed at run time; the gradient needs constant slice bounds`);
     return values;
   };

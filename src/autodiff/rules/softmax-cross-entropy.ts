@@ -14,7 +14,7 @@ import { OPSET_UPGRADE_HINT, RegraftError } from '../../errors.js';
 import { DataType } from '../../ir/dtype.js';
 import type { Value } from '../../ir/value.js';
 import type { GradContext, GradientRule } from '../types.js';
-import { unsqueeze } from './shape-helpers.js';
+import { unsqueeze } from '../shapes.js';
 
 export const softmaxCrossEntropyGrad: GradientRule = {
   opTypes: ['SoftmaxCrossEntropyLoss'],

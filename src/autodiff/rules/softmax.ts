@@ -1,6 +1,7 @@
 import type { Value } from '../../ir/value.js';
 import type { GradContext, GradientRule } from '../types.js';
-import { normalizeAxis, requireRank } from './shape-helpers.js';
+import { normalizeAxis } from '../axes.js';
+import { requireRank } from '../shapes.js';
 
 /**
  * Softmax:    y = exp(x) / sum(exp(x))     dx = y * (dy - sum(dy * y))
