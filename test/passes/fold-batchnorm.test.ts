@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { materializeConstantOfShape } from '../../src/bench/compile.js';
+import { materializeConstantOfShape } from '../../bench/compile.js';
 import { cloneModel, DataType, float, floatTensor, GraphBuilder, newModel, tensorDims, tensorToFloat32, type Model, type Value } from '../../src/ir/index.js';
 import { loadModel, modelFromBytes } from '../../src/model-io.js';
 import { foldBatchNorm, foldBatchNormPass, upgradeOpset, verifyEquivalent, type VerifyReport } from '../../src/passes/index.js';

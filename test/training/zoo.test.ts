@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Tensor } from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { materializeConstantOfShape } from '../../src/bench/compile.js';
+import { materializeConstantOfShape } from '../../bench/compile.js';
 import { DataType, GraphBuilder, type Model } from '../../src/ir/index.js';
 import { modelFromBytes } from '../../src/model-io.js';
 import { upgradeOpset } from '../../src/passes/upgrade-opset.js';

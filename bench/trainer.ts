@@ -6,12 +6,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Tensor } from 'onnxruntime-node';
-import { BatchLoader, loadDataset, subsetDataset } from '../data/index.js';
-import { loadModel, modelToBytes, saveModel } from '../model-io.js';
-import { buildMlp } from '../models/builders.js';
-import { createSession } from '../runtime/session.js';
-import { carriedOf, feedableStep } from '../training/feedable.js';
-import { train } from '../training/trainer.js';
+import { BatchLoader, loadDataset, subsetDataset } from '../src/data/index.js';
+import { loadModel, modelToBytes, saveModel } from '../src/model-io.js';
+import { buildMlp } from '../src/models/builders.js';
+import { createSession } from '../src/runtime/session.js';
+import { carriedOf, feedableStep } from '../src/training/feedable.js';
+import { train } from '../src/training/trainer.js';
 
 export const TARGET_RATIO = 0.9;
 const SAMPLES = 20_000;

@@ -7,13 +7,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DataType } from '../ir/dtype.js';
-import type { Model } from '../ir/model.js';
-import { floatTensor, numel, tensorToNumbers } from '../ir/tensor.js';
-import { modelFromBytes } from '../model-io.js';
-import { compileTrainStep } from '../training/compile.js';
-import { upgradeOpset } from '../passes/upgrade-opset.js';
-import { Rng } from '../util/rng.js';
+import { DataType } from '../src/ir/dtype.js';
+import type { Model } from '../src/ir/model.js';
+import { floatTensor, numel, tensorToNumbers } from '../src/ir/tensor.js';
+import { modelFromBytes } from '../src/model-io.js';
+import { compileTrainStep } from '../src/training/compile.js';
+import { upgradeOpset } from '../src/passes/upgrade-opset.js';
+import { Rng } from '../src/util/rng.js';
 
 export const TARGET_SECONDS = 1;
 

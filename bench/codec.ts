@@ -18,9 +18,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { AtomicFile } from '../onnx/atomic-file.js';
-import { loadModelFile } from '../onnx/load.js';
-import { saveModelFile } from '../onnx/save.js';
+import { AtomicFile } from '../src/onnx/atomic-file.js';
+import { loadModelFile } from '../src/onnx/load.js';
+import { saveModelFile } from '../src/onnx/save.js';
 
 /**
  * onnx's Python `onnx.load` + `onnx.save` of an ~800 MB model takes about 2.5 s (the project lead's measurement

@@ -5,10 +5,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseStudyConfig } from '../tune/config.js';
-import { trainTrialModulePath } from '../tune/package-root.js';
-import { tune } from '../tune/study.js';
-import { BASE_ENV, TRAIN_PARAM_NAMES } from '../tune/train-trial.js';
+import { parseStudyConfig } from '../src/tune/config.js';
+import { trainTrialModulePath } from '../src/tune/package-root.js';
+import { tune } from '../src/tune/study.js';
+import { BASE_ENV, TRAIN_PARAM_NAMES } from '../src/tune/train-trial.js';
 
 async function timeStudy(dir: string, parallel: number, trials: number): Promise<number> {
   const config = parseStudyConfig(

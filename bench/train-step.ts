@@ -4,17 +4,17 @@
  * thread, alternating in one process so that machine noise hits both alike.
  */
 import { Tensor } from 'onnxruntime-node';
-import { GraphBuilder } from '../ir/builder.js';
-import { DataType } from '../ir/dtype.js';
-import type { Model } from '../ir/model.js';
-import { boolTensor } from '../ir/tensor.js';
-import { modelToBytes } from '../model-io.js';
-import { buildMlp } from '../models/builders.js';
-import { insertDropout } from '../passes/insert-dropout.js';
-import { createSession, type Session } from '../runtime/session.js';
-import { compileTrainStep } from '../training/compile.js';
-import { carriedOf, feedableStep } from '../training/feedable.js';
-import { Rng } from '../util/rng.js';
+import { GraphBuilder } from '../src/ir/builder.js';
+import { DataType } from '../src/ir/dtype.js';
+import type { Model } from '../src/ir/model.js';
+import { boolTensor } from '../src/ir/tensor.js';
+import { modelToBytes } from '../src/model-io.js';
+import { buildMlp } from '../src/models/builders.js';
+import { insertDropout } from '../src/passes/insert-dropout.js';
+import { createSession, type Session } from '../src/runtime/session.js';
+import { compileTrainStep } from '../src/training/compile.js';
+import { carriedOf, feedableStep } from '../src/training/feedable.js';
+import { Rng } from '../src/util/rng.js';
 
 const L2 = 1e-4;
 /** Target from the compiler issue: the compiled step reaches at least this share of the hand-written one's speed. */
