@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { AtomicFile } from '../src/onnx/atomic-file.js';
+import { AtomicFile } from '../src/util/atomic-file.js';
 import { loadModelFile } from '../src/onnx/load.js';
 import { saveModelFile } from '../src/onnx/save.js';
 

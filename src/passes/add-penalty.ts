@@ -19,7 +19,7 @@
  */
 import { RegraftError } from '../errors.js';
 import { DataType, GraphBuilder, type Graph, type Model, type Value } from '../ir/index.js';
-import { globToRegExp } from './glob.js';
+import { globToRegExp } from '../util/glob.js';
 import type { Pass, PassResult } from './pass.js';
 
 export const PENALTY_L2_NAME = 'penalty_l2';

@@ -31,7 +31,7 @@
  */
 import { RegraftError } from '../errors.js';
 import { boolTensor, DataType, float, GraphBuilder, isFloatType, tensorType, type Model, type Node, type Value } from '../ir/index.js';
-import { globToRegExp, matchesAnyGlob } from './glob.js';
+import { globToRegExp, matchesAnyGlob } from '../util/glob.js';
 import type { Pass, PassResult } from './pass.js';
 import { replaceValue } from './rewire.js';
 

@@ -11,7 +11,7 @@ import { assertValid } from '../ir/validate.js';
 import type { Value } from '../ir/value.js';
 import { addPenalty, type ParameterSelection } from '../passes/add-penalty.js';
 import { decomposeRecurrent, type DecomposedNode } from '../passes/decompose-rnn.js';
-import { globToRegExp } from '../passes/glob.js';
+import { globToRegExp } from '../util/glob.js';
 import { stripTraining } from '../passes/strip-training.js';
 import { attachLoss, type LossKind } from './losses.js';
 import { emitOptimizer, type OptimizerConfig, type OptimizerKind } from './optimizers.js';

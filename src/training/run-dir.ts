@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { RegraftError } from '../errors.js';
 import type { Model } from '../ir/model.js';
 import { saveModel } from '../model-io.js';
-import { writeFileAtomic } from '../util/write-atomic.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
 import { loadCheckpoint, saveCheckpoint, type NamedTensor } from './checkpoint.js';
 import { resolveConfig, type TrainConfig } from './config.js';
 import { renderLossCurveSvg } from './plot.js';
