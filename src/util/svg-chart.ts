@@ -1,9 +1,11 @@
 /**
  * A small static SVG chart: points and lines on a linear, log or categorical x axis, with ticks, labels and a
- * legend. Enough for the tuning report, and self-contained (no scripts, no fonts, no external files), so the page
- * can be archived or attached to a pipeline run as is. Hovering a point shows its <title>.
+ * legend. Self-contained (no scripts, no fonts, no external files), so it can be archived or attached to a pipeline
+ * run as is. Hovering a point shows its <title>. Two uses draw with it: the charts of the tuning report (styled by
+ * the page's style sheet, CHART_CSS) and a run directory's loss.svg (`standalone`: the same look written on the
+ * elements, since a file of its own has no style sheet).
  */
-import { escapeXml, finiteExtent, formatTick, niceScale, scaleFraction, svgCoord } from '../util/svg-axis.js';
+import { escapeXml, finiteExtent, formatTick, niceScale, scaleFraction, svgCoord } from './svg-axis.js';
 
 export interface ChartPoint {
   x: number;
@@ -32,6 +34,34 @@ export interface ChartSpec {
   series: ChartSeries[];
   width?: number;
   height?: number;
+  /** An SVG file of its own: styles as attributes and a white background, rather than classes of a page's style sheet. */
+  standalone?: boolean;
+}
+
+/** The charts' look, one declaration list per styled part: CHART_CSS is made from it, and standalone charts write it as attributes. */
+const LOOK = {
+  text: { selector: 'text', declarations: { 'font-size': '11px', fill: '#333' } },
+  title: { selector: '.chart-title', declarations: { 'font-size': '13px', 'font-weight': '600' } },
+  plot: { selector: '.plot', declarations: { fill: '#fafafa', stroke: '#999' } },
+  grid: { selector: '.grid', declarations: { stroke: '#e4e4e4' } },
+} as const;
+
+/** The style sheet a page embedding charts (the tuning report) needs for them. */
+export const CHART_CSS = Object.values(LOOK)
+  .map(({ selector, declarations }) => `svg ${selector}{${Object.entries(declarations).map(([k, v]) => `${k}:${v}`).join(';')}}`)
+  .join('');
+
+/** The parts styled by class on a page; the last three are hooks for pages and have no LOOK of their own. */
+type StyledPart = 'title' | 'plot' | 'grid' | 'axis-label' | 'legend' | 'empty';
+const CLASS_OF: Record<StyledPart, string> = { title: 'chart-title', plot: 'plot', grid: 'grid', 'axis-label': 'axis-label', legend: 'legend', empty: 'empty' };
+
+const attributesOf = (declarations: Readonly<Record<string, string>>): string =>
+  Object.entries(declarations).map(([k, v]) => `${k}="${v}"`).join(' ');
+
+/** The attributes that style one part: its class, or (standalone) its LOOK declarations. */
+function styleOf(part: StyledPart, standalone: boolean): string {
+  if (!standalone) return `class="${CLASS_OF[part]}"`;
+  return part === 'title' || part === 'plot' || part === 'grid' ? attributesOf(LOOK[part].declarations) : '';
 }
 
 const MARGIN = { left: 64, right: 16, top: 48, bottom: 48 };
@@ -39,16 +69,23 @@ const MARGIN = { left: 64, right: 16, top: 48, bottom: 48 };
 export function renderChart(spec: ChartSpec): string {
   const width = spec.width ?? 480;
   const height = spec.height ?? 300;
+  const standalone = spec.standalone ?? false;
+  const style = (part: StyledPart) => styleOf(part, standalone);
+  // The attributes of one element, empty ones left out (a standalone axis label has no style of its own).
+  const attrs = (...parts: string[]) => parts.filter((p) => p !== '').join(' ');
   const plotW = width - MARGIN.left - MARGIN.right;
   const plotH = height - MARGIN.top - MARGIN.bottom;
   const all = spec.series.flatMap((s) => s.points).filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
+  // Standalone, text inherits its font from the root, as the report's `svg text` rule gives it on the page.
+  const root = standalone ? ` font-family="sans-serif" ${attributesOf(LOOK.text.declarations)}` : '';
   const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img"${root}>`,
     `<title>${escapeXml(spec.title)}</title>`,
-    `<text x="${width / 2}" y="18" text-anchor="middle" class="chart-title">${escapeXml(spec.title)}</text>`,
+    ...(standalone ? [`<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`] : []),
+    `<text ${attrs(`x="${width / 2}" y="18" text-anchor="middle"`, style('title'))}>${escapeXml(spec.title)}</text>`,
   ];
   if (all.length === 0) {
-    parts.push(`<text x="${width / 2}" y="${height / 2}" text-anchor="middle" class="empty">no data yet</text>`, `</svg>`);
+    parts.push(`<text ${attrs(`x="${width / 2}" y="${height / 2}" text-anchor="middle"`, style('empty'))}>no data yet</text>`, `</svg>`);
     return parts.join('');
   }
 
@@ -57,26 +94,27 @@ export function renderChart(spec: ChartSpec): string {
   const px = (x: number) => MARGIN.left + xAxis.fraction(x) * plotW;
   const py = (y: number) => MARGIN.top + (1 - yAxis.fraction(y)) * plotH;
 
-  parts.push(`<rect x="${MARGIN.left}" y="${MARGIN.top}" width="${plotW}" height="${plotH}" class="plot"/>`);
+  parts.push(`<rect ${attrs(`x="${MARGIN.left}" y="${MARGIN.top}" width="${plotW}" height="${plotH}"`, style('plot'))}/>`);
   for (const t of yAxis.ticks) {
     const y = svgCoord(py(t.value));
-    parts.push(`<line x1="${MARGIN.left}" x2="${MARGIN.left + plotW}" y1="${y}" y2="${y}" class="grid"/>`);
+    parts.push(`<line ${attrs(`x1="${MARGIN.left}" x2="${MARGIN.left + plotW}" y1="${y}" y2="${y}"`, style('grid'))}/>`);
     parts.push(`<text x="${MARGIN.left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle">${escapeXml(t.label)}</text>`);
   }
   for (const t of xAxis.ticks) {
     const x = svgCoord(px(t.value));
-    parts.push(`<line x1="${x}" x2="${x}" y1="${MARGIN.top}" y2="${MARGIN.top + plotH}" class="grid"/>`);
+    parts.push(`<line ${attrs(`x1="${x}" x2="${x}" y1="${MARGIN.top}" y2="${MARGIN.top + plotH}"`, style('grid'))}/>`);
     parts.push(`<text x="${x}" y="${MARGIN.top + plotH + 16}" text-anchor="middle">${escapeXml(t.label)}</text>`);
   }
-  parts.push(`<text x="${MARGIN.left + plotW / 2}" y="${height - 8}" text-anchor="middle" class="axis-label">${escapeXml(spec.xLabel)}</text>`);
+  parts.push(`<text ${attrs(`x="${MARGIN.left + plotW / 2}" y="${height - 8}" text-anchor="middle"`, style('axis-label'))}>${escapeXml(spec.xLabel)}</text>`);
   parts.push(
-    `<text x="14" y="${MARGIN.top + plotH / 2}" text-anchor="middle" class="axis-label" ` +
-      `transform="rotate(-90 14 ${MARGIN.top + plotH / 2})">${escapeXml(spec.yLabel)}</text>`,
+    `<text ${attrs(`x="14" y="${MARGIN.top + plotH / 2}" text-anchor="middle"`, style('axis-label'), `transform="rotate(-90 14 ${MARGIN.top + plotH / 2})"`)}>` +
+      `${escapeXml(spec.yLabel)}</text>`,
   );
 
   spec.series.forEach((s, i) => {
     const pts = s.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
-    if (s.line && pts.length > 1) {
+    // A line of one point draws nothing, but keeps one polyline per line series (its marker shows the point).
+    if (s.line && pts.length > 0) {
       const d = pts.map((p) => `${svgCoord(px(p.x))},${svgCoord(py(p.y))}`).join(' ');
       parts.push(`<polyline points="${d}" fill="none" stroke="${s.color}" stroke-width="2"/>`);
     }
@@ -91,7 +129,7 @@ export function renderChart(spec: ChartSpec): string {
     // The legend runs in one row between the title and the plot, where it cannot hide a point.
     const lx = MARGIN.left + i * Math.floor(plotW / Math.max(spec.series.length, 1));
     parts.push(`<rect x="${lx}" y="28" width="10" height="10" fill="${s.color}"/>`);
-    parts.push(`<text x="${lx + 14}" y="37" class="legend">${escapeXml(s.label)}</text>`);
+    parts.push(`<text ${attrs(`x="${lx + 14}" y="37"`, style('legend'))}>${escapeXml(s.label)}</text>`);
   });
   parts.push(`</svg>`);
   return parts.join('');
