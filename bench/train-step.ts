@@ -14,6 +14,7 @@ import { insertDropout } from '../src/passes/insert-dropout.js';
 import { createSession, type Session } from '../src/runtime/session.js';
 import { compileTrainStep } from '../src/training/compile.js';
 import { carriedOf, feedableStep } from '../src/training/feedable.js';
+import { LABELS_NAME, LOSS_NAME, LR_NAME, UPDATED_SUFFIX } from '../src/training-interface.js';
 import { Rng } from '../src/util/rng.js';
 
 const L2 = 1e-4;
@@ -40,15 +41,15 @@ export function handWrittenStep(): Model {
     g.removeOutput(n.output(0));
     g.removeNode(n);
   }
-  const labels = g.addInput('labels').setTensorType(DataType.INT64, ['N']);
-  const lr = g.addInput('lr').setTensorType(DataType.FLOAT, []);
+  const labels = g.addInput(LABELS_NAME).setTensorType(DataType.INT64, ['N']);
+  const lr = g.addInput(LR_NAME).setTensorType(DataType.FLOAT, []);
   const h1 = b.op('Gemm', [x, w1, b1], { transB: 1 });
   const a1 = b.op('Relu', [h1]);
   const [d1, mask] = b.ops('Dropout', [a1, b.scalar(0.5), g.addInitializer(boolTensor('training_on', [true], []))], { seed: 7 }, 2);
   const logits = b.op('Gemm', [d1, w2, b2], { transB: 1 });
   const [lossData, logProb] = b.ops('SoftmaxCrossEntropyLoss', [logits, labels], { reduction: 'mean' }, 2);
   const penalty = b.mul(b.add(b.op('ReduceSumSquare', [w1], { keepdims: 0 }), b.op('ReduceSumSquare', [w2], { keepdims: 0 })), b.scalar(L2 / 2));
-  const loss = b.op('Add', [lossData, penalty], {}, { output: 'loss' });
+  const loss = b.op('Add', [lossData, penalty], {}, { output: LOSS_NAME });
   // dlogits = (softmax - onehot) / N
   const n = b.op('Cast', [b.op('Size', [labels])], { to: DataType.FLOAT });
   const onehot = b.op('OneHot', [labels, b.ints([10]), b.floatInit('onehot_values', [0, 1], [2])], { axis: -1 });
@@ -70,7 +71,7 @@ export function handWrittenStep(): Model {
   g.addOutput(loss);
   for (const [p, grad] of updates) {
     g.exposeAsInput(p);
-    g.addOutput(b.op('Sub', [p, b.mul(lr, grad)], {}, { output: `${p.name}_updated` }));
+    g.addOutput(b.op('Sub', [p, b.mul(lr, grad)], {}, { output: `${p.name}${UPDATED_SUFFIX}` }));
   }
   g.toposort();
   return model;
@@ -89,8 +90,8 @@ async function prepare(step: Model, batch: number, rng: Rng): Promise<StepUnderT
   const feeds: Record<string, Tensor> = {};
   for (const [name, t] of feedable.initial) feeds[name] = new Tensor('float32', t.data, t.dims);
   feeds.input = new Tensor('float32', Float32Array.from({ length: batch * 784 }, () => rng.next()), [batch, 784]);
-  feeds.labels = new Tensor('int64', BigInt64Array.from({ length: batch }, () => BigInt(rng.int(10))), [batch]);
-  feeds.lr = new Tensor('float32', new Float32Array([0.01]), []);
+  feeds[LABELS_NAME] = new Tensor('int64', BigInt64Array.from({ length: batch }, () => BigInt(rng.int(10))), [batch]);
+  feeds[LR_NAME] = new Tensor('float32', new Float32Array([0.01]), []);
   const session = await createSession(modelToBytes(feedable.model), { intraOpThreads: 1, name: 'bench step' });
   return { session, feeds, carried };
 }

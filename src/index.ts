@@ -14,6 +14,9 @@ export { decodeModel, encodeModel, loadModelFile, saveModelFile, MAX_SUBGRAPH_DE
 // The graph IR and its builder.
 export * from './ir/index.js';
 
+// The names of a training graph's interface values (training_mode, lr, labels, loss, <name>_grad, <name>_updated).
+export * from './training-interface.js';
+
 // Rewriting passes.
 export * from './passes/index.js';
 

@@ -4,6 +4,7 @@ import { loadModelWithInfo, saveModel } from '../model-io.js';
 import { compileTrainStep } from '../training/compile.js';
 import { LOSS_KINDS, type LossKind } from '../training/losses.js';
 import { inapplicableOptimizerSetting, OPTIMIZERS, type OptimizerKind } from '../training/optimizers.js';
+import { GRAD_SUFFIX, UPDATED_SUFFIX } from '../training-interface.js';
 import type { CliIo } from './context.js';
 import { parseChoice, parseList, parseNumber } from './options.js';
 
@@ -57,7 +58,7 @@ export function registerCompile(program: Command, io: CliIo): void {
       await saveModel(step.model, flags.output);
       io.out(`wrote ${flags.output}: ${step.params.length} trainable parameters, ${step.carried.filter((c) => !step.params.includes(c.input)).length} state tensors, ${step.model.graph.nodes.length} nodes`);
       io.out(`  inputs: ${[...step.dataInputs, step.labels, ...(step.lr ? [step.lr] : [])].join(', ')} + parameters and state (stored as defaults)`);
-      io.out(`  outputs: ${step.loss}${flags.emitGradients ? ', <param>_grad' : ''}${step.carried.length ? ', <name>_updated' : ''}`);
+      io.out(`  outputs: ${step.loss}${flags.emitGradients ? `, <param>${GRAD_SUFFIX}` : ''}${step.carried.length ? `, <name>${UPDATED_SUFFIX}` : ''}`);
       if (step.penalized.length > 0) io.out(`  penalized: ${step.penalized.join(', ')}`);
       for (const d of step.decomposed ?? []) io.out(`  unrolled ${d.op} node '${d.node}' over ${d.steps} time steps (its weights keep their names)`);
       if (step.untrainable.length > 0) io.out(`  not trained (no gradient path to the loss): ${step.untrainable.join(', ')}`);

@@ -7,6 +7,7 @@ import { numel } from '../ir/tensor.js';
 import { loadModel } from '../model-io.js';
 import { addPenalty } from '../passes/add-penalty.js';
 import { attachLoss, LOSS_KINDS, type LossKind } from '../training/losses.js';
+import { LOSS_NAME } from '../training-interface.js';
 import { Rng } from '../util/rng.js';
 import type { CliIo } from './context.js';
 import { parseChoice, parseNumber } from './options.js';
@@ -55,7 +56,7 @@ export function registerGradcheck(program: Command, io: CliIo): void {
         const n = numel(predDims);
         feeds[labels.name] = new Tensor('float32', Float32Array.from({ length: n }, () => (flags.loss === 'bce-logits' ? rng.int(2) : rng.normal())), predDims);
       }
-      const results = await gradcheck({ model, loss: 'loss', feeds, eps: flags.eps, samplesPerParam: flags.samples, seed: flags.seed });
+      const results = await gradcheck({ model, loss: LOSS_NAME, feeds, eps: flags.eps, samplesPerParam: flags.samples, seed: flags.seed });
       let worst = 0;
       let unchecked = 0;
       for (const r of results) {

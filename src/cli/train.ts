@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
+import { DEFAULT_DROPOUT_RATIO } from '../passes/insert-dropout.js';
 import { readConfigFile, SCHEDULES, type TrainConfig } from '../training/config.js';
 import { evaluateModelFile } from '../training/evaluate.js';
 import { evaluateTargetsFile, isRegressionLoss } from '../training/evaluate-targets.js';
@@ -10,7 +11,7 @@ import { inapplicableOptimizerSetting, OPTIMIZERS } from '../training/optimizers
 import { createProgress, type Progress } from '../training/progress.js';
 import { train } from '../training/trainer.js';
 import type { CliIo } from './context.js';
-import { parseChoice, parseList, parseNumber } from './options.js';
+import { parseChoice, parseDropoutRatio, parseList, parseNumber } from './options.js';
 
 interface TrainFlags {
   data?: string;
@@ -73,7 +74,7 @@ export function registerTrain(program: Command, io: CliIo): void {
     .option('--l2 <lam>', 'L2 penalty (lam/2)*sum(w^2) on MatMul/Gemm/Conv weights: PyTorch weight_decay=lam', parseNumber('--l2', { min: 0 }))
     .option('--l1 <lam>', 'L1 penalty lam*sum(|w|) on the same weights', parseNumber('--l1', { min: 0 }))
     .option('--dropout-after <ops>', 'insert Dropout after these op types, e.g. Relu,Gelu', parseList)
-    .option('--dropout-ratio <r>', 'Dropout ratio in [0, 1) (default 0.5)', parseNumber('--dropout-ratio', { min: 0, max: 0.999999 }))
+    .option('--dropout-ratio <r>', `Dropout ratio in [0, 1) (default ${DEFAULT_DROPOUT_RATIO})`, parseDropoutRatio('--dropout-ratio'))
     .option('--freeze <globs>', 'parameters (initializer-name globs) not to train', parseList)
     .option('--patience <n>', 'stop when validation loss has not improved for n epochs (default: never)', parseNumber('--patience', { min: 0, integer: true }))
     .option('--val-split <f>', 'fraction of the training data held out for validation (default 0.1)', parseNumber('--val-split', { min: 0, max: 0.99 }))

@@ -1,7 +1,7 @@
-export { addPenalty, addPenaltyPass, penaltyParameters, PENALTY_L1_NAME, PENALTY_L2_NAME } from './add-penalty.js';
+export { addPenalty, addPenaltyPass, penaltyParameters } from './add-penalty.js';
 export type { AddPenaltyOptions, AddPenaltyResult, ParameterSelection } from './add-penalty.js';
 export { eliminateDead, eliminateDeadPass, type EliminateDeadResult } from './eliminate-dead.js';
-export { DEFAULT_DROPOUT_RATIO, insertDropout, insertDropoutPass, ratioProblem, TRAINING_MODE_NAME } from './insert-dropout.js';
+export { DEFAULT_DROPOUT_RATIO, insertDropout, insertDropoutPass, ratioProblem } from './insert-dropout.js';
 export type { InsertDropoutOptions, InsertDropoutResult, InsertedDropout, SkippedValue } from './insert-dropout.js';
 export { step, type Pass, type PassResult, type PassStep } from './pass.js';
 export { finishPipeline, runPasses, type PassRecord, type RunPassesOptions, type RunPassesResult } from './runner.js';

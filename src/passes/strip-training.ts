@@ -26,7 +26,7 @@
 import { RegraftError } from '../errors.js';
 import { DataType, type Graph, type Model, type Node, type Value } from '../ir/index.js';
 import { allTrueMask } from './all-true-mask.js';
-import { PENALTY_L1_NAME, PENALTY_L2_NAME } from './add-penalty.js';
+import { GRAD_SUFFIX, LOSS_DATA_NAME, LOSS_NAME, PENALTY_L1_NAME, PENALTY_L2_NAME, UPDATED_SUFFIX } from '../training-interface.js';
 import type { Pass, PassResult } from './pass.js';
 import { demoteInputToInitializer, keepFirstOutputOnly, replaceValue } from './rewire.js';
 
@@ -45,8 +45,10 @@ export interface StripTrainingResult extends PassResult {
   batchNormsToInference: number;
 }
 
-const TRAINING_ONLY_NAMES = new Set(['loss', 'loss_data', PENALTY_L1_NAME, PENALTY_L2_NAME]);
-const TRAINING_ONLY_SUFFIXES = ['_grad', '.updated', '_updated', '_new'];
+const TRAINING_ONLY_NAMES = new Set([LOSS_NAME, LOSS_DATA_NAME, PENALTY_L1_NAME, PENALTY_L2_NAME]);
+/** Names hand-written steps and other tools give updated parameters (`fc1.weight.updated`, `w_new`); regraft writes `_updated`. */
+const FOREIGN_UPDATED_SUFFIXES = ['.updated', '_new'];
+const TRAINING_ONLY_SUFFIXES = [GRAD_SUFFIX, UPDATED_SUFFIX, ...FOREIGN_UPDATED_SUFFIXES];
 
 /** The rule for step 1: whether a graph output exists only for training. */
 export function isTrainingOnlyOutput(v: Value): boolean {

@@ -13,6 +13,7 @@ import { addPenalty, type ParameterSelection } from '../passes/add-penalty.js';
 import { decomposeRecurrent, type DecomposedNode } from '../passes/decompose-rnn.js';
 import { globToRegExp } from '../util/glob.js';
 import { stripTraining } from '../passes/strip-training.js';
+import { LOSS_NAME, LR_NAME, UPDATED_SUFFIX } from '../training-interface.js';
 import { attachLoss, type LossKind } from './losses.js';
 import { emitOptimizer, type OptimizerConfig, type OptimizerKind } from './optimizers.js';
 import { cloneModel } from '../ir/clone.js';
@@ -80,7 +81,7 @@ export function compileTrainStep(source: Model, opts: CompileOptions): TrainStep
   if ((opts.l2 ?? 0) > 0 || (opts.l1 ?? 0) > 0) {
     penalized = addPenalty(model, { loss: loss.name, l2: opts.l2, l1: opts.l1, params: opts.penaltyParams }).penalized;
   }
-  const total = graph.requireValue('loss');
+  const total = graph.requireValue(LOSS_NAME);
   // Inference outputs are not step outputs: the step returns the loss and what changes.
   for (const out of originalOutputs) graph.removeOutput(out);
 
@@ -102,10 +103,10 @@ export function compileTrainStep(source: Model, opts: CompileOptions): TrainStep
   const optimizer: OptimizerConfig = typeof opts.optimizer === 'object' ? opts.optimizer : { kind: opts.optimizer ?? 'sgd' };
   let lr: Value | undefined;
   if (optimizer.kind !== 'none') {
-    if (graph.value('lr')) throw new RegraftError(`the model already has a value named 'lr'; rename it before compiling`);
-    lr = graph.addInput('lr').setTensorType(DataType.FLOAT, []);
+    if (graph.value(LR_NAME)) throw new RegraftError(`the model already has a value named '${LR_NAME}'; rename it before compiling`);
+    lr = graph.addInput(LR_NAME).setTensorType(DataType.FLOAT, []);
   }
-  const { carried } = emitOptimizer(b, optimizer, new Map(params.map((p) => [p, backward.grads.get(p)!])), lr ?? graph.requireValue('loss'));
+  const { carried } = emitOptimizer(b, optimizer, new Map(params.map((p) => [p, backward.grads.get(p)!])), lr ?? total);
 
   const gradients: Record<string, string> = {};
   if (opts.emitGradients) {
@@ -118,7 +119,7 @@ export function compileTrainStep(source: Model, opts: CompileOptions): TrainStep
   for (const stat of runningStats) {
     // The statistic output itself becomes the step output (onnxruntime 1.30 computes a wrong training-mode
     // BatchNormalization unless both running statistics are graph outputs).
-    stat.output.rename(graph.uniqueValueName(`${stat.input.name}_updated`));
+    stat.output.rename(graph.uniqueValueName(`${stat.input.name}${UPDATED_SUFFIX}`));
     carried.push(stat);
   }
   for (const c of carried) {

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { RegraftError } from '../errors.js';
+import { DEFAULT_DROPOUT_RATIO, ratioProblem } from '../passes/insert-dropout.js';
 import { LOSS_KINDS, type LossKind } from './losses.js';
 import { OPTIMIZERS, type OptimizerKind } from './optimizers.js';
 
@@ -71,7 +72,7 @@ export const DEFAULT_CONFIG: Omit<TrainConfig, 'model' | 'data' | 'out'> = {
   l2: 0,
   l1: 0,
   dropoutAfter: [],
-  dropoutRatio: 0.5,
+  dropoutRatio: DEFAULT_DROPOUT_RATIO,
   freeze: [],
   patience: 0,
   seed: 0,
@@ -134,7 +135,8 @@ export function resolveConfig(partial: Partial<TrainConfig>): TrainConfig {
   (['lr', 'l2', 'l1', 'momentum', 'weightDecay', 'clipGradNorm', 'warmup', 'patience', 'gamma', 'limit'] as const).forEach(nonNegative);
   if (!(c.lr > 0)) throw new RegraftError(`train: lr must be > 0, got ${c.lr}`);
   if (!(c.valSplit >= 0 && c.valSplit < 1)) throw new RegraftError(`train: valSplit must be in [0, 1), got ${c.valSplit}`);
-  if (!(c.dropoutRatio >= 0 && c.dropoutRatio < 1)) throw new RegraftError(`train: dropoutRatio must be in [0, 1), got ${c.dropoutRatio}`);
+  const ratioIssue = ratioProblem(c.dropoutRatio);
+  if (ratioIssue) throw new RegraftError(`train: dropoutRatio ${ratioIssue}`);
   if (!Number.isInteger(c.seed)) throw new RegraftError(`train: seed must be an integer, got ${c.seed}`);
   const oneOf = <T extends string>(k: keyof TrainConfig, options: readonly T[]) => {
     if (!options.includes(c[k] as T)) throw new RegraftError(`train: ${k} must be one of ${options.join(', ')}; got '${String(c[k])}'`);

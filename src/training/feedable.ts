@@ -1,13 +1,14 @@
 import { cloneModel } from '../ir/clone.js';
 import type { Model } from '../ir/model.js';
 import { tensorDims, tensorToFloat32 } from '../ir/tensor.js';
+import { UPDATED_SUFFIX } from '../training-interface.js';
 import type { NamedTensor } from './checkpoint.js';
 
 /** The values a step model carries from one step to the next, read off a step file: its `<name>_updated` outputs. */
 export function carriedOf(step: Model): { input: string; output: string }[] {
   return step.graph.outputs
-    .filter((o) => o.name.endsWith('_updated') && step.graph.value(o.name.slice(0, -'_updated'.length))?.initializer)
-    .map((o) => ({ input: o.name.slice(0, -'_updated'.length), output: o.name }));
+    .filter((o) => o.name.endsWith(UPDATED_SUFFIX) && step.graph.value(o.name.slice(0, -UPDATED_SUFFIX.length))?.initializer)
+    .map((o) => ({ input: o.name.slice(0, -UPDATED_SUFFIX.length), output: o.name }));
 }
 
 /**

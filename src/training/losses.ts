@@ -3,6 +3,7 @@ import { GraphBuilder } from '../ir/builder.js';
 import { DataType } from '../ir/dtype.js';
 import type { Model } from '../ir/model.js';
 import type { Value } from '../ir/value.js';
+import { LABELS_NAME, LOSS_NAME } from '../training-interface.js';
 
 export const LOSS_KINDS = ['cross-entropy', 'mse', 'mse-half', 'bce-logits', 'l1'] as const;
 export type LossKind = (typeof LOSS_KINDS)[number];
@@ -36,11 +37,11 @@ export function attachLoss(model: Model, spec: LossSpec): AttachedLoss {
   const graph = model.graph;
   const prediction = spec.output ? graph.requireValue(spec.output, 'model output') : graph.outputs[0];
   if (!prediction) throw new RegraftError(`model has no outputs to attach the ${spec.kind} loss to`);
-  const labelsName = spec.labels ?? 'labels';
+  const labelsName = spec.labels ?? LABELS_NAME;
   if (graph.value(labelsName)) throw new RegraftError(`the model already has a value named '${labelsName}'; choose another labels name`);
   const b = new GraphBuilder(graph);
   b.namePrefix = 'loss/';
-  const lossName = spec.name ?? 'loss';
+  const lossName = spec.name ?? LOSS_NAME;
   const opset = graph.opset('') ?? 0;
   const batch = prediction.shape?.[0] ?? 'N';
 

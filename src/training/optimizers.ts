@@ -3,6 +3,7 @@ import type { GraphBuilder } from '../ir/builder.js';
 import { DataType } from '../ir/dtype.js';
 import { numel, tensorDims } from '../ir/tensor.js';
 import type { Value } from '../ir/value.js';
+import { UPDATED_SUFFIX } from '../training-interface.js';
 
 export const OPTIMIZERS = ['none', 'sgd', 'momentum', 'adam', 'adamw'] as const;
 export type OptimizerKind = (typeof OPTIMIZERS)[number];
@@ -90,7 +91,7 @@ export function emitOptimizer(b: GraphBuilder, config: OptimizerConfig, gradient
   const carried: Carried[] = [];
   const state: Value[] = [];
   const updated = (v: Value, next: Value): void => {
-    const name = b.graph.uniqueValueName(`${v.name}_updated`);
+    const name = b.graph.uniqueValueName(`${v.name}${UPDATED_SUFFIX}`);
     // Name the update's own value when it is a fresh one (saves an Identity per parameter on the hot path).
     if (next.producer && /^val_\d+$/.test(next.name) && !next.isGraphOutput) next.rename(name);
     const out = next.name === name ? next : b.op('Identity', [next], {}, { output: name });
