@@ -11,7 +11,7 @@ import { DataType } from '../src/ir/dtype.js';
 import type { Model } from '../src/ir/model.js';
 import { floatTensor, numel, tensorToNumbers } from '../src/ir/tensor.js';
 import { modelFromBytes } from '../src/model-io.js';
-import { compileTrainStep } from '../src/training/compile.js';
+import { compileTrainStep } from '../src/compile/compile.js';
 import { upgradeOpset } from '../src/passes/upgrade-opset.js';
 import { Rng } from '../src/util/rng.js';
 

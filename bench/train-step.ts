@@ -12,8 +12,8 @@ import { modelToBytes } from '../src/model-io.js';
 import { buildMlp } from '../src/models/builders.js';
 import { insertDropout } from '../src/passes/insert-dropout.js';
 import { createSession, type Session } from '../src/runtime/session.js';
-import { compileTrainStep } from '../src/training/compile.js';
-import { carriedOf, feedableStep } from '../src/training/feedable.js';
+import { compileTrainStep } from '../src/compile/compile.js';
+import { carriedOf, feedableStep } from '../src/compile/step-io.js';
 import { LABELS_NAME, LOSS_NAME, LR_NAME, UPDATED_SUFFIX } from '../src/training-interface.js';
 import { Rng } from '../src/util/rng.js';
 

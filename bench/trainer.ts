@@ -10,7 +10,7 @@ import { BatchLoader, loadDataset, subsetDataset } from '../src/data/index.js';
 import { loadModel, modelToBytes, saveModel } from '../src/model-io.js';
 import { buildMlp } from '../src/models/builders.js';
 import { createSession } from '../src/runtime/session.js';
-import { carriedOf, feedableStep } from '../src/training/feedable.js';
+import { carriedOf, feedableStep } from '../src/compile/step-io.js';
 import { train } from '../src/training/trainer.js';
 
 export const TARGET_RATIO = 0.9;

@@ -27,9 +27,9 @@ export { differentiableOps } from './autodiff/registry.js';
 export type { GradContext, GradientRule } from './autodiff/types.js';
 
 // Training: compile, train, export, evaluate.
-export { attachLoss, LOSS_KINDS, type LossKind, type LossSpec } from './training/losses.js';
-export { emitOptimizer, OPTIMIZERS, type OptimizerConfig, type OptimizerKind } from './training/optimizers.js';
-export { compileTrainStep, compileEvalModel, type CompileOptions, type TrainStep } from './training/compile.js';
+export { attachLoss, LOSS_KINDS, type LossKind, type LossSpec } from './compile/losses.js';
+export { emitOptimizer, OPTIMIZERS, type OptimizerConfig, type OptimizerKind } from './compile/optimizers.js';
+export { compileTrainStep, compileEvalModel, type CompileOptions, type TrainStep } from './compile/compile.js';
 export { DEFAULT_CONFIG, learningRate, readConfigFile, resolveConfig, type TrainConfig } from './training/config.js';
 export { train, type TrainHooks, type TrainResult } from './training/trainer.js';
 export { readRunConfig, RUN_FILES, type EpochMetrics } from './training/run-dir.js';

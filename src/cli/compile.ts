@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { loadModelWithInfo, saveModel } from '../model-io.js';
-import { compileTrainStep } from '../training/compile.js';
-import { LOSS_KINDS, type LossKind } from '../training/losses.js';
-import { inapplicableOptimizerSetting, OPTIMIZERS, type OptimizerKind } from '../training/optimizers.js';
+import { compileTrainStep } from '../compile/compile.js';
+import { LOSS_KINDS, type LossKind } from '../compile/losses.js';
+import { inapplicableOptimizerSetting, OPTIMIZERS, type OptimizerKind } from '../compile/optimizers.js';
 import { GRAD_SUFFIX, UPDATED_SUFFIX } from '../training-interface.js';
 import type { CliIo } from './context.js';
 import { parseChoice, parseList, parseNumber } from './options.js';

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { evaluateModelFile, type EvalMetrics } from '../training/evaluate.js';
 import { evaluateTargetsFile, isRegressionLoss, type RegressionMetrics } from '../training/evaluate-targets.js';
-import { LOSS_KINDS, type LossKind } from '../training/losses.js';
+import { LOSS_KINDS, type LossKind } from '../compile/losses.js';
 import type { CliIo } from './context.js';
 import { parseChoice, parseNumber } from './options.js';
 

@@ -6,7 +6,7 @@ import { DataType } from '../ir/dtype.js';
 import { numel } from '../ir/tensor.js';
 import { loadModel } from '../model-io.js';
 import { addPenalty } from '../passes/add-penalty.js';
-import { attachLoss, LOSS_KINDS, type LossKind } from '../training/losses.js';
+import { attachLoss, LOSS_KINDS, type LossKind } from '../compile/losses.js';
 import { LOSS_NAME } from '../training-interface.js';
 import { Rng } from '../util/rng.js';
 import type { CliIo } from './context.js';

@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { RegraftError } from '../errors.js';
 import { DEFAULT_DROPOUT_RATIO, ratioProblem } from '../passes/insert-dropout.js';
-import { LOSS_KINDS, type LossKind } from './losses.js';
-import { OPTIMIZERS, type OptimizerKind } from './optimizers.js';
+import { LOSS_KINDS, type LossKind } from '../compile/losses.js';
+import { OPTIMIZERS, type OptimizerKind } from '../compile/optimizers.js';
 
 export const SCHEDULES = ['constant', 'step', 'cosine'] as const;
 export type ScheduleKind = (typeof SCHEDULES)[number];

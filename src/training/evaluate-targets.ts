@@ -10,7 +10,7 @@ import type { Session } from '../runtime/index.js';
 import { featureTensor } from '../runtime/tensors.js';
 import { DEFAULT_EVAL_BATCH_SIZE, type EvalOptions } from './evaluate.js';
 import { withFileEvaluation } from './file-evaluation.js';
-import type { LossKind } from './losses.js';
+import type { LossKind } from '../compile/losses.js';
 
 export type RegressionLoss = Exclude<LossKind, 'cross-entropy'>;
 

@@ -9,7 +9,7 @@ import { foldBatchNorm, type FoldedBatchNorm, type SkippedBatchNorm } from '../p
 import { stripTraining } from '../passes/strip-training.js';
 import { assertVerified, verifyEquivalent, type VerifyReport } from '../passes/verify.js';
 import { loadCheckpoint } from './checkpoint.js';
-import { compileEvalModel } from './compile.js';
+import { compileEvalModel } from '../compile/compile.js';
 import type { TrainConfig } from './config.js';
 import { readRunConfig, RUN_FILES } from './run-dir.js';
 

@@ -8,7 +8,7 @@ import { RegraftError } from '../errors.js';
 import { DataType } from '../ir/dtype.js';
 import type { Model } from '../ir/model.js';
 import type { Value } from '../ir/value.js';
-import type { TrainStep } from './compile.js';
+import type { TrainStep } from '../compile/compile.js';
 import type { TrainConfig } from './config.js';
 import { isRegressionLoss } from './evaluate-targets.js';
 import { checkFeaturesFit, featureTypeOf, type FeatureType } from './feature-input.js';

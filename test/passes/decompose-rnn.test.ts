@@ -8,7 +8,7 @@ import { RegraftError } from '../../src/errors.js';
 import { cloneModel, DataType, float, GraphBuilder, int64Tensor, newModel, type Dim, type Model, type Value } from '../../src/ir/index.js';
 import { decomposeRecurrent, decomposeRecurrentPass } from '../../src/passes/decompose-rnn.js';
 import { verifyEquivalent } from '../../src/passes/verify.js';
-import { compileTrainStep } from '../../src/training/compile.js';
+import { compileTrainStep } from '../../src/compile/compile.js';
 import { Rng } from '../../src/util/rng.js';
 import { lossesOnOneBatch } from '../training/step-helpers.js';
 import { randomWeights } from './models.js';

@@ -7,7 +7,7 @@ import { validateModel } from '../../src/ir/validate.js';
 import { modelToBytes } from '../../src/model-io.js';
 import { buildLeNet } from '../../src/models/builders.js';
 import { createSession } from '../../src/runtime/session.js';
-import { compileTrainStep, type CompileOptions, type TrainStep } from '../../src/training/compile.js';
+import { compileTrainStep, type CompileOptions, type TrainStep } from '../../src/compile/compile.js';
 import type { Model } from '../../src/ir/model.js';
 import { randomFeeds, smallMlp } from './models.js';
 import { openFeedableStep, scalarOf } from './step-helpers.js';

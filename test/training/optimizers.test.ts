@@ -5,8 +5,8 @@
 import { Tensor } from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { expectClose } from '../autodiff/helpers.js';
-import { compileTrainStep } from '../../src/training/compile.js';
-import type { OptimizerConfig } from '../../src/training/optimizers.js';
+import { compileTrainStep } from '../../src/compile/compile.js';
+import type { OptimizerConfig } from '../../src/compile/optimizers.js';
 import { linearSumModel, randomFeeds, smallMlp } from './models.js';
 import { openFeedableStep, scalarOf } from './step-helpers.js';
 

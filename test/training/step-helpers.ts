@@ -7,7 +7,7 @@ import { cloneModel } from '../../src/ir/clone.js';
 import { tensorDims, tensorToFloat32 } from '../../src/ir/tensor.js';
 import { modelToBytes } from '../../src/model-io.js';
 import { createSession, type Session } from '../../src/runtime/session.js';
-import type { TrainStep } from '../../src/training/compile.js';
+import type { TrainStep } from '../../src/compile/compile.js';
 import { Rng } from '../../src/util/rng.js';
 
 export interface FeedableStep {

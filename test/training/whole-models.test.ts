@@ -4,8 +4,8 @@
 // clear of 0 by more than the probe moves them.
 import { describe, expect, it } from 'vitest';
 import { gradcheck } from '../../src/autodiff/gradcheck.js';
-import { attachLoss } from '../../src/training/losses.js';
-import { compileTrainStep } from '../../src/training/compile.js';
+import { attachLoss } from '../../src/compile/losses.js';
+import { compileTrainStep } from '../../src/compile/compile.js';
 import type { Model } from '../../src/ir/model.js';
 import { attentionBlock, bnResidualCnn, randomFeeds, smallLeNet, smallMlp } from './models.js';
 import { expectGradientsWithin, stepGradcheck } from './step-helpers.js';

@@ -9,7 +9,7 @@ import { materializeConstantOfShape } from '../../bench/compile.js';
 import { DataType, GraphBuilder, type Model } from '../../src/ir/index.js';
 import { modelFromBytes } from '../../src/model-io.js';
 import { upgradeOpset } from '../../src/passes/upgrade-opset.js';
-import { compileTrainStep } from '../../src/training/compile.js';
+import { compileTrainStep } from '../../src/compile/compile.js';
 import { Rng } from '../../src/util/rng.js';
 import { lossesOnOneBatch } from './step-helpers.js';
 

@@ -17,7 +17,7 @@ import { modelFromBytes, modelToBytes } from '../../../src/model-io.js';
 import { upgradeOpset } from '../../../src/passes/upgrade-opset.js';
 import { createSession } from '../../../src/runtime/session.js';
 import { floatTensor as ortFloat } from '../../../src/runtime/tensors.js';
-import { compileTrainStep } from '../../../src/training/compile.js';
+import { compileTrainStep } from '../../../src/compile/compile.js';
 import { Rng } from '../../../src/util/rng.js';
 import { checkGradients, computeGradients, expectClose, makeOpModel, type OpInput, type OpModel } from '../helpers.js';
 import { buildBackwardOf } from './extra-nn-helpers.js';

@@ -2,8 +2,7 @@ import { buildBackward } from '../autodiff/backward.js';
 import { exposeDropoutMask } from '../autodiff/dropout-mask.js';
 import { toTrainingModeBatchNorm } from '../autodiff/rules/batchnorm-training.js';
 import { exposeMaxPoolIndices } from '../autodiff/rules/maxpool-indices.js';
-import { OPSET_UPGRADE_HINT, RegraftError } from '../errors.js';
-import { boolTensor } from '../ir/tensor.js';
+import { RegraftError } from '../errors.js';
 import { GraphBuilder } from '../ir/builder.js';
 import { DataType } from '../ir/dtype.js';
 import type { Model } from '../ir/model.js';
@@ -15,6 +14,7 @@ import { globToRegExp } from '../util/glob.js';
 import { stripTraining } from '../passes/strip-training.js';
 import { LOSS_NAME, LR_NAME, UPDATED_SUFFIX } from '../training-interface.js';
 import { attachLoss, type LossKind } from './losses.js';
+import { enableDropoutTraining } from './training-mode.js';
 import { emitOptimizer, type OptimizerConfig, type OptimizerKind } from './optimizers.js';
 import { cloneModel } from '../ir/clone.js';
 
@@ -66,7 +66,7 @@ export interface TrainStep {
  * The input model is not modified.
  */
 export function compileTrainStep(source: Model, opts: CompileOptions): TrainStep {
-  const model = copyModel(source);
+  const model = cloneModel(source);
   const graph = model.graph;
   const dataInputs = graph.inputs.filter((v) => !v.initializer).map((v) => v.name);
   const originalInitializers = new Set(graph.initializers);
@@ -157,7 +157,7 @@ export function compileEvalModel(
   source: Model,
   opts: Pick<CompileOptions, 'loss' | 'output'> & { withLoss?: boolean },
 ): { model: Model; loss?: string; labels?: string; outputs: string[] } {
-  const model = copyModel(source);
+  const model = cloneModel(source);
   stripTraining(model);
   const outputs = model.graph.outputs.map((v) => v.name);
   if (opts.withLoss === false) {
@@ -171,16 +171,12 @@ export function compileEvalModel(
   return { model, loss: loss.name, labels: labels.name, outputs };
 }
 
-function copyModel(model: Model): Model {
-  return cloneModel(model);
-}
-
 /**
  * Float initializers of the user's model that the loss may depend on, minus frozen ones, scalars (constants such
  * as a Dropout ratio or a scale factor, not weights) and BatchNormalization running statistics (updated by the
  * forward pass, not by gradients).
  */
-function trainableCandidates(model: Model, original: ReadonlySet<Value>, freeze: readonly string[]): Value[] {
+export function trainableCandidates(model: Model, original: ReadonlySet<Value>, freeze: readonly string[]): Value[] {
   const frozen = freeze.map(globToRegExp);
   const stats = new Set<Value>();
   for (const n of model.graph.nodes) {
@@ -194,24 +190,4 @@ function trainableCandidates(model: Model, original: ReadonlySet<Value>, freeze:
       !stats.has(v) &&
       !frozen.some((re) => re.test(v.name)),
   );
-}
-
-/**
- * Switches every Dropout into training mode. Dropout-12+ reads `training_mode` as an input: each one gets a shared
- * `true` constant. Older Dropouts have no training mode in onnxruntime (always identity), so they are refused.
- */
-function enableDropoutTraining(model: Model): void {
-  const graph = model.graph;
-  const dropouts = graph.nodes.filter((n) => n.opType === 'Dropout');
-  if (dropouts.length === 0) return;
-  const opset = graph.opset('') ?? 0;
-  if (opset < 12) {
-    throw new RegraftError(`${dropouts[0].describe()}: Dropout below opset 12 has no training mode in onnxruntime; ${OPSET_UPGRADE_HINT}`);
-  }
-  const on = graph.addInitializer(boolTensor('training_mode_on', [true], [])).setTensorType(DataType.BOOL, []);
-  const b = new GraphBuilder(graph);
-  for (const node of dropouts) {
-    if (!node.input(1)) node.setInput(1, b.scalar(0.5, 'dropout_ratio'));
-    node.setInput(2, on);
-  }
 }

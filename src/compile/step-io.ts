@@ -1,8 +1,17 @@
+/**
+ * How a compiled step is driven from JavaScript: the values it carries from step to step, and a copy of it in which
+ * those values can be fed.
+ */
 import { cloneModel } from '../ir/clone.js';
 import type { Model } from '../ir/model.js';
 import { tensorDims, tensorToFloat32 } from '../ir/tensor.js';
 import { UPDATED_SUFFIX } from '../training-interface.js';
-import type { NamedTensor } from './checkpoint.js';
+
+/** A float tensor held outside the graph: a parameter or state value the trainer feeds, checkpoints and restores. */
+export interface NamedTensor {
+  data: Float32Array;
+  dims: number[];
+}
 
 /** The values a step model carries from one step to the next, read off a step file: its `<name>_updated` outputs. */
 export function carriedOf(step: Model): { input: string; output: string }[] {
