@@ -11,7 +11,9 @@ import { boolTensor } from '../src/ir/tensor.js';
 import { modelToBytes } from '../src/model-io.js';
 import { buildMlp } from '../src/models/builders.js';
 import { insertDropout } from '../src/passes/insert-dropout.js';
+import { randomFloats, randomInts } from '../src/check/random-inputs.js';
 import { createSession, type Session } from '../src/runtime/session.js';
+import { scalar } from '../src/runtime/tensors.js';
 import { compileTrainStep } from '../src/compile/compile.js';
 import { carriedOf, feedableStep } from '../src/compile/step-io.js';
 import { LABELS_NAME, LOSS_NAME, LR_NAME, UPDATED_SUFFIX } from '../src/training-interface.js';
@@ -89,9 +91,9 @@ async function prepare(step: Model, batch: number, rng: Rng): Promise<StepUnderT
   const feedable = feedableStep(step, carried.map(([input]) => input));
   const feeds: Record<string, Tensor> = {};
   for (const [name, t] of feedable.initial) feeds[name] = new Tensor('float32', t.data, t.dims);
-  feeds.input = new Tensor('float32', Float32Array.from({ length: batch * 784 }, () => rng.next()), [batch, 784]);
-  feeds[LABELS_NAME] = new Tensor('int64', BigInt64Array.from({ length: batch }, () => BigInt(rng.int(10))), [batch]);
-  feeds[LR_NAME] = new Tensor('float32', new Float32Array([0.01]), []);
+  feeds.input = randomFloats([batch, 784], () => rng.next());
+  feeds[LABELS_NAME] = randomInts(rng, [batch], 10);
+  feeds[LR_NAME] = scalar(0.01);
   const session = await createSession(modelToBytes(feedable.model), { intraOpThreads: 1, name: 'bench step' });
   return { session, feeds, carried };
 }

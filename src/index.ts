@@ -22,9 +22,12 @@ export * from './passes/index.js';
 
 // Autodiff.
 export { buildBackward, type BackwardOptions, type BackwardResult } from './autodiff/backward.js';
-export { gradcheck, type GradCheckOptions, type ParamGradCheck } from './autodiff/gradcheck.js';
 export { differentiableOps } from './autodiff/registry.js';
 export type { GradContext, GradientRule } from './autodiff/types.js';
+
+// Checks in onnxruntime: inference equivalence of two models, gradients against central differences.
+export { assertVerified, formatVerifyReport, verifyEquivalent, type OutputComparison, type VerifyOptions, type VerifyReport } from './check/equivalence.js';
+export { gradcheck, type GradCheckOptions, type ParamGradCheck } from './check/gradcheck.js';
 
 // Training: compile, train, export, evaluate.
 export { attachLoss, LOSS_KINDS, type LossKind, type LossSpec } from './compile/losses.js';

@@ -4,7 +4,7 @@ import { loadModel, loadModelWithInfo, saveModel } from '../model-io.js';
 import { DEFAULT_DROPOUT_RATIO, insertDropout } from '../passes/insert-dropout.js';
 import { TRAINING_MODE_NAME } from '../training-interface.js';
 import { finishPipeline } from '../passes/runner.js';
-import { assertVerified, formatVerifyReport, verifyEquivalent } from '../passes/verify.js';
+import { assertVerified, formatVerifyReport, verifyEquivalent } from '../check/equivalence.js';
 import type { CliIo } from './context.js';
 import { parseDropoutRatio, parseList, parseNumber } from './options.js';
 

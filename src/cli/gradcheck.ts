@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
-import { Tensor } from 'onnxruntime-node';
-import { gradcheck } from '../autodiff/gradcheck.js';
+import type { Tensor } from 'onnxruntime-node';
+import { gradcheck } from '../check/gradcheck.js';
+import { randomFloats, randomInts } from '../check/random-inputs.js';
 import { RegraftError } from '../errors.js';
 import { DataType } from '../ir/dtype.js';
-import { numel } from '../ir/tensor.js';
 import { loadModel } from '../model-io.js';
 import { addPenalty } from '../passes/add-penalty.js';
 import { attachLoss, LOSS_KINDS, type LossKind } from '../compile/losses.js';
@@ -46,15 +46,14 @@ export function registerGradcheck(program: Command, io: CliIo): void {
       for (const input of model.graph.inputs.filter((v) => !v.initializer && v !== labels)) {
         const dims = concreteDims(input.shape, input.name, flags.batch);
         if (input.elemType !== DataType.FLOAT) throw new RegraftError(`gradcheck: input '${input.name}' is not float; only float data inputs can be generated`);
-        feeds[input.name] = new Tensor('float32', Float32Array.from({ length: numel(dims) }, () => rng.normal()), dims);
+        feeds[input.name] = randomFloats(dims, () => rng.normal());
       }
       const predDims = concreteDims(prediction.shape, prediction.name, flags.batch);
       if (flags.loss === 'cross-entropy') {
-        const classes = predDims[1] ?? 2;
-        feeds[labels.name] = new Tensor('int64', BigInt64Array.from({ length: predDims[0] }, () => BigInt(rng.int(classes))), [predDims[0]]);
+        feeds[labels.name] = randomInts(rng, [predDims[0]], predDims[1] ?? 2);
       } else {
-        const n = numel(predDims);
-        feeds[labels.name] = new Tensor('float32', Float32Array.from({ length: n }, () => (flags.loss === 'bce-logits' ? rng.int(2) : rng.normal())), predDims);
+        // bce-logits reads 0/1 targets; the other losses any real ones.
+        feeds[labels.name] = randomFloats(predDims, () => (flags.loss === 'bce-logits' ? rng.int(2) : rng.normal()));
       }
       const results = await gradcheck({ model, loss: LOSS_NAME, feeds, eps: flags.eps, samplesPerParam: flags.samples, seed: flags.seed });
       let worst = 0;

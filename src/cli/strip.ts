@@ -4,7 +4,7 @@ import { loadModelWithInfo, saveModel } from '../model-io.js';
 import { foldBatchNorm } from '../passes/fold-batchnorm.js';
 import { finishPipeline } from '../passes/runner.js';
 import { stripTraining } from '../passes/strip-training.js';
-import { assertVerified, verifyEquivalent } from '../passes/verify.js';
+import { assertVerified, verifyEquivalent } from '../check/equivalence.js';
 import type { CliIo } from './context.js';
 import { parseList } from './options.js';
 

@@ -7,8 +7,6 @@ export { step, type Pass, type PassResult, type PassStep } from './pass.js';
 export { finishPipeline, runPasses, type PassRecord, type RunPassesOptions, type RunPassesResult } from './runner.js';
 export { isTrainingOnlyOutput, stripTraining, stripTrainingPass } from './strip-training.js';
 export type { StripTrainingOptions, StripTrainingResult } from './strip-training.js';
-export { assertVerified, formatVerifyReport, verifyEquivalent } from './verify.js';
-export type { OutputComparison, VerifyOptions, VerifyReport } from './verify.js';
 export { DEFAULT_TARGET_OPSET, MAX_TARGET_OPSET, MIN_TARGET_OPSET, upgradeOpset, type UpgradeOpsetResult } from './upgrade-opset.js';
 export { decomposeRecurrent, decomposeRecurrentPass, RECURRENT_OPS, type DecomposedNode, type DecomposeRecurrentOptions } from './decompose-rnn.js';
 export { replaceHead, type ReplaceHeadOptions, type ReplaceHeadResult } from './replace-head.js';

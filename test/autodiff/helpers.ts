@@ -5,7 +5,7 @@
 // and checkGradients compares regraft's backward pass with central differences through onnxruntime.
 import type { Tensor } from 'onnxruntime-node';
 import { buildBackward } from '../../src/autodiff/backward.js';
-import { gradcheck, type ParamGradCheck } from '../../src/autodiff/gradcheck.js';
+import { gradcheck, type ParamGradCheck } from '../../src/check/gradcheck.js';
 import type { AttrValue } from '../../src/ir/attributes.js';
 import { GraphBuilder } from '../../src/ir/builder.js';
 import { DataType } from '../../src/ir/dtype.js';

@@ -2,12 +2,11 @@
 // (onnxruntime-node ignores feeds of values that are also initializers), and checking a compiled step's gradients
 // against central differences of its own `loss` output.
 import { Tensor } from 'onnxruntime-node';
-import { compareAtProbes, exposeKinks, regimeOf, type Probe } from '../../src/autodiff/gradcheck.js';
-import { cloneModel } from '../../src/ir/clone.js';
-import { tensorDims, tensorToFloat32 } from '../../src/ir/tensor.js';
+import { compareAtProbes, exposeKinks, regimeOf, type Probe } from '../../src/check/gradcheck.js';
 import { modelToBytes } from '../../src/model-io.js';
 import { createSession, type Session } from '../../src/runtime/session.js';
 import type { TrainStep } from '../../src/compile/compile.js';
+import { feedableStep } from '../../src/compile/step-io.js';
 import { Rng } from '../../src/util/rng.js';
 
 export interface FeedableStep {
@@ -24,14 +23,11 @@ export interface FeedableStep {
  * every Relu input and MaxPool indices output is fetched too (named in `kinkValues`).
  */
 export async function openFeedableStep(step: TrainStep, opts: { exposeKinks?: boolean } = {}): Promise<FeedableStep> {
-  const model = cloneModel(step.model);
+  const feedable = feedableStep(step.model, new Set([...step.params, ...step.carried.map((c) => c.input)]));
+  const model = feedable.model;
   const kinkValues = opts.exposeKinks ? exposeKinks(model) : [];
   const initial: Record<string, Tensor> = {};
-  const names = new Set([...step.params, ...step.carried.map((c) => c.input)]);
-  for (const name of names) {
-    const t = model.graph.initializerToInput(model.graph.requireValue(name));
-    initial[name] = new Tensor('float32', tensorToFloat32(t).slice(), tensorDims(t));
-  }
+  for (const [name, t] of feedable.initial) initial[name] = new Tensor('float32', t.data.slice(), t.dims);
   const session = await createSession(modelToBytes(model), { name: 'compiled step (test)' });
   return { session, initial, kinkValues, release: () => session.release() };
 }
@@ -70,11 +66,11 @@ export interface StepGradCheck {
 /**
  * For a step compiled with optimizer 'none' and emitGradients: compares every `<param>_grad` output with
  * (loss(w + eps e_i) - loss(w - eps e_i)) / 2 eps of the same step, on `samples` random elements per parameter.
- * Relative error as in src/autodiff/gradcheck.ts: max abs error over the scale of the checked gradients.
+ * Relative error as in src/check/gradcheck.ts: max abs error over the scale of the checked gradients.
  *
  * A central difference is meaningful only where the loss is smooth along the probe. Every Relu input's sign pattern
  * and every MaxPool's argmax indices are fetched at w, w + eps and w - eps; an element whose probe changes any of
- * them straddles a kink: it is probed again with smaller steps (src/autodiff/gradcheck.ts's centralDifference), and
+ * them straddles a kink: it is probed again with smaller steps (src/check/gradcheck.ts's centralDifference), and
  * if those still straddle one it is not compared and another element is drawn instead (up to 6x `samples` draws).
  */
 export async function stepGradcheck(

@@ -3,7 +3,7 @@
 // which skips probes that straddle a Relu kink or change a MaxPool choice; the MLP's seed keeps its few Relu inputs
 // clear of 0 by more than the probe moves them.
 import { describe, expect, it } from 'vitest';
-import { gradcheck } from '../../src/autodiff/gradcheck.js';
+import { gradcheck } from '../../src/check/gradcheck.js';
 import { attachLoss } from '../../src/compile/losses.js';
 import { compileTrainStep } from '../../src/compile/compile.js';
 import type { Model } from '../../src/ir/model.js';

@@ -6,7 +6,7 @@ import { DataType } from '../../../src/ir/dtype.js';
 import { newModel } from '../../../src/ir/model.js';
 import { modelToBytes } from '../../../src/model-io.js';
 import { createSession } from '../../../src/runtime/session.js';
-import { gradcheck } from '../../../src/autodiff/gradcheck.js';
+import { gradcheck } from '../../../src/check/gradcheck.js';
 import { floatTensor as tensorProto } from '../../../src/ir/tensor.js';
 import { floatTensor } from '../../../src/runtime/tensors.js';
 import { checkGradients, computeGradients, expectClose, makeOpModel } from '../helpers.js';

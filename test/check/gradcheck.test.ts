@@ -1,6 +1,6 @@
 import { Tensor } from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { gradcheck } from '../../src/autodiff/gradcheck.js';
+import { gradcheck } from '../../src/check/gradcheck.js';
 import { DataType, GraphBuilder, newModel } from '../../src/ir/index.js';
 import { runCli } from '../cli/helpers.js';
 

@@ -2,15 +2,16 @@ import type { Tensor } from 'onnxruntime-node';
 import { RegraftError } from '../errors.js';
 import { DataType } from '../ir/dtype.js';
 import type { Model } from '../ir/model.js';
-import { numel, tensorDims, tensorToFloat32 } from '../ir/tensor.js';
+import { numel } from '../ir/tensor.js';
 import type { Value } from '../ir/value.js';
 import { modelToBytes } from '../model-io.js';
 import { createSession } from '../runtime/session.js';
 import { floatTensor } from '../runtime/tensors.js';
 import { Rng } from '../util/rng.js';
-import { buildBackward } from './backward.js';
-import { exposeMaxPoolIndices } from './rules/maxpool-indices.js';
+import { buildBackward } from '../autodiff/backward.js';
+import { exposeMaxPoolIndices } from '../autodiff/rules/maxpool-indices.js';
 import { cloneModel } from '../ir/clone.js';
+import { feedableStep } from '../compile/step-io.js';
 
 export interface GradCheckOptions {
   /** A model with a scalar loss value; it is not modified. */
@@ -62,16 +63,10 @@ export async function gradcheck(opts: GradCheckOptions): Promise<ParamGradCheck[
 
   // Numeric: the parameters become plain graph inputs so they can be fed (onnxruntime-node ignores feeds of
   // initializers), and the values that decide which side of a kink the model is on become outputs too.
-  const numeric = cloneModel(opts.model);
+  const { model: numeric, initial: base } = feedableStep(opts.model, params.map((p) => p.name));
   const numericLoss = numeric.graph.requireValue(opts.loss, 'loss value');
   if (!numeric.graph.outputs.includes(numericLoss)) numeric.graph.addOutput(numericLoss);
   const kinks = exposeKinks(numeric);
-  const base = new Map<string, { data: Float32Array; dims: number[] }>();
-  for (const p of params) {
-    const v = numeric.graph.requireValue(p.name);
-    const t = numeric.graph.initializerToInput(v);
-    base.set(p.name, { data: tensorToFloat32(t), dims: tensorDims(t) });
-  }
   const fdSession = await createSession(modelToBytes(numeric), { name: 'gradcheck (numeric)' });
   const run = async (name?: string, data?: Float32Array) => {
     const feeds: Record<string, Tensor> = { ...opts.feeds };

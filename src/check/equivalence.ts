@@ -1,16 +1,18 @@
-import * as ort from 'onnxruntime-node';
-import { describeError, RegraftError } from '../errors.js';
-import { DataType, dtypeName, type Model, type Value } from '../ir/index.js';
-import { modelToBytes } from '../model-io.js';
-import { Rng } from '../util/rng.js';
-import { stripTraining } from './strip-training.js';
-import { cloneModel } from '../ir/clone.js';
-
 /**
  * Inference equivalence check: runs two models on the same generated inputs in onnxruntime-node and compares the
  * outputs they share by name (numpy's allclose: |a - b| <= atol + rtol * |b|, NaN equal to NaN). Used to check
  * every rewrite that must not change inference, and by the CLI's --verify.
  */
+import type { Tensor } from 'onnxruntime-node';
+import { describeError, RegraftError } from '../errors.js';
+import { cloneModel } from '../ir/clone.js';
+import type { Model, Value } from '../ir/index.js';
+import { modelToBytes } from '../model-io.js';
+import { stripTraining } from '../passes/strip-training.js';
+import { createSession, type Feeds, type Session } from '../runtime/session.js';
+import { Rng } from '../util/rng.js';
+import { randomInputFor } from './random-inputs.js';
+
 export interface VerifyOptions {
   /** Seed of the generated inputs (default 0). */
   seed?: number;
@@ -47,8 +49,6 @@ export interface VerifyReport {
   rtol: number;
 }
 
-type Feeds = Record<string, ort.Tensor>;
-
 export async function verifyEquivalent(original: Model, rewritten: Model, opts: VerifyOptions = {}): Promise<VerifyReport> {
   const atol = opts.atol ?? 1e-5;
   const rtol = opts.rtol ?? 1e-4;
@@ -63,13 +63,13 @@ export async function verifyEquivalent(original: Model, rewritten: Model, opts: 
   }
 
   const rng = new Rng(opts.seed ?? 0);
-  const generated = new Map<string, ort.Tensor>();
+  const generated = new Map<string, Tensor>();
   const feedsFor = (model: Model): Feeds => {
     const feeds: Feeds = {};
     for (const v of runtimeInputs(model)) {
       let t = generated.get(v.name);
       if (!t) {
-        t = randomTensor(v, inputDims(v, opts), rng, opts.intHigh ?? 2);
+        t = randomInputFor(v, inputDims(v, opts), rng, opts.intHigh ?? 2, 'verify');
         generated.set(v.name, t);
       }
       feeds[v.name] = t;
@@ -118,41 +118,26 @@ function inputDims(v: Value, opts: VerifyOptions): number[] {
   return shape.map((d) => (typeof d === 'number' && d >= 0 ? d : (opts.batch ?? 2)));
 }
 
-function randomTensor(v: Value, dims: number[], rng: Rng, intHigh: number): ort.Tensor {
-  const n = dims.reduce((a, d) => a * d, 1);
-  switch (v.elemType) {
-    case DataType.FLOAT:
-      return new ort.Tensor('float32', Float32Array.from({ length: n }, () => rng.normal()), dims);
-    case DataType.DOUBLE:
-      return new ort.Tensor('float64', Float64Array.from({ length: n }, () => rng.normal()), dims);
-    case DataType.INT64:
-      return new ort.Tensor('int64', BigInt64Array.from({ length: n }, () => BigInt(rng.int(intHigh))), dims);
-    case DataType.INT32:
-      return new ort.Tensor('int32', Int32Array.from({ length: n }, () => rng.int(intHigh)), dims);
-    case DataType.BOOL:
-      return new ort.Tensor('bool', Uint8Array.from({ length: n }, () => rng.int(2)), dims);
-    default:
-      throw new RegraftError(`verify: cannot generate input '${v.name}' of type ${v.elemType === undefined ? 'unknown' : dtypeName(v.elemType)}; supported: FLOAT, DOUBLE, INT64, INT32, BOOL`);
-  }
-}
+/** The cause onnxruntime gave, when the runtime wrapped it: verify words its own message around it. */
+const causeOf = (err: unknown): unknown => (err instanceof Error && err.cause !== undefined ? err.cause : err);
 
-async function runModel(model: Model, feeds: Feeds, outputs: string[], label: string): Promise<Record<string, ort.Tensor>> {
-  let session: ort.InferenceSession;
+async function runModel(model: Model, feeds: Feeds, outputs: string[], label: string): Promise<Record<string, Tensor>> {
+  let session: Session;
   try {
-    session = await ort.InferenceSession.create(modelToBytes(model), { intraOpNumThreads: 1, interOpNumThreads: 1, logSeverityLevel: 3 });
+    session = await createSession(modelToBytes(model), { name: `the ${label} model` });
   } catch (err) {
-    throw new RegraftError(`verify: onnxruntime cannot load the ${label} model: ${describeError(err)}`);
+    throw new RegraftError(`verify: onnxruntime cannot load the ${label} model: ${describeError(causeOf(err))}`);
   }
   try {
     return await session.run(feeds, outputs);
   } catch (err) {
-    throw new RegraftError(`verify: onnxruntime failed to run the ${label} model: ${describeError(err)}`);
+    throw new RegraftError(`verify: onnxruntime failed to run the ${label} model: ${describeError(causeOf(err))}`);
   } finally {
     await session.release();
   }
 }
 
-function compare(name: string, expected: ort.Tensor, actual: ort.Tensor, atol: number, rtol: number): OutputComparison {
+function compare(name: string, expected: Tensor, actual: Tensor, atol: number, rtol: number): OutputComparison {
   const dims = [...expected.dims];
   if (expected.dims.length !== actual.dims.length || expected.dims.some((d, i) => d !== actual.dims[i])) {
     return { name, dims, maxAbsDiff: Infinity, allclose: false, shapeMismatch: `shapes [${expected.dims.join(',')}] and [${actual.dims.join(',')}] differ` };
