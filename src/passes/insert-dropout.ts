@@ -21,8 +21,8 @@
  *   identity, and `seed` does not exist (the pass reports that it was ignored).
  * - below 7: refused (Dropout-1/6 use the legacy `is_test` attribute); convert the model to a newer opset.
  *
- * onnxruntime caveat (measured with onnxruntime-node 1.30): with graph optimizations at 'basic' or above, an
- * inference session removes a Dropout whose mask nobody reads (its EliminateDropout rewrite), even when
+ * onnxruntime caveat (measured with onnxruntime 1.30, the Node binding): with graph optimizations at 'basic' or
+ * above, an inference session removes a Dropout whose mask nobody reads (its EliminateDropout rewrite), even when
  * training_mode is true. A training step must therefore read the mask (the backward pass does) or run its session
  * with graphOptimizationLevel 'disabled'.
  *
