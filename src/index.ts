@@ -30,15 +30,15 @@ export { assertVerified, formatVerifyReport, verifyEquivalent, type OutputCompar
 export { gradcheck, type GradCheckOptions, type ParamGradCheck } from './check/gradcheck.js';
 
 // Training: compile, train, export, evaluate.
-export { attachLoss, LOSS_KINDS, type LossKind, type LossSpec } from './compile/losses.js';
+export { attachLoss, isRegressionLoss, LOSS_KINDS, type LossKind, type LossSpec, type RegressionLoss } from './compile/losses.js';
 export { emitOptimizer, OPTIMIZERS, type OptimizerConfig, type OptimizerKind } from './compile/optimizers.js';
 export { compileTrainStep, compileEvalModel, type CompileOptions, type TrainStep } from './compile/compile.js';
 export { DEFAULT_CONFIG, learningRate, readConfigFile, resolveConfig, type TrainConfig } from './training/config.js';
 export { train, type TrainHooks, type TrainResult } from './training/trainer.js';
 export { readRunConfig, RUN_FILES, type EpochMetrics } from './training/run-dir.js';
 export { exportRun, trainedInferenceModel, type ExportOptions, type ExportReport } from './training/export.js';
-export { evaluate, evaluateModelFile, type EvalMetrics, type EvalOptions } from './training/evaluate.js';
-export { evaluateTargets, evaluateTargetsFile, isRegressionLoss, type RegressionLoss, type RegressionMetrics } from './training/evaluate-targets.js';
+export { evaluate, evaluateFile, evaluateModelFile, evaluateSession, evaluateTargets, evaluateTargetsFile } from './evaluate/index.js';
+export type { EvalMetrics, EvalOptions, Evaluation, RegressionMetrics } from './evaluate/index.js';
 
 // Data and runtime.
 export * from './data/index.js';

@@ -2,15 +2,14 @@ import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { DEFAULT_DROPOUT_RATIO } from '../passes/insert-dropout.js';
 import { readConfigFile, SCHEDULES, type TrainConfig } from '../training/config.js';
-import { evaluateModelFile } from '../training/evaluate.js';
-import { evaluateTargetsFile, isRegressionLoss } from '../training/evaluate-targets.js';
-import { regressionSummary } from './eval.js';
+import { evaluateFile } from '../evaluate/index.js';
 import { exportRun } from '../training/export.js';
 import { LOSS_KINDS } from '../compile/losses.js';
 import { inapplicableOptimizerSetting, OPTIMIZERS } from '../compile/optimizers.js';
 import { createProgress, type Progress } from '../training/progress.js';
 import { train } from '../training/trainer.js';
 import type { CliIo } from './context.js';
+import { testLine } from './evaluation-format.js';
 import { parseChoice, parseDropoutRatio, parseList, parseNumber } from './options.js';
 
 interface TrainFlags {
@@ -119,16 +118,7 @@ export function registerTrain(program: Command, io: CliIo): void {
       if (exportTo) {
         const report = await exportRun(result.runDir, exportTo);
         io.out(`exported ${exportTo} (epoch ${report.epoch}, ${report.parameters} trained tensors, checked against the eval model in onnxruntime)`);
-        if (test) {
-          const loss = result.config.loss;
-          if (isRegressionLoss(loss)) {
-            const m = await evaluateTargetsFile(exportTo, test, { loss, output: result.config.target });
-            io.out(`test ${loss} on ${test}: ${m.loss.toFixed(6)} (${regressionSummary(m)}, ${m.samples} samples)`);
-          } else {
-            const m = await evaluateModelFile(exportTo, test, { output: result.config.target });
-            io.out(`test accuracy on ${test}: ${(100 * m.accuracy).toFixed(2)}% (loss ${m.loss.toFixed(4)}, ${m.samples} samples)`);
-          }
-        }
+        if (test) io.out(testLine(await evaluateFile(exportTo, test, { loss: result.config.loss, output: result.config.target }), test));
       }
     });
 }

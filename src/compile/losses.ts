@@ -8,6 +8,11 @@ import { LABELS_NAME, LOSS_NAME } from '../training-interface.js';
 export const LOSS_KINDS = ['cross-entropy', 'mse', 'mse-half', 'bce-logits', 'l1'] as const;
 export type LossKind = (typeof LOSS_KINDS)[number];
 
+/** The losses that read float targets (every one but cross-entropy, which reads class labels). */
+export type RegressionLoss = Exclude<LossKind, 'cross-entropy'>;
+
+export const isRegressionLoss = (kind: LossKind): kind is RegressionLoss => kind !== 'cross-entropy';
+
 export interface LossSpec {
   kind: LossKind;
   /** The model output the loss reads (default: the first graph output). */

@@ -10,8 +10,7 @@ import { featureTensor } from '../runtime/tensors.js';
 import { compileEvalModel, compileTrainStep, type TrainStep } from '../compile/compile.js';
 import { feedableStep, type NamedTensor } from '../compile/step-io.js';
 import { learningRate, type TrainConfig } from './config.js';
-import { evaluate } from './evaluate.js';
-import { evaluateTargets, isRegressionLoss } from './evaluate-targets.js';
+import { evaluateSession } from '../evaluate/index.js';
 import { prepareData, type PreparedData } from './prepare-data.js';
 import { createRunDir, formatEpoch, openRun, recordEpoch, RUN_FILES, type EpochMetrics, type TrainerState } from './run-dir.js';
 
@@ -172,13 +171,18 @@ async function openValidator(model: Model, step: TrainStep, config: TrainConfig,
     session,
     async run(carried: ReadonlyMap<string, Tensor>): Promise<Pick<EpochMetrics, 'val_loss' | 'val_accuracy'>> {
       const extraFeeds = Object.fromEntries(fed.map((n) => [n, carried.get(n)!]));
-      const opts = { inputName: data.inputName, inputType: data.inputType, outputName: config.target ?? evalModel.outputs[0], sampleDims: data.sampleDims, indices: data.valIndices, extraFeeds };
-      if (!isRegressionLoss(config.loss)) {
-        const v = await evaluate(session, data.valSet!, opts);
-        return { val_loss: v.loss, val_accuracy: v.accuracy };
-      }
-      const v = await evaluateTargets(session, data.valSet!, { ...opts, loss: config.loss, targetDims: data.targetDims! });
-      return { val_loss: v.loss, ...(v.accuracy !== undefined && { val_accuracy: v.accuracy }) };
+      const v = await evaluateSession(session, data.valSet!, {
+        inputName: data.inputName,
+        inputType: data.inputType,
+        outputName: config.target ?? evalModel.outputs[0],
+        sampleDims: data.sampleDims,
+        indices: data.valIndices,
+        extraFeeds,
+        loss: config.loss,
+        targetDims: data.targetDims,
+      });
+      // Classification always reports an accuracy; regression only for bce-logits.
+      return { val_loss: v.metrics.loss, ...(v.metrics.accuracy !== undefined && { val_accuracy: v.metrics.accuracy }) };
     },
   };
 }

@@ -7,7 +7,7 @@ import { floatTensor as irFloatTensor } from '../../src/ir/tensor.js';
 import { loadModel, modelToBytes } from '../../src/model-io.js';
 import { createSession, floatTensor } from '../../src/runtime/index.js';
 import { compileEvalModel } from '../../src/compile/compile.js';
-import { evaluateModelFile } from '../../src/training/evaluate.js';
+import { evaluateModelFile } from '../../src/evaluate/classification.js';
 import { exportRun } from '../../src/training/export.js';
 import { train, type TrainResult } from '../../src/training/trainer.js';
 import { runCli } from '../cli/helpers.js';

@@ -5,30 +5,12 @@
  * (the trainer feeds the current parameters through `extraFeeds`).
  */
 import type { Tensor } from 'onnxruntime-node';
-import { BatchLoader, type Dataset } from '../data/index.js';
+import type { Dataset } from '../data/index.js';
 import { RegraftError } from '../errors.js';
 import type { Value } from '../ir/value.js';
 import type { Session } from '../runtime/index.js';
-import { featureTensor } from '../runtime/tensors.js';
-import type { FeatureType } from './feature-input.js';
-import { withFileEvaluation } from './file-evaluation.js';
-
-export interface EvalOptions {
-  /** The model input that takes the features. */
-  inputName: string;
-  /** The model output holding the logits, [N, C]. */
-  outputName: string;
-  /** Dims of one sample as the model wants them (from fitSampleShape). */
-  sampleDims: number[];
-  /** Samples per run, default 1000; the last batch may be smaller (the batch dim must be symbolic). */
-  batchSize?: number;
-  /** Evaluate only these samples (e.g. the validation side of a split), in this order. */
-  indices?: Int32Array;
-  /** Further feeds for every run, e.g. the current parameters of a model being trained. */
-  extraFeeds?: Record<string, Tensor>;
-  /** What the input takes (default float32; int64 for token ids). */
-  inputType?: FeatureType;
-}
+import { evaluateInBatches, type EvalOptions } from './batches.js';
+import { withFileEvaluation } from './file.js';
 
 export interface EvalMetrics {
   samples: number;
@@ -42,24 +24,12 @@ export interface EvalMetrics {
   numClasses: number;
 }
 
-export const DEFAULT_EVAL_BATCH_SIZE = 1000;
-
 /** Runs `session` over `ds` (or the samples in `opts.indices`) and scores the logits. */
 export async function evaluate(session: Session, ds: Dataset, opts: EvalOptions): Promise<EvalMetrics> {
-  const batchSize = opts.batchSize ?? DEFAULT_EVAL_BATCH_SIZE;
-  const count = opts.indices?.length ?? ds.size;
-  if (count === 0) throw new RegraftError(`nothing to evaluate: no samples of ${ds.name} were selected`);
-  const loader = new BatchLoader(ds, { batchSize, seed: 0, shuffle: false, indices: opts.indices, sampleShape: opts.sampleDims });
   const scores = new LogitScores();
-  for (const batch of loader.batches(0)) {
-    const feeds = { ...opts.extraFeeds, [opts.inputName]: featureTensor(batch.features, batch.featureDims, opts.inputType ?? 'float32') };
-    const fetched = await session.run(feeds);
-    const logits = fetched[opts.outputName];
-    if (logits === undefined) {
-      throw new RegraftError(`model ${session.name} has no output '${opts.outputName}'; its outputs are ${session.outputNames.join(', ')}`);
-    }
+  await evaluateInBatches(session, ds, opts, (logits, batch) => {
     scores.add(checkedLogits(logits, batch.size, session.name, opts.outputName, ds), batch.labels, session.name, opts.outputName, ds);
-  }
+  });
   return scores.result();
 }
 

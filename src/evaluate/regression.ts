@@ -1,20 +1,15 @@
 /**
  * Evaluation of a model trained with a regression loss (mse, mse-half, l1, bce-logits): run it over a dataset of
  * float targets in batches and score its predictions in JS, in float64, with the same definitions as the training
- * losses (losses.ts), so validation and `regraft eval --loss` report the number training minimizes.
+ * losses (compile/losses.ts), so validation and `regraft eval --loss` report the number training minimizes.
  */
-import { BatchLoader, fitTargetShape, type Dataset } from '../data/index.js';
+import { fitTargetShape, type Dataset } from '../data/index.js';
 import { RegraftError } from '../errors.js';
 import type { Value } from '../ir/value.js';
 import type { Session } from '../runtime/index.js';
-import { featureTensor } from '../runtime/tensors.js';
-import { DEFAULT_EVAL_BATCH_SIZE, type EvalOptions } from './evaluate.js';
-import { withFileEvaluation } from './file-evaluation.js';
-import type { LossKind } from '../compile/losses.js';
-
-export type RegressionLoss = Exclude<LossKind, 'cross-entropy'>;
-
-export const isRegressionLoss = (kind: LossKind): kind is RegressionLoss => kind !== 'cross-entropy';
+import { evaluateInBatches, type EvalOptions } from './batches.js';
+import { withFileEvaluation } from './file.js';
+import type { RegressionLoss } from '../compile/losses.js';
 
 export interface RegressionMetrics {
   samples: number;
@@ -37,23 +32,8 @@ export interface TargetEvalOptions extends EvalOptions {
 /** Runs `session` over `ds` (or the samples in `opts.indices`) and scores the predictions against the targets. */
 export async function evaluateTargets(session: Session, ds: Dataset, opts: TargetEvalOptions): Promise<RegressionMetrics> {
   if (!ds.targets) throw new RegraftError(`data '${ds.name}' holds class labels; a ${opts.loss} evaluation needs float targets`);
-  const count = opts.indices?.length ?? ds.size;
-  if (count === 0) throw new RegraftError(`nothing to evaluate: no samples of ${ds.name} were selected`);
-  const loader = new BatchLoader(ds, {
-    batchSize: opts.batchSize ?? DEFAULT_EVAL_BATCH_SIZE,
-    seed: 0,
-    shuffle: false,
-    indices: opts.indices,
-    sampleShape: opts.sampleDims,
-    targetShape: opts.targetDims,
-  });
   const sums = { loss: 0, abs: 0, square: 0, hits: 0, elements: 0 };
-  for (const batch of loader.batches(0)) {
-    const fetched = await session.run({ ...opts.extraFeeds, [opts.inputName]: featureTensor(batch.features, batch.featureDims, opts.inputType ?? 'float32') });
-    const prediction = fetched[opts.outputName];
-    if (prediction === undefined) {
-      throw new RegraftError(`model ${session.name} has no output '${opts.outputName}'; its outputs are ${session.outputNames.join(', ')}`);
-    }
+  const count = await evaluateInBatches(session, ds, opts, (prediction, batch) => {
     const targets = batch.targets!;
     if (prediction.data.length !== targets.length || !(prediction.data instanceof Float32Array)) {
       throw new RegraftError(
@@ -61,7 +41,7 @@ export async function evaluateTargets(session: Session, ds: Dataset, opts: Targe
       );
     }
     addElements(sums, prediction.data, targets, opts.loss);
-  }
+  });
   const mean = (x: number) => x / sums.elements;
   const base = { samples: count, lossKind: opts.loss, loss: mean(sums.loss) };
   if (opts.loss === 'bce-logits') return { ...base, accuracy: mean(sums.hits) };

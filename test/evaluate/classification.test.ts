@@ -7,7 +7,7 @@ import { RegraftError } from '../../src/errors.js';
 import { DataType, GraphBuilder, newModel, type Model } from '../../src/ir/index.js';
 import { modelToBytes, saveModel } from '../../src/model-io.js';
 import { createSession, floatTensor, type Session } from '../../src/runtime/index.js';
-import { evaluate, evaluateModelFile } from '../../src/training/evaluate.js';
+import { evaluate, evaluateModelFile } from '../../src/evaluate/classification.js';
 
 // W [2,3] row-major; logits = x @ W are small integers, exact in float32.
 const W = [1, 0, -1, 0, 2, 1];
