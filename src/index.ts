@@ -33,7 +33,8 @@ export { gradcheck, type GradCheckOptions, type ParamGradCheck } from './check/g
 export { attachLoss, isRegressionLoss, LOSS_KINDS, type LossKind, type LossSpec, type RegressionLoss } from './compile/losses.js';
 export { emitOptimizer, OPTIMIZERS, type OptimizerConfig, type OptimizerKind } from './compile/optimizers.js';
 export { compileTrainStep, compileEvalModel, type CompileOptions, type TrainStep } from './compile/compile.js';
-export { DEFAULT_CONFIG, learningRate, readConfigFile, resolveConfig, type TrainConfig } from './training/config.js';
+export { DEFAULT_CONFIG, readConfigFile, resolveConfig, type TrainConfig } from './training/config.js';
+export { learningRate, SCHEDULES, type ScheduleKind, type ScheduleSettings } from './training/schedule.js';
 export { train, type TrainHooks, type TrainResult } from './training/trainer.js';
 export { readRunConfig, RUN_FILES, type EpochMetrics } from './training/run-dir.js';
 export { exportRun, trainedInferenceModel, type ExportOptions, type ExportReport } from './training/export.js';

@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { DEFAULT_DROPOUT_RATIO } from '../passes/insert-dropout.js';
-import { readConfigFile, SCHEDULES, type TrainConfig } from '../training/config.js';
+import { readConfigFile, type TrainConfig } from '../training/config.js';
+import { SCHEDULES } from '../training/schedule.js';
 import { evaluateFile } from '../evaluate/index.js';
 import { exportRun } from '../training/export.js';
 import { LOSS_KINDS } from '../compile/losses.js';
 import { inapplicableOptimizerSetting, OPTIMIZERS } from '../compile/optimizers.js';
-import { createProgress, type Progress } from '../training/progress.js';
+import { createProgress, type Progress } from './progress.js';
 import { train } from '../training/trainer.js';
 import type { CliIo } from './context.js';
 import { testLine } from './evaluation-format.js';

@@ -4,9 +4,7 @@ import { RegraftError } from '../errors.js';
 import { DEFAULT_DROPOUT_RATIO, ratioProblem } from '../passes/insert-dropout.js';
 import { LOSS_KINDS, type LossKind } from '../compile/losses.js';
 import { OPTIMIZERS, type OptimizerKind } from '../compile/optimizers.js';
-
-export const SCHEDULES = ['constant', 'step', 'cosine'] as const;
-export type ScheduleKind = (typeof SCHEDULES)[number];
+import { SCHEDULES, type ScheduleKind } from './schedule.js';
 
 /** Everything `regraft train` takes; a config file (JSON or YAML) holds the same keys. */
 export interface TrainConfig {
@@ -152,34 +150,4 @@ export function resolveConfig(partial: Partial<TrainConfig>): TrainConfig {
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-/**
- * Learning rate at a point of the run: `epoch` is 0-based and `progress` in [0, 1) says how far into that epoch
- * (batch index / `stepsPerEpoch`). step: multiply by gamma every stepSize epochs; cosine: anneal from lr to 0 over
- * the whole run, updated every batch (SGDR without restarts). A warmup scales that linearly, per step: the k-th
- * step (1-based) of a warmup of W steps runs at k/W of the rate, as PyTorch's LinearLR does.
- */
-export function learningRate(
-  c: Pick<TrainConfig, 'lr' | 'schedule' | 'stepSize' | 'gamma' | 'epochs'> & Partial<Pick<TrainConfig, 'warmup'>>,
-  epoch: number,
-  progress = 0,
-  stepsPerEpoch = 1,
-): number {
-  const scheduled = scheduledRate(c, epoch, progress);
-  if (!c.warmup) return scheduled;
-  const warmupSteps = Math.max(1, Math.round(c.warmup * stepsPerEpoch));
-  const step = Math.round((epoch + progress) * stepsPerEpoch) + 1;
-  return scheduled * Math.min(1, step / warmupSteps);
-}
-
-function scheduledRate(c: Pick<TrainConfig, 'lr' | 'schedule' | 'stepSize' | 'gamma' | 'epochs'>, epoch: number, progress: number): number {
-  switch (c.schedule) {
-    case 'constant':
-      return c.lr;
-    case 'step':
-      return c.lr * c.gamma ** Math.floor(epoch / c.stepSize);
-    case 'cosine':
-      return 0.5 * c.lr * (1 + Math.cos((Math.PI * (epoch + progress)) / c.epochs));
-  }
 }

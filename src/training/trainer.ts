@@ -6,10 +6,11 @@ import { loadModel, modelToBytes } from '../model-io.js';
 import { insertDropout } from '../passes/insert-dropout.js';
 import { chooseExecutionProvider } from '../runtime/execution-provider.js';
 import { createSession, type Session, type SessionOptions } from '../runtime/session.js';
-import { featureTensor } from '../runtime/tensors.js';
+import { featureTensor, scalar } from '../runtime/tensors.js';
 import { compileEvalModel, compileTrainStep, type TrainStep } from '../compile/compile.js';
 import { feedableStep, type NamedTensor } from '../compile/step-io.js';
-import { learningRate, type TrainConfig } from './config.js';
+import type { TrainConfig } from './config.js';
+import { learningRate } from './schedule.js';
 import { evaluateSession } from '../evaluate/index.js';
 import { prepareData, type PreparedData } from './prepare-data.js';
 import { createRunDir, formatEpoch, openRun, recordEpoch, RUN_FILES, type EpochMetrics, type TrainerState } from './run-dir.js';
@@ -133,14 +134,14 @@ async function trainEpoch(ctx: EpochContext): Promise<EpochMetrics> {
   const session = await openStepSession(ctx.feedable, config.seed, epoch, ctx.sessionOptions);
   ctx.sessionOptions.ep = session.provider;
   const feeds: Record<string, Tensor> = Object.fromEntries(carried);
-  if (step.lr) feeds[step.lr] = new Tensor('float32', new Float32Array([lr]), []);
+  if (step.lr) feeds[step.lr] = scalar(lr);
   const perBatchLr = (config.schedule === 'cosine' || config.warmup > 0) && step.lr !== undefined;
   const started = performance.now();
   let lossSum = 0;
   let seen = 0;
   try {
     for (const batch of loader.batches(epoch)) {
-      if (perBatchLr) feeds[step.lr!] = new Tensor('float32', new Float32Array([learningRate(config, epoch, batch.index / loader.batchesPerEpoch, loader.batchesPerEpoch)]), []);
+      if (perBatchLr) feeds[step.lr!] = scalar(learningRate(config, epoch, batch.index / loader.batchesPerEpoch, loader.batchesPerEpoch));
       feeds[inputName] = featureTensor(batch.features, batch.featureDims, data.inputType);
       feeds[step.labels] = batch.targets ? new Tensor('float32', batch.targets, batch.targetDims) : new Tensor('int64', batch.labels, [batch.size]);
       const out = await session.run(feeds);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CliIo } from '../../src/cli/context.js';
-import { createProgress, statusLine } from '../../src/training/progress.js';
+import { createProgress, statusLine } from '../../src/cli/progress.js';
 
 function harness(isTty: boolean) {
   const out: string[] = [];

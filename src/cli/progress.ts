@@ -3,7 +3,7 @@
  * plus "erase line"), throttled so that printing never costs training time; in a pipe or a log file nothing is
  * written per batch, only the line `done` is given, so logs stay one line per epoch.
  */
-import type { CliIo } from '../cli/context.js';
+import type { CliIo } from './context.js';
 
 export interface ProgressOptions {
   totalBatches: number;
