@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { loadModel, loadModelWithInfo, saveModel } from '../model-io.js';
-import { DEFAULT_DROPOUT_RATIO, insertDropout } from '../passes/insert-dropout.js';
+import { DEFAULT_DROPOUT_RATIO, insertDropoutPass } from '../passes/insert-dropout.js';
 import { TRAINING_MODE_NAME } from '../training-interface.js';
-import { finishPipeline } from '../passes/runner.js';
+import { runPass } from '../passes/runner.js';
 import { assertVerified, formatVerifyReport, verifyEquivalent } from '../check/equivalence.js';
 import type { CliIo } from './context.js';
 import { parseDropoutRatio, parseList, parseNumber } from './options.js';
@@ -39,7 +39,7 @@ export function registerDropout(program: Command, io: CliIo): void {
       }
       const loaded = await loadModelWithInfo(modelPath);
       const model = loaded.model;
-      const result = insertDropout(model, {
+      const result = runPass(model, insertDropoutPass, {
         after: flags.after,
         afterNode: flags.afterNode,
         afterTensor: flags.afterTensor,
@@ -47,7 +47,6 @@ export function registerDropout(program: Command, io: CliIo): void {
         seed: flags.seed,
         allowGraphOutputs: flags.allowOutputs,
       });
-      finishPipeline(model);
       for (const d of result.inserted) io.out(`inserted ${d.node} after ${d.after}: '${d.input}' -> '${d.output}'`);
       for (const s of result.skipped) io.out(`skipped '${s.value}': ${s.reason}`);
       for (const w of result.warnings) io.err(`warning: ${w}`);

@@ -4,10 +4,10 @@ export { eliminateDead, eliminateDeadPass, type EliminateDeadResult } from './el
 export { DEFAULT_DROPOUT_RATIO, insertDropout, insertDropoutPass, ratioProblem } from './insert-dropout.js';
 export type { InsertDropoutOptions, InsertDropoutResult, InsertedDropout, SkippedValue } from './insert-dropout.js';
 export { step, type Pass, type PassResult, type PassStep } from './pass.js';
-export { finishPipeline, runPasses, type PassRecord, type RunPassesOptions, type RunPassesResult } from './runner.js';
+export { finishPipeline, runPass, runPasses, type PassRecord, type RunPassesOptions, type RunPassesResult } from './runner.js';
 export { isTrainingOnlyOutput, stripTraining, stripTrainingPass } from './strip-training.js';
 export type { StripTrainingOptions, StripTrainingResult } from './strip-training.js';
-export { DEFAULT_TARGET_OPSET, MAX_TARGET_OPSET, MIN_TARGET_OPSET, upgradeOpset, type UpgradeOpsetResult } from './upgrade-opset.js';
+export { DEFAULT_TARGET_OPSET, MAX_TARGET_OPSET, MIN_TARGET_OPSET, upgradeOpset, upgradeOpsetPass, type UpgradeOpsetResult } from './upgrade-opset.js';
 export { decomposeRecurrent, decomposeRecurrentPass, RECURRENT_OPS, type DecomposedNode, type DecomposeRecurrentOptions } from './decompose-rnn.js';
-export { replaceHead, type ReplaceHeadOptions, type ReplaceHeadResult } from './replace-head.js';
+export { replaceHead, replaceHeadPass, type ReplaceHeadOptions, type ReplaceHeadResult } from './replace-head.js';
 export { foldBatchNorm, foldBatchNormPass, type FoldBatchNormResult, type FoldedBatchNorm, type SkippedBatchNorm } from './fold-batchnorm.js';
