@@ -6,11 +6,12 @@ import { RegraftError } from '../errors.js';
 import { DataType } from '../ir/dtype.js';
 import { loadModel } from '../model-io.js';
 import { addPenalty } from '../passes/add-penalty.js';
-import { attachLoss, LOSS_KINDS, type LossKind } from '../compile/losses.js';
+import { attachLoss, type LossKind } from '../compile/losses.js';
 import { LOSS_NAME } from '../training-interface.js';
 import { Rng } from '../util/rng.js';
 import type { CliIo } from './context.js';
-import { parseChoice, parseNumber } from './options.js';
+import { l1Option, l2Option, lossOption } from './flags.js';
+import { parseNumber } from './options.js';
 
 interface GradcheckFlags {
   loss: LossKind;
@@ -28,13 +29,13 @@ export function registerGradcheck(program: Command, io: CliIo): void {
     .command('gradcheck')
     .description("compare regraft's compiled gradients with central differences on random inputs; prints the worst relative error per parameter")
     .argument('<model>', 'ONNX model')
-    .requiredOption('--loss <kind>', LOSS_KINDS.join(', '), parseChoice('--loss', LOSS_KINDS))
+    .addOption(lossOption())
     .option('--batch <n>', 'size of symbolic batch dims in the generated inputs', parseNumber('--batch', { min: 1, integer: true }), 2)
     .option('--seed <n>', 'seed of the generated inputs', parseNumber('--seed', { integer: true }), 0)
     .option('--eps <x>', 'central-difference step', parseNumber('--eps', { min: 1e-8 }), 1e-2)
     .option('--samples <n>', 'elements checked per parameter', parseNumber('--samples', { min: 1, integer: true }), 8)
-    .option('--l2 <lam>', 'include an L2 penalty', parseNumber('--l2', { min: 0 }))
-    .option('--l1 <lam>', 'include an L1 penalty', parseNumber('--l1', { min: 0 }))
+    .addOption(l2Option())
+    .addOption(l1Option())
     .option('--tolerance <x>', 'fail (exit 1) when a relative error exceeds this (float32 differences resolve ~1e-3 on smooth models, ~1e-2 in early layers of deep ones; a wrong rule is off by O(1))', parseNumber('--tolerance', { min: 0 }), 5e-2)
     .action(async (path: string, flags: GradcheckFlags) => {
       const model = await loadModel(path);

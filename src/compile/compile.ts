@@ -15,7 +15,7 @@ import { stripTraining } from '../passes/strip-training.js';
 import { LOSS_NAME, LR_NAME, UPDATED_SUFFIX } from '../training-interface.js';
 import { attachLoss, type LossKind } from './losses.js';
 import { enableDropoutTraining } from './training-mode.js';
-import { emitOptimizer, type OptimizerConfig, type OptimizerKind } from './optimizers.js';
+import { DEFAULT_OPTIMIZER, emitOptimizer, type OptimizerConfig, type OptimizerKind } from './optimizers.js';
 import { cloneModel } from '../ir/clone.js';
 
 export interface CompileOptions {
@@ -100,7 +100,7 @@ export function compileTrainStep(source: Model, opts: CompileOptions): TrainStep
 
   const b = new GraphBuilder(graph);
   b.namePrefix = 'optimizer/';
-  const optimizer: OptimizerConfig = typeof opts.optimizer === 'object' ? opts.optimizer : { kind: opts.optimizer ?? 'sgd' };
+  const optimizer: OptimizerConfig = typeof opts.optimizer === 'object' ? opts.optimizer : { kind: opts.optimizer ?? DEFAULT_OPTIMIZER };
   let lr: Value | undefined;
   if (optimizer.kind !== 'none') {
     if (graph.value(LR_NAME)) throw new RegraftError(`the model already has a value named '${LR_NAME}'; rename it before compiling`);

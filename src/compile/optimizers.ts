@@ -8,6 +8,14 @@ import { UPDATED_SUFFIX } from '../training-interface.js';
 export const OPTIMIZERS = ['none', 'sgd', 'momentum', 'adam', 'adamw'] as const;
 export type OptimizerKind = (typeof OPTIMIZERS)[number];
 
+/** The optimizers a training run can use: 'none' compiles loss and gradients only, which `compile` offers. */
+export const TRAINING_OPTIMIZERS = OPTIMIZERS.filter((o): o is Exclude<OptimizerKind, 'none'> => o !== 'none');
+
+export const DEFAULT_OPTIMIZER: OptimizerKind = 'sgd';
+/** Momentum's mu and AdamW's decoupled weight decay when not given, as PyTorch's defaults. */
+export const DEFAULT_MOMENTUM = 0.9;
+export const DEFAULT_WEIGHT_DECAY = 0.01;
+
 export interface OptimizerConfig {
   kind: OptimizerKind;
   /** Momentum factor mu (momentum; default 0.9). */
@@ -36,7 +44,7 @@ export function inapplicableOptimizerSetting(
   kind: OptimizerKind | undefined,
   given: { momentum?: number; nesterov?: boolean; weightDecay?: number },
 ): string | undefined {
-  const k = kind ?? 'sgd';
+  const k = kind ?? DEFAULT_OPTIMIZER;
   if (k !== 'momentum' && (given.momentum !== undefined || given.nesterov)) {
     const flag = given.momentum !== undefined ? `--momentum ${given.momentum}` : '--nesterov';
     const instead = k === 'sgd' ? 'for SGD with momentum (PyTorch\'s SGD(momentum=...)) use --optimizer momentum' : `${k} has no momentum setting`;
@@ -115,7 +123,7 @@ export function emitOptimizer(b: GraphBuilder, config: OptimizerConfig, gradient
       for (const [p, g] of params) updated(p, b.sub(p, b.mul(lr, g)));
       break;
     case 'momentum': {
-      const mu = b.scalar(check('momentum', config.momentum, 0, 1) ?? 0.9, 'momentum');
+      const mu = b.scalar(check('momentum', config.momentum, 0, 1) ?? DEFAULT_MOMENTUM, 'momentum');
       for (const [p, g] of params) {
         const buf = zerosLike(p, 'momentum_buffer');
         const next = b.add(b.mul(mu, buf), g);
@@ -142,7 +150,7 @@ export function emitOptimizer(b: GraphBuilder, config: OptimizerConfig, gradient
       const b2 = b.scalar(beta2, 'beta2');
       const oneMinusB1 = b.scalar(1 - beta1, 'one_minus_beta1');
       const oneMinusB2 = b.scalar(1 - beta2, 'one_minus_beta2');
-      const decay = config.kind === 'adamw' ? b.sub(one, b.mul(lr, b.scalar(config.weightDecay ?? 0.01, 'weight_decay'))) : undefined;
+      const decay = config.kind === 'adamw' ? b.sub(one, b.mul(lr, b.scalar(config.weightDecay ?? DEFAULT_WEIGHT_DECAY, 'weight_decay'))) : undefined;
       for (const [p, g] of params) {
         const m = zerosLike(p, 'exp_avg');
         const v = zerosLike(p, 'exp_avg_sq');

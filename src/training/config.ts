@@ -3,7 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import { RegraftError } from '../errors.js';
 import { DEFAULT_DROPOUT_RATIO, ratioProblem } from '../passes/insert-dropout.js';
 import { LOSS_KINDS, type LossKind } from '../compile/losses.js';
-import { OPTIMIZERS, type OptimizerKind } from '../compile/optimizers.js';
+import { DEFAULT_MOMENTUM, DEFAULT_OPTIMIZER, DEFAULT_WEIGHT_DECAY, TRAINING_OPTIMIZERS, type OptimizerKind } from '../compile/optimizers.js';
 import { SCHEDULES, type ScheduleKind } from './schedule.js';
 
 /** Everything `regraft train` takes; a config file (JSON or YAML) holds the same keys. */
@@ -61,10 +61,10 @@ export const DEFAULT_CONFIG: Omit<TrainConfig, 'model' | 'data' | 'out'> = {
   warmup: 0,
   stepSize: 10,
   gamma: 0.1,
-  optimizer: 'sgd',
-  momentum: 0.9,
+  optimizer: DEFAULT_OPTIMIZER,
+  momentum: DEFAULT_MOMENTUM,
   nesterov: false,
-  weightDecay: 0.01,
+  weightDecay: DEFAULT_WEIGHT_DECAY,
   clipGradNorm: 0,
   loss: 'cross-entropy',
   l2: 0,
@@ -139,7 +139,7 @@ export function resolveConfig(partial: Partial<TrainConfig>): TrainConfig {
   const oneOf = <T extends string>(k: keyof TrainConfig, options: readonly T[]) => {
     if (!options.includes(c[k] as T)) throw new RegraftError(`train: ${k} must be one of ${options.join(', ')}; got '${String(c[k])}'`);
   };
-  oneOf('optimizer', OPTIMIZERS.filter((o) => o !== 'none'));
+  oneOf('optimizer', TRAINING_OPTIMIZERS);
   oneOf('loss', LOSS_KINDS);
   oneOf('schedule', SCHEDULES);
   oneOf('ep', ['cpu', 'cuda'] as const);
