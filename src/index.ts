@@ -55,7 +55,7 @@ export {
   type SessionOptions,
 } from './runtime/index.js';
 // onnxruntime tensors (the IR's floatTensor/int64Tensor make TensorProtos).
-export { floatTensor as ortFloatTensor, int64Tensor as ortInt64Tensor, scalar as ortScalar } from './runtime/index.js';
+export { ortFloatTensor, ortInt64Tensor, scalar as ortScalar } from './runtime/index.js';
 
 // Sample models.
 export { buildLeNet, buildMlp, type MlpOptions } from './models/builders.js';

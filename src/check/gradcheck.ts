@@ -6,7 +6,7 @@ import { numel } from '../ir/tensor.js';
 import type { Value } from '../ir/value.js';
 import { modelToBytes } from '../model-io.js';
 import { createSession } from '../runtime/session.js';
-import { floatTensor } from '../runtime/tensors.js';
+import { ortFloatTensor } from '../runtime/tensors.js';
 import { Rng } from '../util/rng.js';
 import { buildBackward } from '../autodiff/backward.js';
 import { exposeMaxPoolIndices } from '../autodiff/rules/maxpool-indices.js';
@@ -70,7 +70,7 @@ export async function gradcheck(opts: GradCheckOptions): Promise<ParamGradCheck[
   const fdSession = await createSession(modelToBytes(numeric), { name: 'gradcheck (numeric)' });
   const run = async (name?: string, data?: Float32Array) => {
     const feeds: Record<string, Tensor> = { ...opts.feeds };
-    for (const [n, b] of base) feeds[n] = floatTensor(n === name && data ? data : b.data, b.dims);
+    for (const [n, b] of base) feeds[n] = ortFloatTensor(n === name && data ? data : b.data, b.dims);
     const out = await fdSession.run(feeds);
     return { loss: Number((out[opts.loss].data as Float32Array)[0]), regime: regimeOf(out, kinks) };
   };

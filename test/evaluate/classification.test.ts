@@ -6,7 +6,7 @@ import type { Dataset } from '../../src/data/index.js';
 import { RegraftError } from '../../src/errors.js';
 import { DataType, GraphBuilder, newModel, type Model } from '../../src/ir/index.js';
 import { modelToBytes, saveModel } from '../../src/model-io.js';
-import { createSession, floatTensor, type Session } from '../../src/runtime/index.js';
+import { createSession, ortFloatTensor, type Session } from '../../src/runtime/index.js';
 import { evaluate, evaluateModelFile } from '../../src/evaluate/classification.js';
 
 // W [2,3] row-major; logits = x @ W are small integers, exact in float32.
@@ -94,8 +94,8 @@ describe('evaluate', () => {
   it('feeds extraFeeds, so a trainer can score its current parameters', async () => {
     const negated = W.map((v) => -v);
     await withSession(gemmModel(W, { wAsInput: true }), async (s) => {
-      const a = await evaluate(s, dataset(X, LABELS), { ...IO, extraFeeds: { W: floatTensor(Float32Array.from(W), [2, 3]) } });
-      const b = await evaluate(s, dataset(X, LABELS), { ...IO, extraFeeds: { W: floatTensor(Float32Array.from(negated), [2, 3]) } });
+      const a = await evaluate(s, dataset(X, LABELS), { ...IO, extraFeeds: { W: ortFloatTensor(Float32Array.from(W), [2, 3]) } });
+      const b = await evaluate(s, dataset(X, LABELS), { ...IO, extraFeeds: { W: ortFloatTensor(Float32Array.from(negated), [2, 3]) } });
       expect(a.loss).toBeCloseTo(referenceLoss(X, LABELS, W), 12);
       expect(b.loss).toBeCloseTo(referenceLoss(X, LABELS, negated), 12);
       expect(b.loss).not.toBeCloseTo(a.loss, 3);
