@@ -6,27 +6,9 @@ import { GraphBuilder } from '../../src/ir/builder.js';
 import { DataType } from '../../src/ir/dtype.js';
 import { newModel, type Model } from '../../src/ir/model.js';
 import type { Value } from '../../src/ir/value.js';
-import { buildMlp } from '../../src/models/builders.js';
+import { buildMlp, conv, linear, uniform } from '../../src/models/builders.js';
 import { insertDropout } from '../../src/passes/insert-dropout.js';
 import { Rng } from '../../src/util/rng.js';
-
-function uniform(rng: Rng, n: number, bound: number): Float32Array {
-  return Float32Array.from({ length: n }, () => rng.uniform(-bound, bound));
-}
-
-function linear(b: GraphBuilder, rng: Rng, name: string, x: Value, fanIn: number, fanOut: number, output?: string): Value {
-  const bound = 1 / Math.sqrt(fanIn);
-  const w = b.floatInit(`${name}.weight`, uniform(rng, fanIn * fanOut, bound), [fanOut, fanIn]);
-  const bias = b.floatInit(`${name}.bias`, uniform(rng, fanOut, bound), [fanOut]);
-  return b.op('Gemm', [x, w, bias], { transB: 1 }, { name, output });
-}
-
-function conv(b: GraphBuilder, rng: Rng, name: string, x: Value, cin: number, cout: number, k: number, pad: number, bias = true): Value {
-  const bound = 1 / Math.sqrt(cin * k * k);
-  const w = b.floatInit(`${name}.weight`, uniform(rng, cout * cin * k * k, bound), [cout, cin, k, k]);
-  const inputs = bias ? [x, w, b.floatInit(`${name}.bias`, uniform(rng, cout, bound), [cout])] : [x, w];
-  return b.op('Conv', inputs, { kernel_shape: [k, k], pads: [pad, pad, pad, pad] }, { name });
-}
 
 /** The article's MLP at test size: input [N, 20] -> Gemm 16 -> Relu -> Dropout(0.5, inference mode) -> Gemm 5. */
 export function smallMlp(opts: { dropout?: boolean; seed?: number } = {}): Model {
