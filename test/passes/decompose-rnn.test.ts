@@ -10,7 +10,7 @@ import { decomposeRecurrent, decomposeRecurrentPass } from '../../src/passes/dec
 import { verifyEquivalent } from '../../src/check/equivalence.js';
 import { compileTrainStep } from '../../src/compile/compile.js';
 import { Rng } from '../../src/util/rng.js';
-import { lossesOnOneBatch } from '../training/step-helpers.js';
+import { lossesOnOneBatch } from '../compile/step-helpers.js';
 import { randomWeights } from './models.js';
 
 type Op = 'LSTM' | 'GRU' | 'RNN';

@@ -12,7 +12,7 @@ import { exportRun } from '../../src/training/export.js';
 import { train } from '../../src/training/trainer.js';
 import { runCli } from '../cli/helpers.js';
 import { MNIST_SUBSET, tempDir, writeModel } from '../training/fixtures/runs.js';
-import { bnResidualCnn } from '../training/models.js';
+import { bnResidualCnn } from '../compile/models.js';
 
 const TOLERANCE = { atol: 1e-4, rtol: 1e-4 };
 
