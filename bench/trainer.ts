@@ -10,6 +10,8 @@ import { BatchLoader, loadDataset, subsetDataset } from '../src/data/index.js';
 import { loadModel, modelToBytes, saveModel } from '../src/model-io.js';
 import { buildMlp } from '../src/models/builders.js';
 import { createSession } from '../src/runtime/session.js';
+import { scalar } from '../src/runtime/tensors.js';
+import { LABELS_NAME, LR_NAME } from '../src/training-interface.js';
 import { carriedOf, feedableStep } from '../src/compile/step-io.js';
 import { train } from '../src/training/trainer.js';
 
@@ -22,7 +24,7 @@ async function bareEpoch(stepPath: string, seed: number): Promise<number> {
   const step = feedableStep(await loadModel(stepPath), carried.map(([input]) => input));
   const feeds: Record<string, Tensor> = {};
   for (const [name, t] of step.initial) feeds[name] = new Tensor('float32', t.data, t.dims);
-  feeds.lr = new Tensor('float32', new Float32Array([0.05]), []);
+  feeds[LR_NAME] = scalar(0.05);
   const session = await createSession(modelToBytes(step.model), { intraOpThreads: 1, name: 'bare step' });
   const data = subsetDataset(await loadDataset('mnist'), SAMPLES);
   const loader = new BatchLoader(data, { batchSize: BATCH, seed, sampleShape: [784] });
@@ -30,7 +32,7 @@ async function bareEpoch(stepPath: string, seed: number): Promise<number> {
   let seen = 0;
   for (const batch of loader.batches(0)) {
     feeds.input = new Tensor('float32', batch.features, batch.featureDims);
-    feeds.labels = new Tensor('int64', batch.labels, [batch.size]);
+    feeds[LABELS_NAME] = new Tensor('int64', batch.labels, [batch.size]);
     const out = await session.run(feeds);
     for (const [i, o] of carried) feeds[i] = out[o];
     seen += batch.size;

@@ -17,6 +17,7 @@ import type { Model } from '../ir/model.js';
 import type { Node } from '../ir/node.js';
 import { inferShapes } from '../ir/shape-inference.js';
 import type { Value } from '../ir/value.js';
+import { DEFAULT_DROPOUT_RATIO } from './insert-dropout.js';
 import type { Pass, PassResult } from './pass.js';
 import { demoteInputToInitializer, replaceValue } from './rewire.js';
 
@@ -276,7 +277,7 @@ function dropoutMaskUnread(node: Node): string | undefined {
 }
 
 function dropoutRatioToInput(node: Node, ctx: AdapterContext): string | undefined {
-  const ratio = node.attrs.float('ratio', 0.5);
+  const ratio = node.attrs.float('ratio', DEFAULT_DROPOUT_RATIO);
   node.attributes.delete('ratio');
   setInputAt(node, 1, ctx.b.scalar(ratio, 'ratio'));
   return `ratio ${ratio} moved to an input`;
