@@ -6,8 +6,9 @@ export class RegraftError extends Error {
   /** 1 for bad input or a failed check, 2 for a usage error. */
   readonly exitCode: number;
 
-  constructor(message: string, exitCode = 1) {
-    super(message);
+  /** `options.cause`: the error it wraps (an onnxruntime failure), for callers that word their own message. */
+  constructor(message: string, exitCode = 1, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'RegraftError';
     this.exitCode = exitCode;
   }

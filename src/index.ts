@@ -14,25 +14,32 @@ export { decodeModel, encodeModel, loadModelFile, saveModelFile, MAX_SUBGRAPH_DE
 // The graph IR and its builder.
 export * from './ir/index.js';
 
+// The names of a training graph's interface values (training_mode, lr, labels, loss, <name>_grad, <name>_updated).
+export * from './training-interface.js';
+
 // Rewriting passes.
 export * from './passes/index.js';
 
 // Autodiff.
 export { buildBackward, type BackwardOptions, type BackwardResult } from './autodiff/backward.js';
-export { gradcheck, type GradCheckOptions, type ParamGradCheck } from './autodiff/gradcheck.js';
 export { differentiableOps } from './autodiff/registry.js';
 export type { GradContext, GradientRule } from './autodiff/types.js';
 
+// Checks in onnxruntime: inference equivalence of two models, gradients against central differences.
+export { assertVerified, formatVerifyReport, verifyEquivalent, type OutputComparison, type VerifyOptions, type VerifyReport } from './check/equivalence.js';
+export { gradcheck, type GradCheckOptions, type ParamGradCheck } from './check/gradcheck.js';
+
 // Training: compile, train, export, evaluate.
-export { attachLoss, LOSS_KINDS, type LossKind, type LossSpec } from './training/losses.js';
-export { emitOptimizer, OPTIMIZERS, type OptimizerConfig, type OptimizerKind } from './training/optimizers.js';
-export { compileTrainStep, compileEvalModel, type CompileOptions, type TrainStep } from './training/compile.js';
-export { DEFAULT_CONFIG, learningRate, readConfigFile, resolveConfig, type TrainConfig } from './training/config.js';
+export { attachLoss, isRegressionLoss, LOSS_KINDS, type LossKind, type LossSpec, type RegressionLoss } from './compile/losses.js';
+export { emitOptimizer, OPTIMIZERS, type OptimizerConfig, type OptimizerKind } from './compile/optimizers.js';
+export { compileTrainStep, compileEvalModel, type CompileOptions, type TrainStep } from './compile/compile.js';
+export { DEFAULT_CONFIG, readConfigFile, resolveConfig, type TrainConfig } from './training/config.js';
+export { learningRate, SCHEDULES, type ScheduleKind, type ScheduleSettings } from './training/schedule.js';
 export { train, type TrainHooks, type TrainResult } from './training/trainer.js';
 export { readRunConfig, RUN_FILES, type EpochMetrics } from './training/run-dir.js';
 export { exportRun, trainedInferenceModel, type ExportOptions, type ExportReport } from './training/export.js';
-export { evaluate, evaluateModelFile, type EvalMetrics, type EvalOptions } from './training/evaluate.js';
-export { evaluateTargets, evaluateTargetsFile, isRegressionLoss, type RegressionLoss, type RegressionMetrics } from './training/evaluate-targets.js';
+export { evaluate, evaluateFile, evaluateModelFile, evaluateSession, evaluateTargets, evaluateTargetsFile } from './evaluate/index.js';
+export type { EvalMetrics, EvalOptions, Evaluation, RegressionMetrics } from './evaluate/index.js';
 
 // Data and runtime.
 export * from './data/index.js';
@@ -48,7 +55,7 @@ export {
   type SessionOptions,
 } from './runtime/index.js';
 // onnxruntime tensors (the IR's floatTensor/int64Tensor make TensorProtos).
-export { floatTensor as ortFloatTensor, int64Tensor as ortInt64Tensor, scalar as ortScalar } from './runtime/index.js';
+export { ortFloatTensor, ortInt64Tensor, scalar as ortScalar } from './runtime/index.js';
 
 // Sample models.
 export { buildLeNet, buildMlp, type MlpOptions } from './models/builders.js';

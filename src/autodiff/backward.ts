@@ -9,6 +9,7 @@ import type { Dim, Value } from '../ir/value.js';
 import { findRule, type RegisteredRule } from './registry.js';
 import type { GradContext } from './types.js';
 import { unbroadcast } from './unbroadcast.js';
+import { GRAD_SUFFIX } from '../training-interface.js';
 
 /** The oldest standard opset whose operators the gradient rules may emit. */
 export const MIN_OPSET = 9;
@@ -193,7 +194,7 @@ function isIntegral(v: Value): boolean {
 
 /** Gives the gradient its ONNX Runtime name `<param>_grad`, renaming our own value or adding an Identity. */
 function nameGradient(b: GraphBuilder, param: Value, g: Value, forwardNodes: ReadonlySet<Node>): Value {
-  const name = b.graph.uniqueValueName(`${param.name}_grad`);
+  const name = b.graph.uniqueValueName(`${param.name}${GRAD_SUFFIX}`);
   const ours = g.producer && !forwardNodes.has(g.producer) && !g.isGraphOutput && g.implicitUses.size === 0;
   if (ours && /^val_\d+$/.test(g.name)) {
     g.rename(name);

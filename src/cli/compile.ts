@@ -1,11 +1,13 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { loadModelWithInfo, saveModel } from '../model-io.js';
-import { compileTrainStep } from '../training/compile.js';
-import { LOSS_KINDS, type LossKind } from '../training/losses.js';
-import { inapplicableOptimizerSetting, OPTIMIZERS, type OptimizerKind } from '../training/optimizers.js';
+import { compileTrainStep } from '../compile/compile.js';
+import type { LossKind } from '../compile/losses.js';
+import { inapplicableOptimizerSetting, OPTIMIZERS, type OptimizerKind } from '../compile/optimizers.js';
+import { GRAD_SUFFIX, UPDATED_SUFFIX } from '../training-interface.js';
 import type { CliIo } from './context.js';
-import { parseChoice, parseList, parseNumber } from './options.js';
+import { clipGradNormOption, freezeOption, l1Option, l2Option, lossOption, momentumOption, nesterovOption, optimizerOption, targetOption } from './flags.js';
+import { parseList } from './options.js';
 
 interface CompileFlags {
   output: string;
@@ -28,17 +30,17 @@ export function registerCompile(program: Command, io: CliIo): void {
     .description('compile a model into one training step of standard ONNX ops: loss (+ L1/L2), backward pass, optimizer update')
     .argument('<model>', 'ONNX model')
     .requiredOption('-o, --output <file>', 'train-step model to write')
-    .requiredOption('--loss <kind>', `loss on the model's first output: ${LOSS_KINDS.join(', ')}`, parseChoice('--loss', LOSS_KINDS))
-    .option('--target <output>', 'model output the loss reads (default: the first)')
-    .option('--l2 <lam>', 'add (lam/2)*sum(w^2): the gradient of PyTorch weight_decay=lam; the article\'s lambda/(2m) form is lam = lambda/m', parseNumber('--l2', { min: 0 }))
-    .option('--l1 <lam>', 'add lam*sum(|w|)', parseNumber('--l1', { min: 0 }))
+    .addOption(lossOption())
+    .addOption(targetOption())
+    .addOption(l2Option())
+    .addOption(l1Option())
     .option('--penalize <globs>', "weights the penalties cover: 'default' (MatMul/Gemm/Conv weights), 'all', or initializer-name globs", parseList)
-    .option('--optimizer <kind>', `${OPTIMIZERS.join(', ')} (default sgd)`, parseChoice('--optimizer', OPTIMIZERS), 'sgd')
-    .option('--momentum <x>', 'momentum factor (default 0.9)', parseNumber('--momentum', { min: 0, max: 0.999999 }))
-    .option('--nesterov', 'Nesterov momentum')
-    .option('--clip-grad-norm <x>', "scale the gradients so their global L2 norm is at most x (PyTorch's clip_grad_norm_)", parseNumber('--clip-grad-norm', { min: 0 }))
+    .addOption(optimizerOption(OPTIMIZERS, true))
+    .addOption(momentumOption())
+    .addOption(nesterovOption())
+    .addOption(clipGradNormOption())
     .option('--emit-gradients', 'also output <param>_grad for every trainable parameter')
-    .option('--freeze <globs>', 'parameters not to train', parseList)
+    .addOption(freezeOption())
     .action(async (path: string, flags: CompileFlags) => {
       const ignored = inapplicableOptimizerSetting(flags.optimizer, flags);
       if (ignored) throw new UsageError(`compile: ${ignored}`);
@@ -57,7 +59,7 @@ export function registerCompile(program: Command, io: CliIo): void {
       await saveModel(step.model, flags.output);
       io.out(`wrote ${flags.output}: ${step.params.length} trainable parameters, ${step.carried.filter((c) => !step.params.includes(c.input)).length} state tensors, ${step.model.graph.nodes.length} nodes`);
       io.out(`  inputs: ${[...step.dataInputs, step.labels, ...(step.lr ? [step.lr] : [])].join(', ')} + parameters and state (stored as defaults)`);
-      io.out(`  outputs: ${step.loss}${flags.emitGradients ? ', <param>_grad' : ''}${step.carried.length ? ', <name>_updated' : ''}`);
+      io.out(`  outputs: ${step.loss}${flags.emitGradients ? `, <param>${GRAD_SUFFIX}` : ''}${step.carried.length ? `, <name>${UPDATED_SUFFIX}` : ''}`);
       if (step.penalized.length > 0) io.out(`  penalized: ${step.penalized.join(', ')}`);
       for (const d of step.decomposed ?? []) io.out(`  unrolled ${d.op} node '${d.node}' over ${d.steps} time steps (its weights keep their names)`);
       if (step.untrainable.length > 0) io.out(`  not trained (no gradient path to the loss): ${step.untrainable.join(', ')}`);

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { loadModel, loadModelWithInfo, saveModel } from '../model-io.js';
 import { DEFAULT_TARGET_OPSET, MAX_TARGET_OPSET, MIN_TARGET_OPSET, upgradeOpset } from '../passes/upgrade-opset.js';
-import { assertVerified, formatVerifyReport, verifyEquivalent } from '../passes/verify.js';
+import { assertVerified, formatVerifyReport, verifyEquivalent } from '../check/equivalence.js';
 import type { CliIo } from './context.js';
 import { parseNumber } from './options.js';
 

@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { loadModel, loadModelWithInfo, saveModel } from '../model-io.js';
-import { DEFAULT_DROPOUT_RATIO, insertDropout, ratioProblem, TRAINING_MODE_NAME } from '../passes/insert-dropout.js';
-import { finishPipeline } from '../passes/runner.js';
-import { assertVerified, formatVerifyReport, verifyEquivalent } from '../passes/verify.js';
+import { DEFAULT_DROPOUT_RATIO, insertDropoutPass } from '../passes/insert-dropout.js';
+import { TRAINING_MODE_NAME } from '../training-interface.js';
+import { runPass } from '../passes/runner.js';
+import { assertVerified, formatVerifyReport, verifyEquivalent } from '../check/equivalence.js';
 import type { CliIo } from './context.js';
-import { parseList, parseNumber } from './options.js';
+import { parseDropoutRatio, parseList, parseNumber } from './options.js';
 
 interface DropoutFlags {
   output: string;
@@ -18,13 +19,6 @@ interface DropoutFlags {
   verify?: boolean;
 }
 
-function parseRatio(raw: string): number {
-  const ratio = parseNumber('--ratio')(raw);
-  const problem = ratioProblem(ratio);
-  if (problem) throw new UsageError(`--ratio ${problem}`);
-  return ratio;
-}
-
 /** `regraft dropout MODEL -o OUT --after OPS [...]`: inserts Dropout and prints one line per inserted node. */
 export function registerDropout(program: Command, io: CliIo): void {
   program
@@ -35,7 +29,7 @@ export function registerDropout(program: Command, io: CliIo): void {
     .option('--after <ops>', 'comma list of op types whose output gets a Dropout, e.g. Relu,Gelu', parseList)
     .option('--after-node <globs>', "comma list of node-name globs, e.g. 'fc*'", parseList)
     .option('--after-tensor <names>', 'comma list of value names', parseList)
-    .option('--ratio <r>', `drop probability in [0, 1) (default ${DEFAULT_DROPOUT_RATIO})`, parseRatio)
+    .option('--ratio <r>', `drop probability in [0, 1) (default ${DEFAULT_DROPOUT_RATIO})`, parseDropoutRatio('--ratio'))
     .option('--seed <n>', 'seed of the Dropout random generator (opset 12 and later)', parseNumber('--seed', { integer: true, min: 0 }))
     .option('--allow-outputs', 'also put Dropout on graph outputs (they keep their names)')
     .option('--verify', 'check in onnxruntime that the rewritten model infers exactly like the original')
@@ -45,7 +39,7 @@ export function registerDropout(program: Command, io: CliIo): void {
       }
       const loaded = await loadModelWithInfo(modelPath);
       const model = loaded.model;
-      const result = insertDropout(model, {
+      const result = runPass(model, insertDropoutPass, {
         after: flags.after,
         afterNode: flags.afterNode,
         afterTensor: flags.afterTensor,
@@ -53,7 +47,6 @@ export function registerDropout(program: Command, io: CliIo): void {
         seed: flags.seed,
         allowGraphOutputs: flags.allowOutputs,
       });
-      finishPipeline(model);
       for (const d of result.inserted) io.out(`inserted ${d.node} after ${d.after}: '${d.input}' -> '${d.output}'`);
       for (const s of result.skipped) io.out(`skipped '${s.value}': ${s.reason}`);
       for (const w of result.warnings) io.err(`warning: ${w}`);

@@ -1,15 +1,17 @@
 import type { Command } from 'commander';
-import { Tensor } from 'onnxruntime-node';
-import { gradcheck } from '../autodiff/gradcheck.js';
+import type { Tensor } from 'onnxruntime-node';
+import { gradcheck } from '../check/gradcheck.js';
+import { randomFloats, randomInts } from '../check/random-inputs.js';
 import { RegraftError } from '../errors.js';
 import { DataType } from '../ir/dtype.js';
-import { numel } from '../ir/tensor.js';
 import { loadModel } from '../model-io.js';
 import { addPenalty } from '../passes/add-penalty.js';
-import { attachLoss, LOSS_KINDS, type LossKind } from '../training/losses.js';
+import { attachLoss, type LossKind } from '../compile/losses.js';
+import { LOSS_NAME } from '../training-interface.js';
 import { Rng } from '../util/rng.js';
 import type { CliIo } from './context.js';
-import { parseChoice, parseNumber } from './options.js';
+import { l1Option, l2Option, lossOption } from './flags.js';
+import { parseNumber } from './options.js';
 
 interface GradcheckFlags {
   loss: LossKind;
@@ -27,13 +29,13 @@ export function registerGradcheck(program: Command, io: CliIo): void {
     .command('gradcheck')
     .description("compare regraft's compiled gradients with central differences on random inputs; prints the worst relative error per parameter")
     .argument('<model>', 'ONNX model')
-    .requiredOption('--loss <kind>', LOSS_KINDS.join(', '), parseChoice('--loss', LOSS_KINDS))
+    .addOption(lossOption())
     .option('--batch <n>', 'size of symbolic batch dims in the generated inputs', parseNumber('--batch', { min: 1, integer: true }), 2)
     .option('--seed <n>', 'seed of the generated inputs', parseNumber('--seed', { integer: true }), 0)
     .option('--eps <x>', 'central-difference step', parseNumber('--eps', { min: 1e-8 }), 1e-2)
     .option('--samples <n>', 'elements checked per parameter', parseNumber('--samples', { min: 1, integer: true }), 8)
-    .option('--l2 <lam>', 'include an L2 penalty', parseNumber('--l2', { min: 0 }))
-    .option('--l1 <lam>', 'include an L1 penalty', parseNumber('--l1', { min: 0 }))
+    .addOption(l2Option())
+    .addOption(l1Option())
     .option('--tolerance <x>', 'fail (exit 1) when a relative error exceeds this (float32 differences resolve ~1e-3 on smooth models, ~1e-2 in early layers of deep ones; a wrong rule is off by O(1))', parseNumber('--tolerance', { min: 0 }), 5e-2)
     .action(async (path: string, flags: GradcheckFlags) => {
       const model = await loadModel(path);
@@ -45,17 +47,16 @@ export function registerGradcheck(program: Command, io: CliIo): void {
       for (const input of model.graph.inputs.filter((v) => !v.initializer && v !== labels)) {
         const dims = concreteDims(input.shape, input.name, flags.batch);
         if (input.elemType !== DataType.FLOAT) throw new RegraftError(`gradcheck: input '${input.name}' is not float; only float data inputs can be generated`);
-        feeds[input.name] = new Tensor('float32', Float32Array.from({ length: numel(dims) }, () => rng.normal()), dims);
+        feeds[input.name] = randomFloats(dims, () => rng.normal());
       }
       const predDims = concreteDims(prediction.shape, prediction.name, flags.batch);
       if (flags.loss === 'cross-entropy') {
-        const classes = predDims[1] ?? 2;
-        feeds[labels.name] = new Tensor('int64', BigInt64Array.from({ length: predDims[0] }, () => BigInt(rng.int(classes))), [predDims[0]]);
+        feeds[labels.name] = randomInts(rng, [predDims[0]], predDims[1] ?? 2);
       } else {
-        const n = numel(predDims);
-        feeds[labels.name] = new Tensor('float32', Float32Array.from({ length: n }, () => (flags.loss === 'bce-logits' ? rng.int(2) : rng.normal())), predDims);
+        // bce-logits reads 0/1 targets; the other losses any real ones.
+        feeds[labels.name] = randomFloats(predDims, () => (flags.loss === 'bce-logits' ? rng.int(2) : rng.normal()));
       }
-      const results = await gradcheck({ model, loss: 'loss', feeds, eps: flags.eps, samplesPerParam: flags.samples, seed: flags.seed });
+      const results = await gradcheck({ model, loss: LOSS_NAME, feeds, eps: flags.eps, samplesPerParam: flags.samples, seed: flags.seed });
       let worst = 0;
       let unchecked = 0;
       for (const r of results) {

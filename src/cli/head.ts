@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadModelWithInfo, saveModel } from '../model-io.js';
-import { replaceHead, type ReplaceHeadResult } from '../passes/replace-head.js';
-import { finishPipeline } from '../passes/runner.js';
+import { replaceHeadPass, type ReplaceHeadResult } from '../passes/replace-head.js';
+import { runPass } from '../passes/runner.js';
 import type { CliIo } from './context.js';
 import { parseNumber } from './options.js';
 
@@ -22,8 +22,7 @@ export function describeHead(r: ReplaceHeadResult): string {
 export async function runHead(modelPath: string, flags: HeadFlags): Promise<string> {
   const loaded = await loadModelWithInfo(modelPath);
   const model = loaded.model;
-  const result = replaceHead(model, { classes: flags.classes, output: flags.headOutput, seed: flags.seed });
-  finishPipeline(model);
+  const result = runPass(model, replaceHeadPass, { classes: flags.classes, output: flags.headOutput, seed: flags.seed });
   await saveModel(model, flags.output, { sourceExternalData: loaded.externalData });
   return describeHead(result);
 }

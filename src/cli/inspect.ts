@@ -4,7 +4,7 @@ import type { Model } from '../ir/model.js';
 import { numel, tensorByteSize } from '../ir/tensor.js';
 import type { Value } from '../ir/value.js';
 import { loadModelWithInfo, type LoadedModel } from '../model-io.js';
-import { checkTrainable, type Trainability } from '../training/trainability.js';
+import { checkTrainable, type Trainability } from '../compile/trainability.js';
 import type { CliIo } from './context.js';
 
 export interface TensorSummary {

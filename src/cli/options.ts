@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js';
+import { ratioProblem } from '../passes/insert-dropout.js';
 
 /** Flag parsers for commander: each rejects a bad value with a usage error (exit 2) naming the flag. */
 export function parseNumber(flag: string, { min, max, integer }: { min?: number; max?: number; integer?: boolean } = {}) {
@@ -20,5 +21,15 @@ export function parseChoice<T extends string>(flag: string, choices: readonly T[
   return (raw: string): T => {
     if (!(choices as readonly string[]).includes(raw)) throw new UsageError(`${flag} must be one of ${choices.join(', ')}; got '${raw}'`);
     return raw as T;
+  };
+}
+
+/** A Dropout ratio, checked by insert-dropout's one range check (a drop probability in [0, 1)). */
+export function parseDropoutRatio(flag: string) {
+  return (raw: string): number => {
+    const ratio = parseNumber(flag)(raw);
+    const problem = ratioProblem(ratio);
+    if (problem) throw new UsageError(`${flag} ${problem}`);
+    return ratio;
   };
 }

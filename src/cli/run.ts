@@ -8,33 +8,13 @@ import { mkdir, open, readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Tensor } from 'onnxruntime-node';
-import { encodeNpy, parseNpy, type NpyContents } from '../data/npy.js';
+import { encodeNpy, npyDescrOf, ortTypeOfNpyDescr, parseNpy, type NpyContents } from '../data/npy.js';
 import { RegraftError, UsageError } from '../errors.js';
 import { dtypeName, ortTypeName } from '../ir/dtype.js';
 import type { Value } from '../ir/value.js';
 import { loadModel, modelToBytes } from '../model-io.js';
 import { createSession } from '../runtime/index.js';
 import type { CliIo } from './context.js';
-
-/** NPY descr <-> onnxruntime tensor type, little-endian (`|` where byte order does not apply). */
-const NPY_DESCR_BY_ORT_TYPE: Record<string, string> = {
-  float32: '<f4',
-  float64: '<f8',
-  float16: '<f2',
-  int8: '|i1',
-  int16: '<i2',
-  int32: '<i4',
-  int64: '<i8',
-  uint8: '|u1',
-  uint16: '<u2',
-  uint32: '<u4',
-  uint64: '<u8',
-  bool: '|b1',
-};
-
-const ORT_TYPE_BY_NPY_DESCR: Record<string, string> = Object.fromEntries(
-  Object.entries(NPY_DESCR_BY_ORT_TYPE).map(([ort, descr]) => [descr, ort]),
-);
 
 /** Values shown per output on the console. */
 const PREVIEW_VALUES = 8;
@@ -69,7 +49,7 @@ async function readInputFile(arg: InputArg): Promise<NpyContents> {
 /** Checks one NPY array against the model input it feeds and wraps it in a tensor. */
 function inputTensor(input: Value, arg: InputArg, npy: NpyContents, modelPath: string): Tensor {
   const where = `input '${input.name}' of model ${modelPath}`;
-  const npyType = ORT_TYPE_BY_NPY_DESCR[npy.descr];
+  const npyType = ortTypeOfNpyDescr(npy.descr);
   if (input.elemType !== undefined) {
     const wanted = ortTypeName(input.elemType);
     if (npyType !== wanted) {
@@ -129,7 +109,7 @@ async function writeOutputs(dir: string, outputs: [string, Tensor][]): Promise<s
   const used = new Set<string>();
   const written: string[] = [];
   for (const [name, t] of outputs) {
-    const descr = NPY_DESCR_BY_ORT_TYPE[t.type];
+    const descr = npyDescrOf(t.type);
     if (descr === undefined) throw new RegraftError(`output '${name}' is ${t.type}, which NPY files cannot hold; it was not written`);
     let stem = safeFileStem(name);
     for (let k = 2; used.has(stem.toLowerCase()); k++) stem = `${safeFileStem(name)}_${k}`;

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { cloneModel } from '../ir/clone.js';
 import { loadModelWithInfo, saveModel } from '../model-io.js';
-import { foldBatchNorm } from '../passes/fold-batchnorm.js';
-import { finishPipeline } from '../passes/runner.js';
-import { stripTraining } from '../passes/strip-training.js';
-import { assertVerified, verifyEquivalent } from '../passes/verify.js';
+import { foldBatchNormPass } from '../passes/fold-batchnorm.js';
+import { runPass } from '../passes/runner.js';
+import { stripTrainingPass } from '../passes/strip-training.js';
+import { assertVerified, verifyEquivalent } from '../check/equivalence.js';
 import type { CliIo } from './context.js';
 import { parseList } from './options.js';
 
@@ -28,13 +28,11 @@ export function registerStrip(program: Command, io: CliIo): void {
     .action(async (modelPath: string, flags: StripFlags) => {
       const loaded = await loadModelWithInfo(modelPath);
       const model = loaded.model;
-      const result = stripTraining(model, { keepOutputs: flags.keepOutputs });
-      finishPipeline(model);
+      const result = runPass(model, stripTrainingPass, { keepOutputs: flags.keepOutputs });
       if (flags.foldBatchnorm) {
         // Proven like export's: the folded model must infer as the stripped one does, or nothing is written.
         const unfolded = cloneModel(model);
-        const folding = foldBatchNorm(model);
-        finishPipeline(model);
+        const folding = runPass(model, foldBatchNormPass, {});
         if (folding.folded.length > 0) assertVerified(await verifyEquivalent(unfolded, model));
         io.out(`folded ${folding.folded.length} BatchNormalization node(s) (checked in onnxruntime)`);
         for (const k of folding.skipped) io.out(`kept BatchNormalization '${k.bn}': ${k.reason}`);

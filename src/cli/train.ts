@@ -1,16 +1,17 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { readConfigFile, SCHEDULES, type TrainConfig } from '../training/config.js';
-import { evaluateModelFile } from '../training/evaluate.js';
-import { evaluateTargetsFile, isRegressionLoss } from '../training/evaluate-targets.js';
-import { regressionSummary } from './eval.js';
+import { DEFAULT_DROPOUT_RATIO } from '../passes/insert-dropout.js';
+import { DEFAULT_CONFIG, readConfigFile, type TrainConfig } from '../training/config.js';
+import { SCHEDULES } from '../training/schedule.js';
+import { evaluateFile } from '../evaluate/index.js';
 import { exportRun } from '../training/export.js';
-import { LOSS_KINDS } from '../training/losses.js';
-import { inapplicableOptimizerSetting, OPTIMIZERS } from '../training/optimizers.js';
-import { createProgress, type Progress } from '../training/progress.js';
+import { DEFAULT_WEIGHT_DECAY, inapplicableOptimizerSetting, TRAINING_OPTIMIZERS } from '../compile/optimizers.js';
+import { createProgress, type Progress } from './progress.js';
 import { train } from '../training/trainer.js';
 import type { CliIo } from './context.js';
-import { parseChoice, parseList, parseNumber } from './options.js';
+import { testLine } from './evaluation-format.js';
+import { clipGradNormOption, freezeOption, l1Option, l2Option, lossOption, momentumOption, nesterovOption, optimizerOption, targetOption } from './flags.js';
+import { parseChoice, parseDropoutRatio, parseList, parseNumber } from './options.js';
 
 interface TrainFlags {
   data?: string;
@@ -64,21 +65,21 @@ export function registerTrain(program: Command, io: CliIo): void {
     .option('--warmup <epochs>', 'raise the learning rate linearly over this many epochs (fractions allowed), step by step', parseNumber('--warmup', { min: 0 }))
     .option('--step-size <n>', 'step schedule: epochs between decays (default 10)', parseNumber('--step-size', { min: 1, integer: true }))
     .option('--gamma <x>', 'step schedule: decay factor (default 0.1)', parseNumber('--gamma', { min: 0 }))
-    .option('--optimizer <kind>', 'sgd, momentum, adam, adamw (default sgd)', parseChoice('--optimizer', OPTIMIZERS.filter((o) => o !== 'none')))
-    .option('--momentum <x>', 'momentum factor (default 0.9)', parseNumber('--momentum', { min: 0, max: 0.999999 }))
-    .option('--nesterov', 'Nesterov momentum')
-    .option('--weight-decay <x>', "AdamW's decoupled weight decay (default 0.01)", parseNumber('--weight-decay', { min: 0 }))
-    .option('--clip-grad-norm <x>', "scale the gradients so their global L2 norm is at most x (PyTorch's clip_grad_norm_)", parseNumber('--clip-grad-norm', { min: 0 }))
-    .option('--loss <kind>', `loss on the first output (default cross-entropy, class labels): ${LOSS_KINDS.join(', ')}; the others read the labels as float targets`, parseChoice('--loss', LOSS_KINDS))
-    .option('--l2 <lam>', 'L2 penalty (lam/2)*sum(w^2) on MatMul/Gemm/Conv weights: PyTorch weight_decay=lam', parseNumber('--l2', { min: 0 }))
-    .option('--l1 <lam>', 'L1 penalty lam*sum(|w|) on the same weights', parseNumber('--l1', { min: 0 }))
+    .addOption(optimizerOption(TRAINING_OPTIMIZERS, false))
+    .addOption(momentumOption())
+    .addOption(nesterovOption())
+    .option('--weight-decay <x>', `AdamW's decoupled weight decay (default ${DEFAULT_WEIGHT_DECAY})`, parseNumber('--weight-decay', { min: 0 }))
+    .addOption(clipGradNormOption())
+    .addOption(lossOption(DEFAULT_CONFIG.loss))
+    .addOption(l2Option())
+    .addOption(l1Option())
     .option('--dropout-after <ops>', 'insert Dropout after these op types, e.g. Relu,Gelu', parseList)
-    .option('--dropout-ratio <r>', 'Dropout ratio in [0, 1) (default 0.5)', parseNumber('--dropout-ratio', { min: 0, max: 0.999999 }))
-    .option('--freeze <globs>', 'parameters (initializer-name globs) not to train', parseList)
+    .option('--dropout-ratio <r>', `Dropout ratio in [0, 1) (default ${DEFAULT_DROPOUT_RATIO})`, parseDropoutRatio('--dropout-ratio'))
+    .addOption(freezeOption())
     .option('--patience <n>', 'stop when validation loss has not improved for n epochs (default: never)', parseNumber('--patience', { min: 0, integer: true }))
     .option('--val-split <f>', 'fraction of the training data held out for validation (default 0.1)', parseNumber('--val-split', { min: 0, max: 0.99 }))
     .option('--val-data <spec>', 'separate validation data instead of a split')
-    .option('--target <output>', 'the model output the loss reads (default: the first output), as in compile')
+    .addOption(targetOption())
     .option('--seed <n>', 'seed for initial shuffles, Dropout masks and the split (default 0)', parseNumber('--seed', { integer: true }))
     .option('--ep <provider>', 'execution provider: cpu or cuda (falls back to cpu when CUDA is not installed)', parseChoice('--ep', ['cpu', 'cuda'] as const))
     .option('--strict', 'with --ep cuda: fail instead of falling back to CPU')
@@ -118,16 +119,7 @@ export function registerTrain(program: Command, io: CliIo): void {
       if (exportTo) {
         const report = await exportRun(result.runDir, exportTo);
         io.out(`exported ${exportTo} (epoch ${report.epoch}, ${report.parameters} trained tensors, checked against the eval model in onnxruntime)`);
-        if (test) {
-          const loss = result.config.loss;
-          if (isRegressionLoss(loss)) {
-            const m = await evaluateTargetsFile(exportTo, test, { loss, output: result.config.target });
-            io.out(`test ${loss} on ${test}: ${m.loss.toFixed(6)} (${regressionSummary(m)}, ${m.samples} samples)`);
-          } else {
-            const m = await evaluateModelFile(exportTo, test, { output: result.config.target });
-            io.out(`test accuracy on ${test}: ${(100 * m.accuracy).toFixed(2)}% (loss ${m.loss.toFixed(4)}, ${m.samples} samples)`);
-          }
-        }
+        if (test) io.out(testLine(await evaluateFile(exportTo, test, { loss: result.config.loss, output: result.config.target }), test));
       }
     });
 }

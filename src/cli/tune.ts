@@ -11,8 +11,8 @@ import { ProcessPoolExecutor } from '../tune/process-pool.js';
 import { loadStudy } from '../tune/snapshot.js';
 import { tune } from '../tune/study.js';
 import { BASE_ENV, BUILDER_MLP, TRAIN_PARAM_NAMES } from '../tune/train-trial.js';
-import { isRegressionLoss } from '../training/evaluate-targets.js';
-import { writeFileAtomic } from '../util/write-atomic.js';
+import { isRegressionLoss } from '../compile/losses.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
 import type { CliIo } from './context.js';
 import { parseNumber } from './options.js';
 

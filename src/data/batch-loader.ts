@@ -1,6 +1,7 @@
 import { RegraftError } from '../errors.js';
 import { Rng } from '../util/rng.js';
-import { checkedIndex, sampleSize, shapeSize, targetSize, type Dataset } from './dataset.js';
+import { numel } from '../ir/tensor.js';
+import { checkedIndex, sampleSize, targetSize, type Dataset } from './dataset.js';
 
 export interface BatchLoaderOptions {
   batchSize: number;
@@ -74,14 +75,14 @@ export class BatchLoader {
     this.seed = seed;
     this.shuffle = shuffle;
     this.sampleShape = options.sampleShape ?? [...dataset.sampleShape];
-    if (shapeSize(this.sampleShape) !== sampleSize(dataset)) {
+    if (numel(this.sampleShape) !== sampleSize(dataset)) {
       throw new RegraftError(
         `sample shape [${this.sampleShape.join(',')}] does not hold the ${sampleSize(dataset)} values of a ${dataset.name} sample; fit it with fitSampleShape`,
       );
     }
     const targets = dataset.targets;
     this.targetShape = targets ? (options.targetShape ?? [...targets.shape]) : undefined;
-    if (targets && shapeSize(this.targetShape!) !== targetSize(targets)) {
+    if (targets && numel(this.targetShape!) !== targetSize(targets)) {
       throw new RegraftError(
         `target shape [${this.targetShape!.join(',')}] does not hold the ${targetSize(targets)} target values of a ${dataset.name} sample; fit it with fitTargetShape`,
       );

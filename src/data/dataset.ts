@@ -1,4 +1,5 @@
 import { RegraftError } from '../errors.js';
+import { numel } from '../ir/tensor.js';
 
 /**
  * A labelled dataset held in memory, ready to be cut into batches: class labels for classification, or float
@@ -28,15 +29,11 @@ export interface FloatTargets {
 }
 
 export function targetSize(targets: FloatTargets): number {
-  return shapeSize(targets.shape);
-}
-
-export function shapeSize(dims: readonly number[]): number {
-  return dims.reduce((n, d) => n * d, 1);
+  return numel(targets.shape);
 }
 
 export function sampleSize(ds: Dataset): number {
-  return shapeSize(ds.sampleShape);
+  return numel(ds.sampleShape);
 }
 
 /**

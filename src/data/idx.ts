@@ -3,7 +3,7 @@
  * NDIMS big-endian uint32 sizes, then the values in C order, big-endian.
  */
 import { RegraftError } from '../errors.js';
-import { shapeSize } from './dataset.js';
+import { numel } from '../ir/tensor.js';
 
 interface IdxType {
   name: string;
@@ -48,7 +48,7 @@ function parseIdxHeader(buf: Uint8Array, path: string): IdxHeader {
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const dims: number[] = [];
   for (let i = 0; i < ndims; i++) dims.push(view.getUint32(4 + 4 * i, false));
-  const expected = dataOffset + shapeSize(dims) * type.bytes;
+  const expected = dataOffset + numel(dims) * type.bytes;
   if (buf.length < expected) {
     throw new RegraftError(
       `IDX file ${path} is truncated: shape [${dims.join(',')}] of ${type.name} needs ${expected} bytes, the file has ${buf.length}`,
@@ -68,7 +68,7 @@ export function parseIdxFeatures(buf: Uint8Array, path: string, limit?: number):
     throw new RegraftError(`IDX file ${path} holds a scalar; a feature file needs a first dim that counts the samples`);
   }
   const kept = limit !== undefined ? Math.min(limit, dims[0]) : dims[0];
-  const n = kept * shapeSize(dims.slice(1));
+  const n = kept * numel(dims.slice(1));
   const features = new Float32Array(n);
   if (typeCode === 0x08) {
     const bytes = buf.subarray(dataOffset, dataOffset + n);

@@ -1,6 +1,7 @@
 import { RegraftError } from '../errors.js';
 import { parseCsv } from './csv.js';
-import { countClasses, shapeSize, subsetDataset, type Dataset, type FloatTargets } from './dataset.js';
+import { numel } from '../ir/tensor.js';
+import { countClasses, subsetDataset, type Dataset, type FloatTargets } from './dataset.js';
 import { readDataFile } from './files.js';
 import { parseIdxFeatures, parseIdxLabels } from './idx.js';
 import { mnistFiles } from './mnist.js';
@@ -52,7 +53,7 @@ async function loadIdx(spec: string, imagesPath: string, labelsPath: string, lim
   const images = parseIdxFeatures(imageBytes, imagesPath, limit);
   const labels = parseIdxLabels(labelBytes, labelsPath);
   checkPairedCounts(images.count, imagesPath, labels.length, labelsPath);
-  const kept = images.features.length / Math.max(1, shapeSize(images.sampleShape));
+  const kept = images.features.length / Math.max(1, numel(images.sampleShape));
   const answers = (l: Int32Array): Answers => (values ? { targets: classesAsValues(l), path: labelsPath } : { labels: l, path: labelsPath });
   if (kept === labels.length) return assemble(spec, images.sampleShape, images.features, answers(labels));
   // As subsetDataset: the class count is the whole file's (a model's output width does not shrink with the data).
@@ -80,7 +81,7 @@ async function loadNpy(spec: string, featuresPath: string, labelsPath: string, v
 /** Float targets keep their per-sample shape: (N,) is one number per sample, (N, k) k numbers, and so on. */
 function npyTargets(npy: NpyContents, path: string): FloatTargets {
   const shape = npy.shape.slice(1);
-  if (npy.shape.length === 0 || shapeSize(shape) === 0) {
+  if (npy.shape.length === 0 || numel(shape) === 0) {
     throw new RegraftError(`NPY target file ${path} has shape (${npy.shape.join(', ')}); targets must be (N,) or (N, ...) with at least one number per sample`);
   }
   const { data } = npy;
@@ -130,9 +131,9 @@ function checkPairedCounts(samples: number, featuresPath: string, labelCount: nu
 }
 
 function assemble(name: string, sampleShape: number[], features: Float32Array, answers: Answers): Dataset {
-  const size = 'labels' in answers ? answers.labels.length : answers.targets.values.length / Math.max(1, shapeSize(answers.targets.shape));
+  const size = 'labels' in answers ? answers.labels.length : answers.targets.values.length / Math.max(1, numel(answers.targets.shape));
   if (size === 0) throw new RegraftError(`data spec '${name}' holds no samples`);
-  if (features.length !== size * shapeSize(sampleShape)) {
+  if (features.length !== size * numel(sampleShape)) {
     throw new RegraftError(`data spec '${name}': ${features.length} feature values do not split into ${size} samples of [${sampleShape.join(',')}]`);
   }
   if ('labels' in answers) return { name, size, sampleShape, features, labels: answers.labels, numClasses: countClasses(answers.labels, answers.path) };

@@ -5,24 +5,46 @@
  * (latin-1 in 1.0/2.0, utf-8 in 3.0), then the raw array.
  */
 import { RegraftError } from '../errors.js';
-import { shapeSize } from './dataset.js';
+import { numel } from '../ir/tensor.js';
 
 type NpyArray = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array;
 
 interface NpyDtype {
+  /** The onnxruntime tensor type of the same elements. */
+  ortType: string;
   bytes: number;
   integer: boolean;
-  view: (buffer: ArrayBuffer, count: number) => NpyArray;
+  /** For the dtypes regraft reads: the array over the data. The others are only written (`regraft run` outputs). */
+  view?: (buffer: ArrayBuffer, count: number) => NpyArray;
 }
 
-/** The dtypes regraft reads; all little-endian (`|` means byte order does not apply). */
+/** NPY descr <-> onnxruntime tensor type, all little-endian (`|` means byte order does not apply). */
 const NPY_DTYPES: Record<string, NpyDtype> = {
-  '<f4': { bytes: 4, integer: false, view: (b, n) => new Float32Array(b, 0, n) },
-  '<f8': { bytes: 8, integer: false, view: (b, n) => new Float64Array(b, 0, n) },
-  '<i4': { bytes: 4, integer: true, view: (b, n) => new Int32Array(b, 0, n) },
-  '<i8': { bytes: 8, integer: true, view: (b, n) => new BigInt64Array(b, 0, n) },
-  '|u1': { bytes: 1, integer: true, view: (b, n) => new Uint8Array(b, 0, n) },
+  '<f4': { ortType: 'float32', bytes: 4, integer: false, view: (b, n) => new Float32Array(b, 0, n) },
+  '<f8': { ortType: 'float64', bytes: 8, integer: false, view: (b, n) => new Float64Array(b, 0, n) },
+  '<i4': { ortType: 'int32', bytes: 4, integer: true, view: (b, n) => new Int32Array(b, 0, n) },
+  '<i8': { ortType: 'int64', bytes: 8, integer: true, view: (b, n) => new BigInt64Array(b, 0, n) },
+  '|u1': { ortType: 'uint8', bytes: 1, integer: true, view: (b, n) => new Uint8Array(b, 0, n) },
+  '<f2': { ortType: 'float16', bytes: 2, integer: false },
+  '|i1': { ortType: 'int8', bytes: 1, integer: true },
+  '<i2': { ortType: 'int16', bytes: 2, integer: true },
+  '<u2': { ortType: 'uint16', bytes: 2, integer: true },
+  '<u4': { ortType: 'uint32', bytes: 4, integer: true },
+  '<u8': { ortType: 'uint64', bytes: 8, integer: true },
+  '|b1': { ortType: 'bool', bytes: 1, integer: false },
 };
+
+const READABLE = Object.keys(NPY_DTYPES).filter((descr) => NPY_DTYPES[descr].view !== undefined);
+
+/** The NPY descr of an onnxruntime tensor type, or undefined when NPY cannot hold it (strings). */
+export function npyDescrOf(ortType: string): string | undefined {
+  return Object.keys(NPY_DTYPES).find((descr) => NPY_DTYPES[descr].ortType === ortType);
+}
+
+/** The onnxruntime tensor type of an NPY descr, or undefined for one regraft does not know. */
+export function ortTypeOfNpyDescr(descr: string): string | undefined {
+  return NPY_DTYPES[descr]?.ortType;
+}
 
 export interface NpyContents {
   descr: string;
@@ -51,17 +73,15 @@ export function parseNpy(buf: Uint8Array, path: string): NpyContents {
   const { descr, fortranOrder, shape } = parseHeaderDict(header, path);
 
   const dtype = NPY_DTYPES[descr];
-  if (dtype === undefined) {
-    throw new RegraftError(
-      `NPY file ${path} has dtype '${descr}'; regraft reads ${Object.keys(NPY_DTYPES).join(' ')}; convert it with arr.astype(np.float32)`,
-    );
+  if (dtype?.view === undefined) {
+    throw new RegraftError(`NPY file ${path} has dtype '${descr}'; regraft reads ${READABLE.join(' ')}; convert it with arr.astype(np.float32)`);
   }
   if (fortranOrder) {
     throw new RegraftError(
       `NPY file ${path} is in Fortran (column-major) order; save a C-order copy with np.save(path, np.ascontiguousarray(arr))`,
     );
   }
-  const count = shapeSize(shape);
+  const count = numel(shape);
   const needed = count * dtype.bytes;
   if (buf.length - dataOffset < needed) {
     throw new RegraftError(
@@ -74,8 +94,10 @@ export function parseNpy(buf: Uint8Array, path: string): NpyContents {
   return { descr, shape, data: dtype.view(aligned, count) };
 }
 
+/** Whether a dtype regraft reads holds whole numbers (class labels must). */
 export function isIntegerDtype(descr: string): boolean {
-  return NPY_DTYPES[descr]?.integer ?? false;
+  const dtype = NPY_DTYPES[descr];
+  return dtype?.view !== undefined && dtype.integer;
 }
 
 function parseHeaderDict(header: string, path: string): { descr: string; fortranOrder: boolean; shape: number[] } {

@@ -70,22 +70,27 @@ export function buildLeNet(opts: { classes?: number; seed?: number; opset?: numb
   return model;
 }
 
-function uniform(rng: Rng, n: number, bound: number): Float32Array {
+// The layer builders the sample models are made of, exported for tests that build small models of their own.
+
+/** n draws from U(-bound, bound), in order. */
+export function uniform(rng: Rng, n: number, bound: number): Float32Array {
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = rng.uniform(-bound, bound);
   return out;
 }
 
-function linear(b: GraphBuilder, rng: Rng, name: string, x: Value, fanIn: number, fanOut: number, output?: string): Value {
+/** A Gemm layer `name` (weight [fanOut, fanIn], transB=1, and bias), initialized as PyTorch's nn.Linear: U(+-1/sqrt(fanIn)). */
+export function linear(b: GraphBuilder, rng: Rng, name: string, x: Value, fanIn: number, fanOut: number, output?: string): Value {
   const bound = 1 / Math.sqrt(fanIn);
   const w = b.floatInit(`${name}.weight`, uniform(rng, fanIn * fanOut, bound), [fanOut, fanIn]);
   const bias = b.floatInit(`${name}.bias`, uniform(rng, fanOut, bound), [fanOut]);
   return b.op('Gemm', [x, w, bias], { transB: 1 }, { name, output });
 }
 
-function conv(b: GraphBuilder, rng: Rng, name: string, x: Value, cin: number, cout: number, k: number, pad: number): Value {
+/** A square k x k Conv layer `name` padded by `pad` on every side, with or without bias, initialized as nn.Conv2d. */
+export function conv(b: GraphBuilder, rng: Rng, name: string, x: Value, cin: number, cout: number, k: number, pad: number, bias = true): Value {
   const bound = 1 / Math.sqrt(cin * k * k);
   const w = b.floatInit(`${name}.weight`, uniform(rng, cout * cin * k * k, bound), [cout, cin, k, k]);
-  const bias = b.floatInit(`${name}.bias`, uniform(rng, cout, bound), [cout]);
-  return b.op('Conv', [x, w, bias], { kernel_shape: [k, k], pads: [pad, pad, pad, pad] }, { name });
+  const inputs = bias ? [x, w, b.floatInit(`${name}.bias`, uniform(rng, cout, bound), [cout])] : [x, w];
+  return b.op('Conv', inputs, { kernel_shape: [k, k], pads: [pad, pad, pad, pad] }, { name });
 }

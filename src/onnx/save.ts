@@ -16,7 +16,7 @@ import {
 import { lstat, realpath, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { RegraftError, describeError } from '../errors.js';
-import { AtomicFile } from './atomic-file.js';
+import { AtomicFile } from '../util/atomic-file.js';
 import { assertSubgraphDepth } from './codec.js';
 import { externalTensors, type ExternalTensorRef } from './external-data.js';
 import { MAX_MODEL_FILE_BYTES } from './load.js';

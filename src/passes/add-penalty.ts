@@ -19,11 +19,9 @@
  */
 import { RegraftError } from '../errors.js';
 import { DataType, GraphBuilder, type Graph, type Model, type Value } from '../ir/index.js';
-import { globToRegExp } from './glob.js';
+import { globToRegExp } from '../util/glob.js';
+import { DATA_LOSS_SUFFIX, PENALTY_L1_NAME, PENALTY_L2_NAME } from '../training-interface.js';
 import type { Pass, PassResult } from './pass.js';
-
-export const PENALTY_L2_NAME = 'penalty_l2';
-export const PENALTY_L1_NAME = 'penalty_l1';
 
 /**
  * Which parameters to penalize: 'default' (weights of MatMul/Gemm/Conv/ConvTranspose), 'all' (every float
@@ -152,7 +150,7 @@ export function addPenalty(model: Model, opts: AddPenaltyOptions): AddPenaltyRes
   const readers = loss.uses.filter((u) => !b.created.includes(u.node));
   const slots = graph.outputs.flatMap((v, i) => (v === loss ? [i] : []));
   const lossName = loss.name;
-  loss.rename(graph.uniqueValueName(`${lossName}_data`));
+  loss.rename(graph.uniqueValueName(`${lossName}${DATA_LOSS_SUFFIX}`));
   total.rename(lossName);
   for (const { node, index } of readers) node.setInput(index, total);
   for (const i of slots) graph.setOutput(i, total);

@@ -4,7 +4,7 @@
  *
  *   Before:  X [T, N, F] -> LSTM(W, R, B, -, h0, c0) -> Y [T, D, N, H], Y_h [D, N, H], Y_c [D, N, H]
  *   After:   XW = X @ W_d^T + (Wb_d + Rb_d) for all steps at once, split into T slices xw_t [N, kH];
- *            per direction d and step t (reverse: t = T-1 .. 0): (H, C) = cell(xw_t, H, C)   (rnn-cells.ts)
+ *            per direction d and step t (reverse: t = T-1 .. 0): (H, C) = cell(xw_t, H, C)   (decompose-rnn-cells.ts)
  *            Y = Concat_t(Concat_d(H_t,d)), Y_h / Y_c = Concat_d(last state); the outputs keep their names.
  *
  * When it applies: the sequence length (X's dim 0, or dim 1 with layout = 1) must be static (declared or inferred);
@@ -18,7 +18,7 @@ import { DataType, dtypeName, GraphBuilder, type Dim, type Graph, type Model, ty
 import { inferShapes } from '../ir/shape/infer.js';
 import type { Pass, PassResult } from './pass.js';
 import { replaceValue } from './rewire.js';
-import { CellEmitter, gruStep, lstmStep, parseActivation, rnnStep, type Activation } from './rnn-cells.js';
+import { CellEmitter, gruStep, lstmStep, parseActivation, rnnStep, type Activation } from './decompose-rnn-cells.js';
 
 export const RECURRENT_OPS = ['LSTM', 'GRU', 'RNN'] as const;
 type RecurrentOp = (typeof RECURRENT_OPS)[number];

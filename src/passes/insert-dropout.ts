@@ -21,8 +21,8 @@
  *   identity, and `seed` does not exist (the pass reports that it was ignored).
  * - below 7: refused (Dropout-1/6 use the legacy `is_test` attribute); convert the model to a newer opset.
  *
- * onnxruntime caveat (measured with onnxruntime-node 1.30): with graph optimizations at 'basic' or above, an
- * inference session removes a Dropout whose mask nobody reads (its EliminateDropout rewrite), even when
+ * onnxruntime caveat (measured with onnxruntime 1.30, the Node binding): with graph optimizations at 'basic' or
+ * above, an inference session removes a Dropout whose mask nobody reads (its EliminateDropout rewrite), even when
  * training_mode is true. A training step must therefore read the mask (the backward pass does) or run its session
  * with graphOptimizationLevel 'disabled'.
  *
@@ -31,12 +31,15 @@
  */
 import { RegraftError } from '../errors.js';
 import { boolTensor, DataType, float, GraphBuilder, isFloatType, tensorType, type Model, type Node, type Value } from '../ir/index.js';
-import { globToRegExp, matchesAnyGlob } from './glob.js';
+import { globToRegExp, matchesAnyGlob } from '../util/glob.js';
 import type { Pass, PassResult } from './pass.js';
+import { TRAINING_MODE_NAME } from '../training-interface.js';
 import { replaceValue } from './rewire.js';
 
-/** The shared bool initializer that switches every inserted Dropout (opset >= 12) between inference and training. */
-export const TRAINING_MODE_NAME = 'training_mode';
+/**
+ * Dropout's ratio when none is given: ONNX's default for the op, and so also the default of every regraft flag and
+ * setting that inserts Dropout. Read wherever a ratio may be missing (the compiler, the gradient rule).
+ */
 export const DEFAULT_DROPOUT_RATIO = 0.5;
 
 export interface InsertDropoutOptions {
@@ -79,7 +82,7 @@ export interface InsertDropoutResult extends PassResult {
   form: 'Dropout-7' | 'Dropout-12';
 }
 
-/** Why a ratio is unusable, or undefined when it is fine (shared with the CLI flag parser). */
+/** Why a ratio is unusable, or undefined when it is fine: the one range check of a drop probability (flags and train settings use it too). */
 export function ratioProblem(ratio: number): string | undefined {
   if (!Number.isFinite(ratio)) return `must be a number in [0, 1), got ${ratio}`;
   if (ratio < 0 || ratio >= 1) return `must be in [0, 1) (a drop probability), got ${ratio}`;

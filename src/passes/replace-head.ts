@@ -1,6 +1,7 @@
 import { RegraftError } from '../errors.js';
 import { DataType, floatTensor, tensorDims, type Model, type Node, type Value } from '../ir/index.js';
 import { Rng } from '../util/rng.js';
+import type { Pass, PassResult } from './pass.js';
 
 export interface ReplaceHeadOptions {
   /** The new number of classes (>= 1). */
@@ -198,3 +199,11 @@ function setTensor(v: Value, tensor: ReturnType<typeof floatTensor>): void {
   // Initializers that are also graph inputs (IR < 4) or that shape inference typed declare their dims: keep them true.
   if (v.type) v.setTensorType(DataType.FLOAT, tensorDims(tensor));
 }
+
+/** Always a change: the head's weights are new even when the class count stays. Graph input and output names are kept. */
+export const replaceHeadPass: Pass<ReplaceHeadOptions, PassResult & ReplaceHeadResult> = {
+  name: 'replace-head',
+  run(model, options) {
+    return { model, modified: true, ...replaceHead(model, options) };
+  },
+};

@@ -1,7 +1,7 @@
 import { RegraftError } from '../errors.js';
 import { assertValid, type Model } from '../ir/index.js';
 import { eliminateDead } from './eliminate-dead.js';
-import type { Pass, PassResult, PassStep } from './pass.js';
+import { step, type Pass, type PassResult, type PassStep } from './pass.js';
 
 export interface RunPassesOptions {
   /** Run the whole list again while any pass reports a change (fixed point), at most `maxRounds` times. */
@@ -19,6 +19,8 @@ export interface PassRecord {
 export interface RunPassesResult extends PassResult {
   /** Every pass run, in order. */
   history: PassRecord[];
+  /** What each of those runs returned, in the same order: the pass's own report (Dropout inserted, outputs removed, ...). */
+  results: PassResult[];
 }
 
 interface Interface {
@@ -41,6 +43,7 @@ export function runPasses(model: Model, steps: readonly (PassStep | Pass)[], opt
   const normalized = steps.map((s): PassStep => ('pass' in s ? s : { pass: s as unknown as Pass<never>, options: {} }));
   const maxRounds = opts.maxRounds ?? 10;
   const history: PassRecord[] = [];
+  const results: PassResult[] = [];
   let modified = false;
   for (let round = 1; ; round++) {
     const changedThisRound: string[] = [];
@@ -50,6 +53,7 @@ export function runPasses(model: Model, steps: readonly (PassStep | Pass)[], opt
       if (result.model !== model) throw new RegraftError(`pass '${pass.name}' returned a different model object; passes rewrite the model in place`);
       checkInterface(pass, before, interfaceOf(model));
       history.push({ name: pass.name, round, modified: result.modified });
+      results.push(result);
       if (result.modified) changedThisRound.push(pass.name);
     }
     modified ||= changedThisRound.length > 0;
@@ -58,7 +62,15 @@ export function runPasses(model: Model, steps: readonly (PassStep | Pass)[], opt
       throw new RegraftError(`passes ${changedThisRound.join(', ')} still changed the model after ${maxRounds} rounds; they do not reach a fixed point`);
     }
   }
-  return { model, modified: finishPipeline(model) || modified, history };
+  return { model, modified: finishPipeline(model) || modified, history, results };
+}
+
+/**
+ * Runs one pass through the runner (interface check, then finishPipeline) and returns that pass's own result, typed:
+ * how the CLI applies a single rewrite.
+ */
+export function runPass<O, R extends PassResult>(model: Model, pass: Pass<O, R>, options: O): R {
+  return runPasses(model, [step(pass, options)]).results[0] as R;
 }
 
 /**

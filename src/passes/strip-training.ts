@@ -13,7 +13,7 @@
  *    statistics (outputs 1..) and a Dropout's mask. The other outputs are removed and dead-node removal takes the
  *    loss, penalty, gradient and optimizer nodes with them.
  * 2. Dropout of every opset goes: readers of its output read its input. A mask still read (or kept as an output)
- *    becomes the all-true mask an inference-mode Dropout yields (`ConstantOfShape(Shape(x))`, see all-true-mask.ts).
+ *    becomes the all-true mask an inference-mode Dropout yields (`ConstantOfShape(Shape(x))`, see allTrueMask below).
  * 3. BatchNormalization to inference mode: `training_mode` (opset 14+) is removed (default 0); `is_test` (opset 6 and
  *    before) set to 1; the running-statistics outputs (Y, mean, var, saved_mean, saved_var in opsets 7-13; Y,
  *    running_mean, running_var in 14+) are dropped. Inference then normalizes with the stored running mean and
@@ -24,9 +24,8 @@
  *    later only: before IR 4 every initializer must also be a graph input).
  */
 import { RegraftError } from '../errors.js';
-import { DataType, type Graph, type Model, type Node, type Value } from '../ir/index.js';
-import { allTrueMask } from './all-true-mask.js';
-import { PENALTY_L1_NAME, PENALTY_L2_NAME } from './add-penalty.js';
+import { boolTensor, DataType, dtypeName, floatTensor, GraphBuilder, tensorType, type Graph, type Model, type Node, type Value } from '../ir/index.js';
+import { GRAD_SUFFIX, LOSS_DATA_NAME, LOSS_NAME, PENALTY_L1_NAME, PENALTY_L2_NAME, UPDATED_SUFFIX } from '../training-interface.js';
 import type { Pass, PassResult } from './pass.js';
 import { demoteInputToInitializer, keepFirstOutputOnly, replaceValue } from './rewire.js';
 
@@ -45,8 +44,10 @@ export interface StripTrainingResult extends PassResult {
   batchNormsToInference: number;
 }
 
-const TRAINING_ONLY_NAMES = new Set(['loss', 'loss_data', PENALTY_L1_NAME, PENALTY_L2_NAME]);
-const TRAINING_ONLY_SUFFIXES = ['_grad', '.updated', '_updated', '_new'];
+const TRAINING_ONLY_NAMES = new Set([LOSS_NAME, LOSS_DATA_NAME, PENALTY_L1_NAME, PENALTY_L2_NAME]);
+/** Names hand-written steps and other tools give updated parameters (`fc1.weight.updated`, `w_new`); regraft writes `_updated`. */
+const FOREIGN_UPDATED_SUFFIXES = ['.updated', '_new'];
+const TRAINING_ONLY_SUFFIXES = [GRAD_SUFFIX, UPDATED_SUFFIX, ...FOREIGN_UPDATED_SUFFIXES];
 
 /** The rule for step 1: whether a graph output exists only for training. */
 export function isTrainingOnlyOutput(v: Value): boolean {
@@ -124,6 +125,25 @@ function removeDropout(node: Node): void {
   }
   const out = node.outputs[0];
   if (out) replaceValue(out, data);
+}
+
+/**
+ * The mask an inference-mode Dropout outputs: all true (all ones for Dropout-7, whose mask has the data's type),
+ * with the data's shape, as `ConstantOfShape(Shape(x), value=1)`. Exact for every x, unlike `Equal(x, x)`, which is
+ * false wherever x is NaN. Needs ConstantOfShape (opset 9).
+ */
+function allTrueMask(x: Value, maskElemType: number, where: string): Value {
+  const graph = x.graph;
+  const b = new GraphBuilder(graph);
+  b.namePrefix = 'strip/';
+  const opset = b.requireStandardOpset();
+  if (opset < 9) throw new RegraftError(`${where}: its mask is read, and an all-true mask needs ConstantOfShape (opset 9); model opset is ${opset}`);
+  const one =
+    maskElemType === DataType.BOOL ? boolTensor('', [true], [1]) : maskElemType === DataType.FLOAT ? floatTensor('', [1], [1]) : undefined;
+  if (!one) throw new RegraftError(`${where}: cannot build an all-true mask of type ${dtypeName(maskElemType)}; only BOOL and FLOAT masks are supported`);
+  const mask = b.op('ConstantOfShape', [b.op('Shape', [x])], { value: one });
+  mask.type = tensorType(maskElemType, x.shape);
+  return mask;
 }
 
 /** Switches one BatchNormalization to inference mode; true when it changed. */

@@ -17,6 +17,8 @@ import type { Model } from '../ir/model.js';
 import type { Node } from '../ir/node.js';
 import { inferShapes } from '../ir/shape/infer.js';
 import type { Value } from '../ir/value.js';
+import { DEFAULT_DROPOUT_RATIO } from './insert-dropout.js';
+import type { Pass, PassResult } from './pass.js';
 import { demoteInputToInitializer, replaceValue } from './rewire.js';
 
 export const DEFAULT_TARGET_OPSET = 17;
@@ -275,7 +277,7 @@ function dropoutMaskUnread(node: Node): string | undefined {
 }
 
 function dropoutRatioToInput(node: Node, ctx: AdapterContext): string | undefined {
-  const ratio = node.attrs.float('ratio', 0.5);
+  const ratio = node.attrs.float('ratio', DEFAULT_DROPOUT_RATIO);
   node.attributes.delete('ratio');
   setInputAt(node, 1, ctx.b.scalar(ratio, 'ratio'));
   return `ratio ${ratio} moved to an input`;
@@ -394,3 +396,17 @@ function resize10To11(node: Node): string | undefined {
   if (node.attrs.string('mode', 'nearest') === 'nearest') node.setAttribute('nearest_mode', 'floor');
   return 'roi input added, asymmetric coordinates';
 }
+
+/**
+ * The upgrade as a pass. Runnable through runPasses only for IR version 4 and later: below that it takes the
+ * initializers off the graph input list, which the runner's interface check refuses (`regraft convert` therefore
+ * calls upgradeOpset itself).
+ */
+export const upgradeOpsetPass: Pass<{ target?: number }, PassResult & UpgradeOpsetResult> = {
+  name: 'upgrade-opset',
+  run(model, options) {
+    const irBefore = model.irVersion;
+    const report = upgradeOpset(model, options.target);
+    return { model, modified: report.from !== report.to || report.rewritten.length > 0 || report.irVersion !== irBefore, ...report };
+  },
+};

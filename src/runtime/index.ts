@@ -12,4 +12,4 @@ export {
   type ChooseProviderOptions,
 } from './execution-provider.js';
 export { createSession, type Session, type SessionOptions, type Feeds, type Fetches } from './session.js';
-export { floatTensor, int64Tensor, scalar } from './tensors.js';
+export { ortFloatTensor, ortInt64Tensor, scalar } from './tensors.js';

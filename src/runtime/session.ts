@@ -38,7 +38,8 @@ export interface Session {
   readonly outputNames: readonly string[];
   /** The declared dims of an input (numbers, or strings for symbolic dims; [] when the model gives no shape). */
   inputDims(inputName: string): (number | string)[];
-  run(feeds: Feeds): Promise<Fetches>;
+  /** Runs the model; `fetches` limits the outputs computed and returned (default: all). */
+  run(feeds: Feeds, fetches?: readonly string[]): Promise<Fetches>;
   release(): Promise<void>;
 }
 
@@ -82,7 +83,7 @@ export async function openWithFallback<T>(
       return openWithFallback('cpu', open, modelName, opts);
     }
     if (err instanceof RegraftError) throw err;
-    throw new RegraftError(`onnxruntime cannot load model ${modelName}: ${reason}; check that it is a valid ONNX model`);
+    throw new RegraftError(`onnxruntime cannot load model ${modelName}: ${reason}; check that it is a valid ONNX model`, 1, { cause: err });
   }
 }
 
@@ -122,11 +123,11 @@ class OrtSession implements Session {
     return meta.isTensor ? [...meta.shape] : [];
   }
 
-  async run(feeds: Feeds): Promise<Fetches> {
+  async run(feeds: Feeds, fetches?: readonly string[]): Promise<Fetches> {
     try {
-      return await this.session.run(feeds);
+      return await (fetches === undefined ? this.session.run(feeds) : this.session.run(feeds, fetches));
     } catch (err) {
-      throw new RegraftError(`onnxruntime failed to run model ${this.name}: ${describeError(err)}`);
+      throw new RegraftError(`onnxruntime failed to run model ${this.name}: ${describeError(err)}`, 1, { cause: err });
     }
   }
 

@@ -6,11 +6,7 @@ import { RegraftError } from '../errors.js';
 import { floatTensor, tensorDims, tensorToFloat32 } from '../ir/tensor.js';
 import { loadModelFile } from '../onnx/load.js';
 import { saveModelFile } from '../onnx/save.js';
-
-export interface NamedTensor {
-  data: Float32Array;
-  dims: number[];
-}
+import type { NamedTensor } from '../compile/step-io.js';
 
 /**
  * A checkpoint is one ONNX file holding the trained tensors as initializers of an empty graph and the trainer's

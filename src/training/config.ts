@@ -1,11 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { RegraftError } from '../errors.js';
-import { LOSS_KINDS, type LossKind } from './losses.js';
-import { OPTIMIZERS, type OptimizerKind } from './optimizers.js';
-
-export const SCHEDULES = ['constant', 'step', 'cosine'] as const;
-export type ScheduleKind = (typeof SCHEDULES)[number];
+import { DEFAULT_DROPOUT_RATIO, ratioProblem } from '../passes/insert-dropout.js';
+import { LOSS_KINDS, type LossKind } from '../compile/losses.js';
+import { DEFAULT_MOMENTUM, DEFAULT_OPTIMIZER, DEFAULT_WEIGHT_DECAY, TRAINING_OPTIMIZERS, type OptimizerKind } from '../compile/optimizers.js';
+import { SCHEDULES, type ScheduleKind } from './schedule.js';
 
 /** Everything `regraft train` takes; a config file (JSON or YAML) holds the same keys. */
 export interface TrainConfig {
@@ -62,16 +61,16 @@ export const DEFAULT_CONFIG: Omit<TrainConfig, 'model' | 'data' | 'out'> = {
   warmup: 0,
   stepSize: 10,
   gamma: 0.1,
-  optimizer: 'sgd',
-  momentum: 0.9,
+  optimizer: DEFAULT_OPTIMIZER,
+  momentum: DEFAULT_MOMENTUM,
   nesterov: false,
-  weightDecay: 0.01,
+  weightDecay: DEFAULT_WEIGHT_DECAY,
   clipGradNorm: 0,
   loss: 'cross-entropy',
   l2: 0,
   l1: 0,
   dropoutAfter: [],
-  dropoutRatio: 0.5,
+  dropoutRatio: DEFAULT_DROPOUT_RATIO,
   freeze: [],
   patience: 0,
   seed: 0,
@@ -134,12 +133,13 @@ export function resolveConfig(partial: Partial<TrainConfig>): TrainConfig {
   (['lr', 'l2', 'l1', 'momentum', 'weightDecay', 'clipGradNorm', 'warmup', 'patience', 'gamma', 'limit'] as const).forEach(nonNegative);
   if (!(c.lr > 0)) throw new RegraftError(`train: lr must be > 0, got ${c.lr}`);
   if (!(c.valSplit >= 0 && c.valSplit < 1)) throw new RegraftError(`train: valSplit must be in [0, 1), got ${c.valSplit}`);
-  if (!(c.dropoutRatio >= 0 && c.dropoutRatio < 1)) throw new RegraftError(`train: dropoutRatio must be in [0, 1), got ${c.dropoutRatio}`);
+  const ratioIssue = ratioProblem(c.dropoutRatio);
+  if (ratioIssue) throw new RegraftError(`train: dropoutRatio ${ratioIssue}`);
   if (!Number.isInteger(c.seed)) throw new RegraftError(`train: seed must be an integer, got ${c.seed}`);
   const oneOf = <T extends string>(k: keyof TrainConfig, options: readonly T[]) => {
     if (!options.includes(c[k] as T)) throw new RegraftError(`train: ${k} must be one of ${options.join(', ')}; got '${String(c[k])}'`);
   };
-  oneOf('optimizer', OPTIMIZERS.filter((o) => o !== 'none'));
+  oneOf('optimizer', TRAINING_OPTIMIZERS);
   oneOf('loss', LOSS_KINDS);
   oneOf('schedule', SCHEDULES);
   oneOf('ep', ['cpu', 'cuda'] as const);
@@ -150,34 +150,4 @@ export function resolveConfig(partial: Partial<TrainConfig>): TrainConfig {
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-/**
- * Learning rate at a point of the run: `epoch` is 0-based and `progress` in [0, 1) says how far into that epoch
- * (batch index / `stepsPerEpoch`). step: multiply by gamma every stepSize epochs; cosine: anneal from lr to 0 over
- * the whole run, updated every batch (SGDR without restarts). A warmup scales that linearly, per step: the k-th
- * step (1-based) of a warmup of W steps runs at k/W of the rate, as PyTorch's LinearLR does.
- */
-export function learningRate(
-  c: Pick<TrainConfig, 'lr' | 'schedule' | 'stepSize' | 'gamma' | 'epochs'> & Partial<Pick<TrainConfig, 'warmup'>>,
-  epoch: number,
-  progress = 0,
-  stepsPerEpoch = 1,
-): number {
-  const scheduled = scheduledRate(c, epoch, progress);
-  if (!c.warmup) return scheduled;
-  const warmupSteps = Math.max(1, Math.round(c.warmup * stepsPerEpoch));
-  const step = Math.round((epoch + progress) * stepsPerEpoch) + 1;
-  return scheduled * Math.min(1, step / warmupSteps);
-}
-
-function scheduledRate(c: Pick<TrainConfig, 'lr' | 'schedule' | 'stepSize' | 'gamma' | 'epochs'>, epoch: number, progress: number): number {
-  switch (c.schedule) {
-    case 'constant':
-      return c.lr;
-    case 'step':
-      return c.lr * c.gamma ** Math.floor(epoch / c.stepSize);
-    case 'cosine':
-      return 0.5 * c.lr * (1 + Math.cos((Math.PI * (epoch + progress)) / c.epochs));
-  }
 }

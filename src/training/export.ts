@@ -7,9 +7,9 @@ import { assertValid } from '../ir/validate.js';
 import { loadModel, saveModel } from '../model-io.js';
 import { foldBatchNorm, type FoldedBatchNorm, type SkippedBatchNorm } from '../passes/fold-batchnorm.js';
 import { stripTraining } from '../passes/strip-training.js';
-import { assertVerified, verifyEquivalent, type VerifyReport } from '../passes/verify.js';
+import { assertVerified, verifyEquivalent, type VerifyReport } from '../check/equivalence.js';
 import { loadCheckpoint } from './checkpoint.js';
-import { compileEvalModel } from './compile.js';
+import { compileEvalModel } from '../compile/compile.js';
 import type { TrainConfig } from './config.js';
 import { readRunConfig, RUN_FILES } from './run-dir.js';
 

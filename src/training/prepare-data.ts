@@ -8,10 +8,10 @@ import { RegraftError } from '../errors.js';
 import { DataType } from '../ir/dtype.js';
 import type { Model } from '../ir/model.js';
 import type { Value } from '../ir/value.js';
-import type { TrainStep } from './compile.js';
+import type { TrainStep } from '../compile/compile.js';
 import type { TrainConfig } from './config.js';
-import { isRegressionLoss } from './evaluate-targets.js';
-import { checkFeaturesFit, featureTypeOf, type FeatureType } from './feature-input.js';
+import { isRegressionLoss } from '../compile/losses.js';
+import { checkFeaturesFit, featureTypeOf, type FeatureType } from '../evaluate/feature-input.js';
 
 /** The training data fitted to the model's input, and how it is cut into batches and validation. */
 export interface PreparedData {

@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { RegraftError } from '../errors.js';
 import type { Model } from '../ir/model.js';
 import { saveModel } from '../model-io.js';
-import { writeFileAtomic } from '../util/write-atomic.js';
-import { loadCheckpoint, saveCheckpoint, type NamedTensor } from './checkpoint.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
+import type { NamedTensor } from '../compile/step-io.js';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { resolveConfig, type TrainConfig } from './config.js';
 import { renderLossCurveSvg } from './plot.js';
 

@@ -6,13 +6,12 @@ import { loadModel, modelToBytes } from '../model-io.js';
 import { insertDropout } from '../passes/insert-dropout.js';
 import { chooseExecutionProvider } from '../runtime/execution-provider.js';
 import { createSession, type Session, type SessionOptions } from '../runtime/session.js';
-import { featureTensor } from '../runtime/tensors.js';
-import type { NamedTensor } from './checkpoint.js';
-import { compileEvalModel, compileTrainStep, type TrainStep } from './compile.js';
-import { feedableStep } from './feedable.js';
-import { learningRate, type TrainConfig } from './config.js';
-import { evaluate } from './evaluate.js';
-import { evaluateTargets, isRegressionLoss } from './evaluate-targets.js';
+import { featureTensor, scalar } from '../runtime/tensors.js';
+import { compileEvalModel, compileTrainStep, type TrainStep } from '../compile/compile.js';
+import { feedableStep, type NamedTensor } from '../compile/step-io.js';
+import type { TrainConfig } from './config.js';
+import { learningRate } from './schedule.js';
+import { evaluateSession } from '../evaluate/index.js';
 import { prepareData, type PreparedData } from './prepare-data.js';
 import { createRunDir, formatEpoch, openRun, recordEpoch, RUN_FILES, type EpochMetrics, type TrainerState } from './run-dir.js';
 
@@ -135,14 +134,14 @@ async function trainEpoch(ctx: EpochContext): Promise<EpochMetrics> {
   const session = await openStepSession(ctx.feedable, config.seed, epoch, ctx.sessionOptions);
   ctx.sessionOptions.ep = session.provider;
   const feeds: Record<string, Tensor> = Object.fromEntries(carried);
-  if (step.lr) feeds[step.lr] = new Tensor('float32', new Float32Array([lr]), []);
+  if (step.lr) feeds[step.lr] = scalar(lr);
   const perBatchLr = (config.schedule === 'cosine' || config.warmup > 0) && step.lr !== undefined;
   const started = performance.now();
   let lossSum = 0;
   let seen = 0;
   try {
     for (const batch of loader.batches(epoch)) {
-      if (perBatchLr) feeds[step.lr!] = new Tensor('float32', new Float32Array([learningRate(config, epoch, batch.index / loader.batchesPerEpoch, loader.batchesPerEpoch)]), []);
+      if (perBatchLr) feeds[step.lr!] = scalar(learningRate(config, epoch, batch.index / loader.batchesPerEpoch, loader.batchesPerEpoch));
       feeds[inputName] = featureTensor(batch.features, batch.featureDims, data.inputType);
       feeds[step.labels] = batch.targets ? new Tensor('float32', batch.targets, batch.targetDims) : new Tensor('int64', batch.labels, [batch.size]);
       const out = await session.run(feeds);
@@ -173,13 +172,18 @@ async function openValidator(model: Model, step: TrainStep, config: TrainConfig,
     session,
     async run(carried: ReadonlyMap<string, Tensor>): Promise<Pick<EpochMetrics, 'val_loss' | 'val_accuracy'>> {
       const extraFeeds = Object.fromEntries(fed.map((n) => [n, carried.get(n)!]));
-      const opts = { inputName: data.inputName, inputType: data.inputType, outputName: config.target ?? evalModel.outputs[0], sampleDims: data.sampleDims, indices: data.valIndices, extraFeeds };
-      if (!isRegressionLoss(config.loss)) {
-        const v = await evaluate(session, data.valSet!, opts);
-        return { val_loss: v.loss, val_accuracy: v.accuracy };
-      }
-      const v = await evaluateTargets(session, data.valSet!, { ...opts, loss: config.loss, targetDims: data.targetDims! });
-      return { val_loss: v.loss, ...(v.accuracy !== undefined && { val_accuracy: v.accuracy }) };
+      const v = await evaluateSession(session, data.valSet!, {
+        inputName: data.inputName,
+        inputType: data.inputType,
+        outputName: config.target ?? evalModel.outputs[0],
+        sampleDims: data.sampleDims,
+        indices: data.valIndices,
+        extraFeeds,
+        loss: config.loss,
+        targetDims: data.targetDims,
+      });
+      // Classification always reports an accuracy; regression only for bce-logits.
+      return { val_loss: v.metrics.loss, ...(v.metrics.accuracy !== undefined && { val_accuracy: v.metrics.accuracy }) };
     },
   };
 }

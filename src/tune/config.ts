@@ -26,18 +26,8 @@ import { parse as parseYaml } from 'yaml';
 import { RegraftError, describeError } from '../errors.js';
 import { isPlainObject, parseSpace, type SearchSpace } from './space.js';
 import { gridSize } from './strategies/grid.js';
+import type { StrategyConfig } from './strategies/strategy.js';
 import type { ObjectiveMode } from './types.js';
-
-export interface TpeOptions {
-  /** Trials sampled at random before TPE takes over. */
-  startupTrials?: number;
-  /** Fraction of the finished trials that form the "good" group. */
-  gamma?: number;
-  /** Candidates drawn from the good density per parameter; the best ratio wins. */
-  candidates?: number;
-}
-
-export type StrategyConfig = { name: 'grid' } | { name: 'random' } | ({ name: 'tpe' } & TpeOptions);
 
 export interface AshaConfig {
   name: 'asha';

@@ -17,9 +17,9 @@ export {
 } from './space.js';
 // The trainer's searchable settings, under the name the engine's docs use (one list: train-trial.ts's).
 export { TRAIN_PARAM_NAMES as TRAINER_PARAM_NAMES } from './train-trial.js';
-export { loadStudyConfig, parseStudyConfig, type AshaConfig, type StrategyConfig, type StudyConfig } from './config.js';
+export { loadStudyConfig, parseStudyConfig, type AshaConfig, type StudyConfig } from './config.js';
 export { createStrategy } from './strategies/index.js';
-export type { HistoryTrial, Strategy } from './strategies/strategy.js';
+export type { HistoryTrial, Strategy, StrategyConfig, StrategySetup, TpeOptions } from './strategies/strategy.js';
 export { GridStrategy, gridSize } from './strategies/grid.js';
 export { RandomStrategy } from './strategies/random.js';
 export { TpeStrategy, defaultTpeSettings, type TpeSettings } from './strategies/tpe.js';

@@ -6,7 +6,7 @@
 import { escapeXml } from '../util/svg-axis.js';
 import type { StudySnapshot } from './snapshot.js';
 import type { ParamSpec } from './space.js';
-import { formatNumber, renderChart, type ChartSeries, type XScale } from './svg-chart.js';
+import { CHART_CSS, formatNumber, renderChart, type ChartSeries, type XScale } from '../util/svg-chart.js';
 import type { ParamValue, Params, TrialRecord, TrialStatus } from './types.js';
 
 export interface RankedTrial {
@@ -253,10 +253,7 @@ const STYLE = [
   'body{font-family:system-ui,sans-serif;margin:24px;color:#222}',
   '.charts{display:flex;flex-wrap:wrap;gap:8px}',
   'figure{margin:0;border:1px solid #ddd;background:#fff}',
-  'svg text{font-size:11px;fill:#333}',
-  'svg .chart-title{font-size:13px;font-weight:600}',
-  'svg .plot{fill:#fafafa;stroke:#999}',
-  'svg .grid{stroke:#e4e4e4}',
+  CHART_CSS,
   'table{border-collapse:collapse;font-size:13px;margin-top:8px}',
   'th,td{border:1px solid #ddd;padding:3px 8px;text-align:right}',
   'th{background:#f0f0f0}',

@@ -1,7 +1,7 @@
 import { Tensor } from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { buildBackward, checkRuleResult } from '../../src/autodiff/backward.js';
-import { gradcheck } from '../../src/autodiff/gradcheck.js';
+import { gradcheck } from '../../src/check/gradcheck.js';
 import { RegraftError } from '../../src/errors.js';
 import { GraphBuilder } from '../../src/ir/builder.js';
 import { DataType } from '../../src/ir/dtype.js';

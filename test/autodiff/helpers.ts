@@ -8,7 +8,7 @@
 import type { Tensor } from 'onnxruntime-node';
 import { it } from 'vitest';
 import { buildBackward } from '../../src/autodiff/backward.js';
-import { gradcheck, type ParamGradCheck } from '../../src/autodiff/gradcheck.js';
+import { gradcheck, type ParamGradCheck } from '../../src/check/gradcheck.js';
 import { float, type AttrValue } from '../../src/ir/attributes.js';
 import { GraphBuilder } from '../../src/ir/builder.js';
 import { DataType } from '../../src/ir/dtype.js';

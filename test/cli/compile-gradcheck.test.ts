@@ -8,7 +8,7 @@ import { DataType } from '../../src/ir/dtype.js';
 import type { Model } from '../../src/ir/model.js';
 import { loadModel, saveModel } from '../../src/model-io.js';
 import { buildMlp } from '../../src/models/builders.js';
-import { smallMlp } from '../training/models.js';
+import { smallMlp } from '../compile/models.js';
 import { runCli } from './helpers.js';
 
 let dir: string;

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { confusionTable } from '../../src/cli/eval.js';
+import { confusionTable } from '../../src/cli/evaluation-format.js';
 import { safeFileStem } from '../../src/cli/run.js';
 import { runCli } from './helpers.js';
 import { encodeNpy, parseNpy } from '../../src/data/npy.js';

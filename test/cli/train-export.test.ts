@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { stringify as toYaml } from 'yaml';
 import { probeInstalledCuda } from '../../src/runtime/execution-provider.js';
 import type { TrainConfig } from '../../src/training/config.js';
-import { evaluateModelFile } from '../../src/training/evaluate.js';
+import { evaluateModelFile } from '../../src/evaluate/classification.js';
 import { checkpointTensors, MNIST_SUBSET, readMetrics, tempDir, writeMnistNpy, writeSmallMlp } from '../training/fixtures/runs.js';
 import { runCli } from './helpers.js';
 

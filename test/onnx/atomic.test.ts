@@ -4,7 +4,7 @@ import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { saveModelFile } from '../../src/onnx/index.js';
-import { AtomicFile } from '../../src/onnx/atomic-file.js';
+import { AtomicFile } from '../../src/util/atomic-file.js';
 import { cleanup, errorOf, floatTensor, model, modelBytes, tempFolder } from './helpers.js';
 
 const proto = model(create(GraphProtoSchema, { name: 'g', initializer: [floatTensor('W', 2048, 1)] }));

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { CliIo } from '../../src/cli/context.js';
 import { main } from '../../src/cli/main.js';
 import { modelFromBytes, modelToBytes } from '../../src/model-io.js';
-import { bnResidualCnn } from '../training/models.js';
+import { bnResidualCnn } from '../compile/models.js';
 import { histogram, mlp } from './models.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'regraft-passes-cli-'));

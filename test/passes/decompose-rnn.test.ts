@@ -2,15 +2,15 @@
 // (gradients checked against central differences), and let a recurrent classifier compile into a training step.
 import { Tensor } from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { gradcheck } from '../../src/autodiff/gradcheck.js';
+import { gradcheck } from '../../src/check/gradcheck.js';
 import { differentiableOps } from '../../src/autodiff/registry.js';
 import { RegraftError } from '../../src/errors.js';
 import { cloneModel, DataType, float, GraphBuilder, int64Tensor, newModel, type Dim, type Model, type Value } from '../../src/ir/index.js';
 import { decomposeRecurrent, decomposeRecurrentPass } from '../../src/passes/decompose-rnn.js';
-import { verifyEquivalent } from '../../src/passes/verify.js';
-import { compileTrainStep } from '../../src/training/compile.js';
+import { verifyEquivalent } from '../../src/check/equivalence.js';
+import { compileTrainStep } from '../../src/compile/compile.js';
 import { Rng } from '../../src/util/rng.js';
-import { lossesOnOneBatch } from '../training/step-helpers.js';
+import { lossesOnOneBatch } from '../compile/step-helpers.js';
 import { randomWeights } from './models.js';
 
 type Op = 'LSTM' | 'GRU' | 'RNN';

@@ -2,16 +2,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { materializeConstantOfShape } from '../../src/bench/compile.js';
+import { materializeConstantOfShape } from '../../bench/compile.js';
 import { cloneModel, DataType, float, floatTensor, GraphBuilder, newModel, tensorDims, tensorToFloat32, type Model, type Value } from '../../src/ir/index.js';
 import { loadModel, modelFromBytes } from '../../src/model-io.js';
-import { foldBatchNorm, foldBatchNormPass, upgradeOpset, verifyEquivalent, type VerifyReport } from '../../src/passes/index.js';
+import { verifyEquivalent, type VerifyReport } from '../../src/check/equivalence.js';
+import { foldBatchNorm, foldBatchNormPass, upgradeOpset } from '../../src/passes/index.js';
 import { Rng } from '../../src/util/rng.js';
 import { exportRun } from '../../src/training/export.js';
 import { train } from '../../src/training/trainer.js';
 import { runCli } from '../cli/helpers.js';
 import { MNIST_SUBSET, tempDir, writeModel } from '../training/fixtures/runs.js';
-import { bnResidualCnn } from '../training/models.js';
+import { bnResidualCnn } from '../compile/models.js';
 
 const TOLERANCE = { atol: 1e-4, rtol: 1e-4 };
 

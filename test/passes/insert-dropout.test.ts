@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DataType, tensorToNumbers } from '../../src/ir/index.js';
-import { assertVerified, finishPipeline, insertDropout, verifyEquivalent } from '../../src/passes/index.js';
-import { clone, cnn, floatTensor, histogram, mlp, names } from './models.js';
+import { verifyEquivalent } from '../../src/check/equivalence.js';
+import { finishPipeline, insertDropout } from '../../src/passes/index.js';
+import { clone, cnn, histogram, mlp, names } from './models.js';
 
 describe('insert-dropout', () => {
   it('puts Dropout-13 after every Relu, rewires readers and keeps the interface (opset 17)', () => {
@@ -95,7 +96,7 @@ describe('insert-dropout', () => {
     expect(() => insertDropout(mlp(), { afterTensor: ['logits'] })).toThrow(/'logits' is a graph output.*--allow-outputs/);
   });
 
-  it('infers exactly like the original (training_mode false), and verify notices a real change', async () => {
+  it('infers exactly like the original (training_mode false)', async () => {
     // conv -> Relu -> pool -> fc1 -> Relu -> fc2
     const original = cnn();
     const model = clone(original);
@@ -104,11 +105,5 @@ describe('insert-dropout', () => {
     const report = await verifyEquivalent(original, model, { batch: 3 });
     expect(report.ok).toBe(true);
     expect(report.outputs).toEqual([expect.objectContaining({ name: 'logits', dims: [3, 3], maxAbsDiff: 0 })]);
-
-    const bias = model.graph.requireValue('fc2.bias');
-    bias.initializer = floatTensor('fc2.bias', [0, 0, 0.5], [3]);
-    const changed = await verifyEquivalent(original, model, { batch: 3 });
-    expect(changed.ok).toBe(false);
-    expect(() => assertVerified(changed)).toThrow(/^verify: output 'logits' differs between the original and the rewritten model: max \|difference\|/);
   });
 });

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Model } from '../../src/ir/index.js';
 import { modelFromBytes } from '../../src/model-io.js';
-import { insertDropoutPass, runPasses, step, stripTrainingPass, verifyEquivalent } from '../../src/passes/index.js';
+import { verifyEquivalent } from '../../src/check/equivalence.js';
+import { insertDropoutPass, runPasses, step, stripTrainingPass } from '../../src/passes/index.js';
 import { clone, cnn, histogram, mlp, withoutOp } from './models.js';
 
 const LIGHT = join(import.meta.dirname, '..', 'fixtures', 'onnx-backend', 'light');

@@ -3,7 +3,8 @@ import * as ort from 'onnxruntime-node';
 import { ValueInfoProtoSchema } from 'onnx-buf';
 import { describe, expect, it } from 'vitest';
 import { boolTensor, DataType, exportModel, float, floatTensor, GraphBuilder, importModel, newModel, tensorType, type Model } from '../../src/ir/index.js';
-import { addPenalty, finishPipeline, insertDropout, runPasses, step, stripTraining, stripTrainingPass, verifyEquivalent } from '../../src/passes/index.js';
+import { verifyEquivalent } from '../../src/check/equivalence.js';
+import { addPenalty, finishPipeline, insertDropout, runPasses, step, stripTraining, stripTrainingPass } from '../../src/passes/index.js';
 import { Rng } from '../../src/util/rng.js';
 import { histogram, mlp, names, randomWeights, run, setTrainingMode } from './models.js';
 

@@ -12,7 +12,7 @@ import { validateModel } from '../../src/ir/index.js';
 import { tensorDims, tensorToBigInt64, tensorToFloat32 } from '../../src/ir/tensor.js';
 import { modelFromBytes, modelToBytes } from '../../src/model-io.js';
 import { upgradeOpset } from '../../src/passes/upgrade-opset.js';
-import { verifyEquivalent } from '../../src/passes/verify.js';
+import { verifyEquivalent } from '../../src/check/equivalence.js';
 
 const CORPUS = join(import.meta.dirname, '..', 'fixtures', 'onnx-backend');
 

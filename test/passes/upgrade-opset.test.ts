@@ -6,7 +6,7 @@ import { DataType, float, floats, GraphBuilder, newModel, type Model, type Value
 import { validateModel } from '../../src/ir/index.js';
 import { modelFromBytes, modelToBytes } from '../../src/model-io.js';
 import { upgradeOpset } from '../../src/passes/upgrade-opset.js';
-import { verifyEquivalent } from '../../src/passes/verify.js';
+import { verifyEquivalent } from '../../src/check/equivalence.js';
 import { Rng } from '../../src/util/rng.js';
 
 interface OneOp {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RegraftError } from '../../src/errors.js';
-import { createSession, floatTensor, int64Tensor, scalar } from '../../src/runtime/index.js';
+import { createSession, ortFloatTensor, ortInt64Tensor, scalar } from '../../src/runtime/index.js';
 import { openWithFallback } from '../../src/runtime/session.js';
 import { reluModelBytes } from './relu-model.js';
 
@@ -16,7 +16,7 @@ describe('createSession', () => {
       expect(session.inputNames).toEqual(['X']);
       expect(session.outputNames).toEqual(['Y']);
       expect(session.inputDims('X')).toEqual(['N', 3]);
-      const out = await session.run({ X: floatTensor(Float32Array.of(-1, 2, -3, 4, 0, -0.5), [2, 3]) });
+      const out = await session.run({ X: ortFloatTensor(Float32Array.of(-1, 2, -3, 4, 0, -0.5), [2, 3]) });
       expect(out.Y.dims).toEqual([2, 3]);
       expect(Array.from(out.Y.data as Float32Array)).toEqual([0, 2, 0, 4, 0, 0]);
     } finally {
@@ -30,7 +30,7 @@ describe('createSession', () => {
     const session = await createSession(path, { intraOpThreads: 2 });
     try {
       expect(() => session.inputDims('Z')).toThrow(/model .*relu\.onnx has no input 'Z'; its inputs are X/);
-      const err = await session.run({ X: floatTensor(new Float32Array(4), [1, 4]) }).catch((e: unknown) => e);
+      const err = await session.run({ X: ortFloatTensor(new Float32Array(4), [1, 4]) }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(RegraftError);
       expect((err as Error).message).toMatch(/^onnxruntime failed to run model .*relu\.onnx: /);
       expect((err as Error).message).not.toContain('\n');
@@ -92,13 +92,13 @@ describe('openWithFallback', () => {
 describe('tensor helpers', () => {
   it('wrap typed arrays without copying and check the element count', () => {
     const data = new Float32Array(6);
-    const t = floatTensor(data, [2, 3]);
+    const t = ortFloatTensor(data, [2, 3]);
     expect(t.type).toBe('float32');
     expect(t.data).toBe(data);
-    expect(() => floatTensor(data, [4, 2])).toThrow(/float32 tensor of dims \[4,2\] needs 8 values, got 6/);
-    const labels = int64Tensor(BigInt64Array.of(1n, 2n), [2]);
+    expect(() => ortFloatTensor(data, [4, 2])).toThrow(/float32 tensor of dims \[4,2\] needs 8 values, got 6/);
+    const labels = ortInt64Tensor(BigInt64Array.of(1n, 2n), [2]);
     expect(labels.type).toBe('int64');
-    expect(() => int64Tensor(BigInt64Array.of(1n), [2])).toThrow(/int64 tensor of dims \[2\] needs 2 values, got 1/);
+    expect(() => ortInt64Tensor(BigInt64Array.of(1n), [2])).toThrow(/int64 tensor of dims \[2\] needs 2 values, got 1/);
     const lr = scalar(0.1);
     expect(lr.dims).toEqual([]);
     expect(lr.data).toEqual(Float32Array.of(0.1));

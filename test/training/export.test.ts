@@ -5,9 +5,9 @@ import { loadDataset } from '../../src/data/index.js';
 import { tensorToFloat32, validateModel, type Model } from '../../src/ir/index.js';
 import { floatTensor as irFloatTensor } from '../../src/ir/tensor.js';
 import { loadModel, modelToBytes } from '../../src/model-io.js';
-import { createSession, floatTensor } from '../../src/runtime/index.js';
-import { compileEvalModel } from '../../src/training/compile.js';
-import { evaluateModelFile } from '../../src/training/evaluate.js';
+import { createSession, ortFloatTensor } from '../../src/runtime/index.js';
+import { compileEvalModel } from '../../src/compile/compile.js';
+import { evaluateModelFile } from '../../src/evaluate/classification.js';
 import { exportRun } from '../../src/training/export.js';
 import { train, type TrainResult } from '../../src/training/trainer.js';
 import { runCli } from '../cli/helpers.js';
@@ -41,7 +41,7 @@ async function evalModelOf(which: 'best' | 'last'): Promise<Model> {
 async function logitsOf(model: Model, features: Float32Array, n: number): Promise<Float32Array> {
   const session = await createSession(modelToBytes(model));
   try {
-    const out = await session.run({ input: floatTensor(features, [n, 784]) });
+    const out = await session.run({ input: ortFloatTensor(features, [n, 784]) });
     return out.logits.data as Float32Array;
   } finally {
     await session.release();

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeNpy } from '../../src/data/npy.js';
 import { DataType, GraphBuilder, newModel } from '../../src/ir/index.js';
 import { exportRun } from '../../src/training/export.js';
-import { evaluateModelFile } from '../../src/training/evaluate.js';
+import { evaluateModelFile } from '../../src/evaluate/classification.js';
 import { train } from '../../src/training/trainer.js';
 import { Rng } from '../../src/util/rng.js';
 import { tempDir, writeModel } from './fixtures/runs.js';

@@ -48,7 +48,7 @@ describe('renderLossCurveSvg', () => {
     const svg = renderLossCurveSvg([{ name: 'train', points: [{ x: 0, y: 2 }, { x: 1, y: 1 }] }], { ...OPTS, width: 400, height: 300 });
     const [[a, b]] = polylinePoints(svg).map((pts) => pts.map((p) => p.split(',').map(Number)));
     expect(a[1]).toBeLessThan(b[1]);
-    // Padding: neither extreme sits on the plot border (top 56, bottom 300 - 48).
+    // Padding: neither extreme sits on the plot border (top 48, bottom 300 - 48); the top one is 9 below it.
     expect(a[1]).toBeGreaterThan(56);
     expect(b[1]).toBeLessThan(252);
   });

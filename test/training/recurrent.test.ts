@@ -7,7 +7,7 @@ import { encodeNpy } from '../../src/data/npy.js';
 import { DataType, GraphBuilder, newModel } from '../../src/ir/index.js';
 import { loadModel } from '../../src/model-io.js';
 import { exportRun } from '../../src/training/export.js';
-import { evaluateModelFile } from '../../src/training/evaluate.js';
+import { evaluateModelFile } from '../../src/evaluate/classification.js';
 import { train } from '../../src/training/trainer.js';
 import { Rng } from '../../src/util/rng.js';
 import { runCli } from '../cli/helpers.js';

@@ -7,7 +7,7 @@ import { BatchLoader, fitTargetShape, loadDataset, selectSamples, subsetDataset 
 import { encodeNpy } from '../../src/data/npy.js';
 import { buildMlp } from '../../src/models/builders.js';
 import { exportRun } from '../../src/training/export.js';
-import { evaluateTargetsFile } from '../../src/training/evaluate-targets.js';
+import { evaluateTargetsFile } from '../../src/evaluate/regression.js';
 import { train } from '../../src/training/trainer.js';
 import { Rng } from '../../src/util/rng.js';
 import { runCli } from '../cli/helpers.js';

@@ -5,7 +5,8 @@ import { RegraftError } from '../../src/errors.js';
 import { DataType, tensorToFloat32 } from '../../src/ir/index.js';
 import { loadModel } from '../../src/model-io.js';
 import { buildLeNet, buildMlp } from '../../src/models/builders.js';
-import { learningRate, type TrainConfig } from '../../src/training/config.js';
+import type { TrainConfig } from '../../src/training/config.js';
+import { learningRate } from '../../src/training/schedule.js';
 import { train, type TrainResult } from '../../src/training/trainer.js';
 import { bytesOf, checkpointTensors, MNIST_SUBSET, readMetrics, tempDir, writeMnistNpy, writeModel, writeSmallMlp } from './fixtures/runs.js';
 

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runTuneQuality } from '../../src/bench/tune-quality.js';
+import { runTuneQuality } from '../../bench/tune-quality.js';
 
 // The tuning issue's bar, on a subset of MNIST so it fits the suite: a 16-trial random search over lr, l2 and the
 // Dropout ratio of the article's MLP finds a configuration within 0.5 points of the best of a 27-point grid over

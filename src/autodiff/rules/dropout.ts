@@ -1,6 +1,7 @@
 import { RegraftError } from '../../errors.js';
 import { constantBool, constantFloat } from '../../ir/constant.js';
 import type { Value } from '../../ir/value.js';
+import { DEFAULT_DROPOUT_RATIO } from '../../passes/insert-dropout.js';
 import type { GradContext, GradientRule } from '../types.js';
 
 /**
@@ -24,7 +25,7 @@ function trainingMode(ctx: GradContext): Mode {
 /** 1 / (1 - ratio), a constant when the ratio is (ratio defaults to 0.5). */
 function keepScale(ctx: GradContext): Value {
   const { b } = ctx;
-  const ratio = ctx.hasInput(1) ? constantFloat(ctx.x(1)) : 0.5;
+  const ratio = ctx.hasInput(1) ? constantFloat(ctx.x(1)) : DEFAULT_DROPOUT_RATIO;
   if (ratio !== undefined) return b.scalar(1 / (1 - ratio));
   return b.div(b.scalar(1), b.sub(b.scalar(1), ctx.x(1)));
 }

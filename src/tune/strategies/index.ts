@@ -1,11 +1,10 @@
 /** Builds the strategy a study config names. */
-import type { StudyConfig } from '../config.js';
 import { GridStrategy } from './grid.js';
 import { RandomStrategy } from './random.js';
-import type { Strategy } from './strategy.js';
+import type { Strategy, StrategySetup } from './strategy.js';
 import { TpeStrategy, defaultTpeSettings } from './tpe.js';
 
-export function createStrategy(config: StudyConfig): Strategy {
+export function createStrategy(config: StrategySetup): Strategy {
   const s = config.strategy;
   switch (s.name) {
     case 'grid':

@@ -5,7 +5,29 @@
  * trial N get the same suggestion for the same history, whatever ran in parallel before it).
  */
 import { Rng } from '../../util/rng.js';
+import type { SearchSpace } from '../space.js';
 import type { ObjectiveMode, Params, TrialRecord } from '../types.js';
+
+export interface TpeOptions {
+  /** Trials sampled at random before TPE takes over. */
+  startupTrials?: number;
+  /** Fraction of the finished trials that form the "good" group. */
+  gamma?: number;
+  /** Candidates drawn from the good density per parameter; the best ratio wins. */
+  candidates?: number;
+}
+
+/** The `strategy` section of a study config: which strategy searches, with TPE's settings. */
+export type StrategyConfig = { name: 'grid' } | { name: 'random' } | ({ name: 'tpe' } & TpeOptions);
+
+/** What building a strategy reads of a study config (a StudyConfig is one), so that strategies/ need not know it. */
+export interface StrategySetup {
+  strategy: StrategyConfig;
+  space: SearchSpace;
+  seed: number;
+  trials: number;
+  objective: { mode: ObjectiveMode };
+}
 
 export type HistoryTrial = Pick<TrialRecord, 'id' | 'params' | 'status' | 'objective'>;
 

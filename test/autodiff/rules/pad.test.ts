@@ -14,7 +14,7 @@ import { modelFromBytes, modelToBytes } from '../../../src/model-io.js';
 import { upgradeOpset } from '../../../src/passes/upgrade-opset.js';
 import { createSession } from '../../../src/runtime/session.js';
 import { floatTensor as ortFloat } from '../../../src/runtime/tensors.js';
-import { compileTrainStep } from '../../../src/training/compile.js';
+import { compileTrainStep } from '../../../src/compile/compile.js';
 import { Rng } from '../../../src/util/rng.js';
 import { buildBackwardOf, checkGradients, computeGradients, expectClose, makeOpModel, type OpInput, type OpModel, sum } from '../helpers.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gradcheck } from '../../../src/autodiff/gradcheck.js';
+import { gradcheck } from '../../../src/check/gradcheck.js';
 import { GraphBuilder } from '../../../src/ir/builder.js';
 import { DataType } from '../../../src/ir/dtype.js';
 import { newModel } from '../../../src/ir/model.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildBackward } from '../../../src/autodiff/backward.js';
-import { gradcheck } from '../../../src/autodiff/gradcheck.js';
+import { gradcheck } from '../../../src/check/gradcheck.js';
 import { coordinateTransform, nearestRounding, type ResizeAxis, resizeMatrix, type ResizeSampling } from '../../../src/autodiff/resize-matrix.js';
 import { GraphBuilder } from '../../../src/ir/builder.js';
 import { DataType } from '../../../src/ir/dtype.js';

@@ -2,7 +2,7 @@
 // checked against central differences with a batch of 3 fed.
 import { Tensor } from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { gradcheck } from '../../../src/autodiff/gradcheck.js';
+import { gradcheck } from '../../../src/check/gradcheck.js';
 import { GraphBuilder } from '../../../src/ir/builder.js';
 import { DataType } from '../../../src/ir/dtype.js';
 import { newModel, type Model } from '../../../src/ir/model.js';

@@ -1,0 +1,60 @@
+/**
+ * The flags that `train`, `compile` and `gradcheck` share, each declared once: its name, its help text and its
+ * parser. Where the commands differ, the difference is an argument here rather than a second declaration:
+ * compile and gradcheck require --loss where train has a default; compile offers `--optimizer none` (gradients
+ * only) and fills in the default optimizer, while train offers TRAINING_OPTIMIZERS and leaves every default to its
+ * run settings (so that a config file is not overridden by a flag nobody typed).
+ */
+import { Option } from 'commander';
+import { LOSS_KINDS, type LossKind } from '../compile/losses.js';
+import { DEFAULT_MOMENTUM, DEFAULT_OPTIMIZER, type OptimizerKind } from '../compile/optimizers.js';
+import { parseChoice, parseList, parseNumber } from './options.js';
+
+/** --loss; `defaultLoss` is the command's default, said in the help, or undefined where the flag is required. */
+export function lossOption(defaultLoss?: LossKind): Option {
+  const shownDefault = defaultLoss === undefined ? '' : ` (default ${defaultLoss})`;
+  const option = new Option(
+    '--loss <kind>',
+    `the loss: ${LOSS_KINDS.join(', ')}${shownDefault}; cross-entropy reads class labels, the others read them as float targets`,
+  ).argParser(parseChoice('--loss', LOSS_KINDS));
+  return defaultLoss === undefined ? option.makeOptionMandatory() : option;
+}
+
+export function targetOption(): Option {
+  return new Option('--target <output>', 'the model output the loss reads (default: the first output)');
+}
+
+export function l2Option(): Option {
+  return new Option(
+    '--l2 <lam>',
+    "L2 penalty (lam/2)*sum(w^2) on the weights (default: of MatMul/Gemm/Conv): PyTorch's weight_decay=lam; the article's lambda/(2m) form is lam = lambda/m",
+  ).argParser(parseNumber('--l2', { min: 0 }));
+}
+
+export function l1Option(): Option {
+  return new Option('--l1 <lam>', 'L1 penalty lam*sum(|w|) on the same weights').argParser(parseNumber('--l1', { min: 0 }));
+}
+
+/** --optimizer over `choices`; `fillDefault` sets DEFAULT_OPTIMIZER when the flag is not given. */
+export function optimizerOption(choices: readonly OptimizerKind[], fillDefault: boolean): Option {
+  const option = new Option('--optimizer <kind>', `${choices.join(', ')} (default ${DEFAULT_OPTIMIZER})`).argParser(parseChoice('--optimizer', choices));
+  return fillDefault ? option.default(DEFAULT_OPTIMIZER) : option;
+}
+
+export function momentumOption(): Option {
+  return new Option('--momentum <x>', `momentum factor (default ${DEFAULT_MOMENTUM})`).argParser(parseNumber('--momentum', { min: 0, max: 0.999999 }));
+}
+
+export function nesterovOption(): Option {
+  return new Option('--nesterov', 'Nesterov momentum');
+}
+
+export function clipGradNormOption(): Option {
+  return new Option('--clip-grad-norm <x>', "scale the gradients so their global L2 norm is at most x (PyTorch's clip_grad_norm_)").argParser(
+    parseNumber('--clip-grad-norm', { min: 0 }),
+  );
+}
+
+export function freezeOption(): Option {
+  return new Option('--freeze <globs>', 'parameters not to train (initializer-name globs)').argParser(parseList);
+}

@@ -1,0 +1,147 @@
+/**
+ * Evaluation of a classifier: run the model over a dataset in batches and score its logits against the labels
+ * (mean softmax cross-entropy, accuracy, confusion matrix). The scoring is done in JS in float64, so the numbers do
+ * not depend on the model having a loss node, and the same code scores a plain model file or a model mid-training
+ * (the trainer feeds the current parameters through `extraFeeds`).
+ */
+import type { Tensor } from 'onnxruntime-node';
+import type { Dataset } from '../data/index.js';
+import { RegraftError } from '../errors.js';
+import type { Value } from '../ir/value.js';
+import type { Session } from '../runtime/index.js';
+import { evaluateInBatches, type EvalOptions } from './batches.js';
+import { withFileEvaluation } from './file.js';
+
+export interface EvalMetrics {
+  samples: number;
+  /** Mean softmax cross-entropy of the logits against the labels. */
+  loss: number;
+  /** Fraction of samples whose largest logit is the label's (first index wins a tie). */
+  accuracy: number;
+  /** confusion[trueClass][predictedClass] = number of samples. */
+  confusion: number[][];
+  /** C, the width of the logits. */
+  numClasses: number;
+}
+
+/** Runs `session` over `ds` (or the samples in `opts.indices`) and scores the logits. */
+export async function evaluate(session: Session, ds: Dataset, opts: EvalOptions): Promise<EvalMetrics> {
+  const scores = new LogitScores();
+  await evaluateInBatches(session, ds, opts, (logits, batch) => {
+    scores.add(checkedLogits(logits, batch.size, session.name, opts.outputName, ds), batch.labels, session.name, opts.outputName, ds);
+  });
+  return scores.result();
+}
+
+interface LogitsBatch {
+  data: Float32Array | Float64Array;
+  rows: number;
+  classes: number;
+}
+
+function checkedLogits(t: Tensor, rows: number, model: string, output: string, ds: Dataset): LogitsBatch {
+  const where = `output '${output}' of model ${model}`;
+  if (t.dims.length !== 2 || t.dims[0] !== rows) {
+    throw new RegraftError(
+      `${where} has shape [${t.dims.join(',')}] for a batch of ${rows}; evaluation needs logits of shape [N, C], one row per sample`,
+    );
+  }
+  if (!(t.data instanceof Float32Array || t.data instanceof Float64Array)) {
+    throw new RegraftError(`${where} is ${t.type}, not float logits; evaluate an output that holds class scores`);
+  }
+  const classes = t.dims[1];
+  if (ds.numClasses > classes) {
+    throw new RegraftError(
+      `data '${ds.name}' has ${ds.numClasses} classes but ${where} has only ${classes} columns; use data with at most ${classes} classes or a model with more outputs`,
+    );
+  }
+  return { data: t.data, rows, classes };
+}
+
+/** Accumulates loss, hits and the confusion matrix over batches, in float64. */
+class LogitScores {
+  private samples = 0;
+  private lossSum = 0;
+  private hits = 0;
+  private confusion: number[][] = [];
+  private classes = 0;
+
+  add(batch: LogitsBatch, labels: BigInt64Array, model: string, output: string, ds: Dataset): void {
+    const { data, rows, classes } = batch;
+    if (this.samples === 0) {
+      this.classes = classes;
+      this.confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
+    } else if (classes !== this.classes) {
+      throw new RegraftError(`output '${output}' of model ${model} changed width from ${this.classes} to ${classes} between batches`);
+    }
+    for (let r = 0; r < rows; r++) {
+      const label = Number(labels[r]);
+      if (label >= classes) {
+        throw new RegraftError(`a sample of ${ds.name} has label ${label} but output '${output}' of model ${model} has only ${classes} classes`);
+      }
+      const offset = r * classes;
+      // log-sum-exp shifted by the row max: exp never overflows, and the largest term is exactly 1.
+      let max = -Infinity;
+      let argmax = 0;
+      for (let c = 0; c < classes; c++) {
+        const v = data[offset + c];
+        if (v > max) {
+          max = v;
+          argmax = c;
+        }
+      }
+      let sumExp = 0;
+      for (let c = 0; c < classes; c++) sumExp += Math.exp(data[offset + c] - max);
+      this.lossSum += max + Math.log(sumExp) - data[offset + label];
+      if (argmax === label) this.hits++;
+      this.confusion[label][argmax]++;
+    }
+    this.samples += rows;
+  }
+
+  result(): EvalMetrics {
+    return {
+      samples: this.samples,
+      loss: this.lossSum / this.samples,
+      accuracy: this.hits / this.samples,
+      confusion: this.confusion,
+      numClasses: this.classes,
+    };
+  }
+}
+
+export interface EvalFileOptions {
+  batchSize?: number;
+  /** The logits output (default the model's first output). */
+  output?: string;
+}
+
+/**
+ * Loads a model file and a data spec, fits the data to the model's declared input shape and evaluates on CPU.
+ * The model must have exactly one input to feed (float32, the features) and an [N, C] logits output.
+ */
+export async function evaluateModelFile(modelPath: string, dataSpec: string, opts: EvalFileOptions = {}): Promise<EvalMetrics> {
+  const checks = {
+    checkOutput: (output: Value) => checkLogitsRank(output, modelPath),
+    checkData: (ds: Dataset, output: Value) => {
+      const declaredClasses = output.shape?.[1];
+      if (typeof declaredClasses === 'number' && ds.numClasses > declaredClasses) {
+        throw new RegraftError(
+          `data '${ds.name}' has ${ds.numClasses} classes but output '${output.name}' of model ${modelPath} has only ${declaredClasses}; use data with at most ${declaredClasses} classes or a model with more outputs`,
+        );
+      }
+    },
+  };
+  return withFileEvaluation(modelPath, dataSpec, { output: opts.output, role: 'logits', targets: 'classes', ...checks }, (e) =>
+    evaluate(e.session, e.ds, { inputName: e.input.name, outputName: e.output.name, sampleDims: e.sampleDims, batchSize: opts.batchSize, inputType: e.inputType }),
+  );
+}
+
+function checkLogitsRank(output: Value, modelPath: string): void {
+  const shape = output.shape;
+  if (shape !== undefined && shape.length !== 2) {
+    throw new RegraftError(
+      `output '${output.name}' of model ${modelPath} has rank ${shape.length} ([${shape.map((d) => d ?? '?').join(',')}]); evaluation needs logits [N, C]; pick another with --target`,
+    );
+  }
+}

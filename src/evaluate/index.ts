@@ -1,0 +1,48 @@
+/**
+ * Evaluation by the loss a model trains with: cross-entropy scores logits against class labels (classification.ts),
+ * every other loss scores predictions against float targets (regression.ts). `regraft eval`, `train --test` and the
+ * trainer's validation all choose between the two here, on a model file or on an open session.
+ */
+import type { Dataset } from '../data/index.js';
+import { isRegressionLoss, type LossKind, type RegressionLoss } from '../compile/losses.js';
+import type { Session } from '../runtime/index.js';
+import type { EvalOptions } from './batches.js';
+import { evaluate, evaluateModelFile, type EvalFileOptions, type EvalMetrics } from './classification.js';
+import { evaluateTargets, evaluateTargetsFile, type RegressionMetrics } from './regression.js';
+
+export { DEFAULT_EVAL_BATCH_SIZE, type EvalOptions } from './batches.js';
+export { evaluate, evaluateModelFile, type EvalFileOptions, type EvalMetrics } from './classification.js';
+export { evaluateTargets, evaluateTargetsFile, type RegressionMetrics, type TargetEvalFileOptions, type TargetEvalOptions } from './regression.js';
+
+/** An evaluation's metrics, tagged with which of the two scorings produced them. */
+export type Evaluation = { kind: 'classification'; metrics: EvalMetrics } | { kind: 'regression'; metrics: RegressionMetrics };
+
+/** The one choice between the scorings: regression for a loss that reads float targets, classification otherwise. */
+async function byLoss(
+  loss: LossKind,
+  classification: () => Promise<EvalMetrics>,
+  regression: (loss: RegressionLoss) => Promise<RegressionMetrics>,
+): Promise<Evaluation> {
+  if (isRegressionLoss(loss)) return { kind: 'regression', metrics: await regression(loss) };
+  return { kind: 'classification', metrics: await classification() };
+}
+
+/** Loads a model file and a data spec and scores the model by `opts.loss` (default cross-entropy), on CPU. */
+export function evaluateFile(modelPath: string, dataSpec: string, opts: EvalFileOptions & { loss?: LossKind } = {}): Promise<Evaluation> {
+  const common: EvalFileOptions = { batchSize: opts.batchSize, output: opts.output };
+  return byLoss(
+    opts.loss ?? 'cross-entropy',
+    () => evaluateModelFile(modelPath, dataSpec, common),
+    (loss) => evaluateTargetsFile(modelPath, dataSpec, { ...common, loss }),
+  );
+}
+
+/** Scores an open session (e.g. the trainer's eval model, fed the current parameters) by `opts.loss`. */
+export function evaluateSession(session: Session, ds: Dataset, opts: EvalOptions & { loss: LossKind; targetDims?: number[] }): Promise<Evaluation> {
+  const { loss: _loss, targetDims, ...common } = opts;
+  return byLoss(
+    opts.loss,
+    () => evaluate(session, ds, common),
+    (loss) => evaluateTargets(session, ds, { ...common, loss, targetDims: targetDims! }),
+  );
+}
