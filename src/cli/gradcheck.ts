@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { Tensor } from 'onnxruntime-node';
+import { Tensor } from '../runtime/onnxruntime.js';
 import { gradcheck } from '../autodiff/gradcheck.js';
 import { RegraftError } from '../errors.js';
 import { DataType } from '../ir/dtype.js';

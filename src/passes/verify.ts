@@ -1,4 +1,4 @@
-import * as ort from 'onnxruntime-node';
+import * as ort from '../runtime/onnxruntime.js';
 import { describeError, RegraftError } from '../errors.js';
 import { DataType, dtypeName, type Model, type Value } from '../ir/index.js';
 import { modelToBytes } from '../model-io.js';

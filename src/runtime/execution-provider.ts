@@ -9,8 +9,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { listSupportedBackends } from 'onnxruntime-node';
 import { RegraftError } from '../errors.js';
+import { onnxruntimeNode } from './onnxruntime.js';
 
 export type ExecutionProvider = 'cpu' | 'cuda';
 
@@ -67,7 +67,7 @@ export function checkCudaInstallation(install: CudaInstallation): CudaProbeResul
 export const probeInstalledCuda: CudaProbe = () =>
   checkCudaInstallation({
     platform: `${process.platform}/${process.arch}`,
-    backends: listSupportedBackends(),
+    backends: onnxruntimeNode().listSupportedBackends(),
     bindingFolders: onnxruntimeBindingFolders(),
   });
 
