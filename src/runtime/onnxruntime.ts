@@ -91,8 +91,10 @@ export function explainLoadFailure(
   const reinstall = `reinstall it with \`rm -rf ${packageDir} && npm install\``;
   const binding = bindingFile(packageDir, platform, arch);
   if (!existsSync(binding)) {
+    // The platform's folder without its binding is a damaged install; no folder while others have theirs is a
+    // platform the package does not support.
     const shipped = shippedPlatforms(packageDir);
-    if (shipped.length > 0) {
+    if (!existsSync(dirname(binding)) && shipped.length > 0) {
       return `onnxruntime-node@${version} has no native binding for ${platform}/${arch} (it ships ${shipped.join(', ')}), so regraft cannot run models on this machine`;
     }
     return `onnxruntime-node@${version} at ${packageDir} is half-installed: its native binding ${relative(packageDir, binding)} is missing; ${reinstall}`;

@@ -82,6 +82,12 @@ describe('explainLoadFailure', () => {
     );
   });
 
+  it("calls a binding missing from its platform's folder half-installed, even when other platforms have theirs", () => {
+    const dir = fakeInstall('half-with-others', ['darwin/arm64']);
+    mkdirSync(dirname(bindingFile(dir, 'linux', 'x64')), { recursive: true });
+    expect(explainLoadFailure(new Error('Cannot find module'), dir, where)).toMatch(/ is half-installed: its native binding bin\/napi-v6\/linux\/x64\/onnxruntime_binding\.node is missing; /);
+  });
+
   it('tells an unsupported platform from a half install', () => {
     const dir = fakeInstall('other-platforms', ['darwin/arm64', 'win32/x64']);
     expect(explainLoadFailure(new Error('Cannot find module'), dir, where)).toBe(
