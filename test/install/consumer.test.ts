@@ -10,6 +10,8 @@ import { newcomerEnv, warningLines } from '../../scripts/fresh-clone-check.mjs';
 // through the API. Then onnxruntime-node is broken the two ways users meet (binding gone, package gone) and the CLI
 // and the API must say so in one line. The install compiles better-sqlite3 (about a minute on these machines).
 const ROOT = join(import.meta.dirname, '..', '..');
+const MANIFEST = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string; dependencies: Record<string, string> };
+const ORT = `onnxruntime-node@${MANIFEST.dependencies['onnxruntime-node']}`;
 const scratch = mkdtempSync(join(tmpdir(), 'regraft-consumer-'));
 const app = join(scratch, 'app');
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -132,7 +134,7 @@ describe('regraft installed from its tarball into a fresh project', () => {
     const warnings = warningLines(output).filter((l) => l !== 'npm warn install-scripts');
     expect(warnings).toEqual([
       'npm warn install-scripts 1 package has install scripts not yet covered by allowScripts:',
-      'npm warn install-scripts   regraft@0.1.0 (prepare: npm run build)',
+      `npm warn install-scripts   regraft@${MANIFEST.version} (prepare: npm run build)`,
       'npm warn install-scripts Run `npm install-scripts ls` to review, or `npm install-scripts approve <pkg>` to allow.',
     ]);
   });
@@ -158,7 +160,7 @@ describe('regraft installed from its tarball into a fresh project', () => {
     const binding = join(ort, 'bin', 'napi-v6', process.platform, process.arch, 'onnxruntime_binding.node');
     renameSync(binding, `${binding}.moved`);
     try {
-      const expected = `onnxruntime-node@1.30.0 at ${ort} is half-installed: its native binding bin/napi-v6/${process.platform}/${process.arch}/onnxruntime_binding.node is missing; reinstall it with \`rm -rf ${ort} && npm install\``;
+      const expected = `${ORT} at ${ort} is half-installed: its native binding bin/napi-v6/${process.platform}/${process.arch}/onnxruntime_binding.node is missing; reinstall it with \`rm -rf ${ort} && npm install\``;
       const cli = await run('npx', ['regraft', 'eval', 'run.onnx', '--data', 'mnist:test'], app);
       expect(cli.code).toBe(1);
       expect(cli.stderr).toBe(`regraft: ${expected}\n`);
@@ -175,7 +177,7 @@ describe('regraft installed from its tarball into a fresh project', () => {
 
   it('says in one line what to do when onnxruntime-node is not installed, from the CLI and the API', async () => {
     rmSync(join(app, 'node_modules', 'onnxruntime-node'), { recursive: true });
-    const expected = `onnxruntime-node, which regraft runs models with, is not installed (looked for it from ${join(app, 'node_modules', 'regraft', 'dist', 'runtime')}); run \`npm install\` in your project to restore regraft's dependencies (it needs onnxruntime-node@1.30.0)`;
+    const expected = `onnxruntime-node, which regraft runs models with, is not installed (looked for it from ${join(app, 'node_modules', 'regraft', 'dist', 'runtime')}); run \`npm install\` in your project to restore regraft's dependencies (it needs ${ORT})`;
     const cli = await run('npx', ['regraft', 'train', 'node_modules/regraft/models/mnist-mlp.onnx', '--data', 'mnist:test', '--limit', '100', '--out', 'run2'], app);
     expect(cli.code).toBe(1);
     expect(cli.stderr).toBe(`regraft: ${expected}\n`);
