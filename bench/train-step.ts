@@ -3,7 +3,7 @@
  * cross-entropy, L2, SGD) against a hand-written step graph of the same math, both run by onnxruntime-node on one
  * thread, alternating in one process so that machine noise hits both alike.
  */
-import { Tensor } from 'onnxruntime-node';
+import { Tensor } from '../src/runtime/onnxruntime.js';
 import { GraphBuilder } from '../src/ir/builder.js';
 import { DataType } from '../src/ir/dtype.js';
 import type { Model } from '../src/ir/model.js';

@@ -5,7 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Tensor } from 'onnxruntime-node';
+import { Tensor } from '../src/runtime/onnxruntime.js';
 import { BatchLoader, loadDataset, subsetDataset } from '../src/data/index.js';
 import { loadModel, modelToBytes, saveModel } from '../src/model-io.js';
 import { buildMlp } from '../src/models/builders.js';

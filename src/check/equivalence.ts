@@ -3,7 +3,7 @@
  * outputs they share by name (numpy's allclose: |a - b| <= atol + rtol * |b|, NaN equal to NaN). Used to check
  * every rewrite that must not change inference, and by the CLI's --verify.
  */
-import type { Tensor } from 'onnxruntime-node';
+import type { Tensor } from '../runtime/onnxruntime.js';
 import { describeError, RegraftError } from '../errors.js';
 import { cloneModel } from '../ir/clone.js';
 import type { Model, Value } from '../ir/index.js';

@@ -1,4 +1,4 @@
-import type { Tensor } from 'onnxruntime-node';
+import type { Tensor } from '../runtime/onnxruntime.js';
 import { RegraftError } from '../errors.js';
 import { DataType } from '../ir/dtype.js';
 import type { Model } from '../ir/model.js';

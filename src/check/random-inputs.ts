@@ -2,7 +2,7 @@
  * Generated onnxruntime inputs for checks and measurements: seeded, one draw per element in order, so that the same
  * seed gives the same tensors whoever asks (the equivalence check, `regraft gradcheck`, the step benchmark).
  */
-import { Tensor } from 'onnxruntime-node';
+import { Tensor } from '../runtime/onnxruntime.js';
 import { RegraftError } from '../errors.js';
 import { DataType, dtypeName } from '../ir/dtype.js';
 import { numel } from '../ir/tensor.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Tensor } from 'onnxruntime-node';
+import type { Tensor } from '../runtime/onnxruntime.js';
 import { gradcheck } from '../check/gradcheck.js';
 import { randomFloats, randomInts } from '../check/random-inputs.js';
 import { RegraftError } from '../errors.js';

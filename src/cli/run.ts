@@ -7,7 +7,7 @@ import { constants } from 'node:fs';
 import { mkdir, open, readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { Tensor } from 'onnxruntime-node';
+import { Tensor } from '../runtime/onnxruntime.js';
 import { encodeNpy, npyDescrOf, ortTypeOfNpyDescr, parseNpy, type NpyContents } from '../data/npy.js';
 import { RegraftError, UsageError } from '../errors.js';
 import { dtypeName, ortTypeName } from '../ir/dtype.js';

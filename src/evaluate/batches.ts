@@ -3,7 +3,7 @@
  * order), one batch at a time, and hand each batch's output to the caller's scoring. Classification and regression
  * differ only in how they score; feeding, the output check and the errors are the same here for both.
  */
-import type { Tensor } from 'onnxruntime-node';
+import type { Tensor } from '../runtime/onnxruntime.js';
 import { BatchLoader, type Batch, type Dataset } from '../data/index.js';
 import { RegraftError } from '../errors.js';
 import type { Session } from '../runtime/index.js';

@@ -4,7 +4,7 @@
  * not depend on the model having a loss node, and the same code scores a plain model file or a model mid-training
  * (the trainer feeds the current parameters through `extraFeeds`).
  */
-import type { Tensor } from 'onnxruntime-node';
+import type { Tensor } from '../runtime/onnxruntime.js';
 import type { Dataset } from '../data/index.js';
 import { RegraftError } from '../errors.js';
 import type { Value } from '../ir/value.js';

@@ -3,13 +3,14 @@
  * support, so `listSupportedBackends()` always lists `{name: 'cuda', bundled: false}`; "bundled: false" means the
  * provider libraries are not in the npm package. They are fetched by its install script into the folder of the
  * native binding (bin/napi-v6/linux/x64/: libonnxruntime_providers_cuda.so plus libonnxruntime_providers_shared.so,
- * see script/install-metadata.js), which regraft's .npmrc skips. So CUDA is usable only when both files are there.
+ * see script/install-metadata.js), which package.json's allowScripts denies (so npm ci fetches nothing). So CUDA is
+ * usable only when both files are there.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { listSupportedBackends } from 'onnxruntime-node';
 import { RegraftError } from '../errors.js';
+import { onnxruntimeNode } from './onnxruntime.js';
 
 export type ExecutionProvider = 'cpu' | 'cuda';
 
@@ -18,9 +19,13 @@ export type CudaProbeResult = { available: true } | { available: false; reason: 
 /** Tells whether the CUDA provider can be loaded; injectable so tests need no GPU. */
 export type CudaProbe = () => CudaProbeResult;
 
-/** How to get the CUDA provider (the install script reads ONNXRUNTIME_NODE_INSTALL before npm config). */
+/**
+ * How to get the CUDA provider. allowScripts denies onnxruntime-node's install script, and npm rebuild honours that
+ * (it reports success and runs nothing), so the one-off fetch has to lift the policy for that one rebuild; without
+ * an allowScripts entry (older npm, a project that never set one) the flag changes nothing.
+ */
 export const CUDA_INSTALL_HINT =
-  'install it with `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node` (needs CUDA 12 and cuDNN 9)';
+  'install it with `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node --dangerously-allow-all-scripts` (needs CUDA 12 and cuDNN 9)';
 
 /** onnxruntime-node's README: of its platforms, only Linux x64 can use CUDA. */
 const CUDA_PROVIDER_LIBRARIES: Record<string, string[]> = {
@@ -62,7 +67,7 @@ export function checkCudaInstallation(install: CudaInstallation): CudaProbeResul
 export const probeInstalledCuda: CudaProbe = () =>
   checkCudaInstallation({
     platform: `${process.platform}/${process.arch}`,
-    backends: listSupportedBackends(),
+    backends: onnxruntimeNode().listSupportedBackends(),
     bindingFolders: onnxruntimeBindingFolders(),
   });
 

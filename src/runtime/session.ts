@@ -1,4 +1,4 @@
-import { InferenceSession, type Tensor } from 'onnxruntime-node';
+import type { InferenceSession } from 'onnxruntime-node';
 import { describeError, RegraftError } from '../errors.js';
 import {
   chooseExecutionProvider,
@@ -7,6 +7,7 @@ import {
   type CudaProbe,
   type ExecutionProvider,
 } from './execution-provider.js';
+import { onnxruntimeNode, type Tensor } from './onnxruntime.js';
 
 export interface SessionOptions {
   /** Requested provider, default 'cpu'. 'cuda' falls back to CPU with a logged hint unless `strict`. */
@@ -89,6 +90,8 @@ export async function openWithFallback<T>(
 
 export async function createSession(model: Uint8Array | string, opts: SessionOptions = {}): Promise<Session> {
   const name = typeof model === 'string' ? model : (opts.name ?? '<in-memory model>');
+  // First: a missing or half-installed onnxruntime-node is reported as such, not as a model that failed to load.
+  const { InferenceSession } = onnxruntimeNode();
   const chosen = chooseExecutionProvider(opts.ep ?? 'cpu', { strict: opts.strict, log: opts.log, probe: opts.probe });
   const { handle, provider } = await openWithFallback(
     chosen,

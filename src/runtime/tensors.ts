@@ -1,4 +1,4 @@
-import { Tensor } from 'onnxruntime-node';
+import { Tensor } from './onnxruntime.js';
 import { RegraftError } from '../errors.js';
 import { numel } from '../ir/tensor.js';
 

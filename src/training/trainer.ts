@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Tensor } from 'onnxruntime-node';
+import { Tensor } from '../runtime/onnxruntime.js';
 import { RegraftError } from '../errors.js';
 import type { Model } from '../ir/model.js';
 import { loadModel, modelToBytes } from '../model-io.js';

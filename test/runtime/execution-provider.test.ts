@@ -27,14 +27,14 @@ describe('chooseExecutionProvider', () => {
     expect(chooseExecutionProvider('cuda', { probe: absent, log: (l) => lines.push(l) })).toBe('cpu');
     expect(lines).toEqual([
       'CUDA unavailable (the CUDA provider library libonnxruntime_providers_cuda.so is not installed); running on CPU. ' +
-        'To use the GPU, install it with `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node` (needs CUDA 12 and cuDNN 9)',
+        'To use the GPU, install it with `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node --dangerously-allow-all-scripts` (needs CUDA 12 and cuDNN 9)',
     ]);
   });
 
   it('throws when strict', () => {
     expect(() => chooseExecutionProvider('cuda', { probe: absent, strict: true })).toThrow(RegraftError);
     expect(() => chooseExecutionProvider('cuda', { probe: absent, strict: true })).toThrow(
-      /^CUDA was requested but the CUDA provider library .* is not installed; install it with `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node`.*, or use --ep cpu$/,
+      /^CUDA was requested but the CUDA provider library .* is not installed; install it with `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node --dangerously-allow-all-scripts`.*, or use --ep cpu$/,
     );
   });
 });

@@ -7,12 +7,13 @@ import { inflateSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tune, type Params, type TrialContext } from '../../src/tune/index.js';
 import { runCli } from '../cli/helpers.js';
+import { bundledChromium } from '../../scripts/bundled-chromium.mjs';
 
-// The HTML report of a finished study, rendered by a real browser: headless Chromium from Debian's `chromium`
-// package (CI installs it in .ci/run). Without it these tests fail, on purpose: CI must render the page.
+// The HTML report of a finished study, rendered by a real browser: the headless Chromium that `npm ci` installs
+// (the devDependency @sparticuz/chromium, unpacked by scripts/bundled-chromium.mjs), so a fresh clone renders it
+// with nothing on the machine but Node and npm. Without it these tests fail, on purpose: CI must render the page.
 const here = dirname(fileURLToPath(import.meta.url));
 const script = resolve(here, '..', '..', 'scripts', 'screenshot-report.mjs');
-const chromium = process.env.CHROMIUM || '/usr/bin/chromium';
 
 interface ScriptRun {
   code: number;
@@ -138,8 +139,9 @@ describe('the HTML report in headless Chromium', () => {
     report = await reportOfMixedStudy();
   });
 
-  it('finds Chromium', () => {
-    expect(existsSync(chromium), `Chromium is missing at ${chromium}: install Debian's 'chromium' package (CI does in .ci/run)`).toBe(true);
+  it('finds Chromium', async () => {
+    const { executablePath: chromium } = await bundledChromium();
+    expect(existsSync(chromium), `Chromium is missing at ${chromium}: run \`npm ci\` (it installs @sparticuz/chromium)`).toBe(true);
   });
 
   it('screenshots the report as a 1200x2000 PNG with the charts drawn in their colors', async () => {
