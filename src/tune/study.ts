@@ -43,8 +43,8 @@ export interface TuneOptions {
   trialModule?: string;
   /** A trial function run in this process, one trial at a time. */
   trialFunction?: TrialFunction;
-  /** Any executor, instead of the two above. */
-  executor?: Executor;
+  /** Any executor, instead of the two above; or a function making one from the study's config and train settings (what a worker that joins a study by name needs). */
+  executor?: Executor | ((study: { config: StudyConfig; train: unknown }) => Executor);
   /** The study's SQLite file (`--study FILE.db`). */
   studyPath?: string;
   /** Or a storage URL: postgresql://user:password@host:port/db, sqlite:///FILE.db (`--storage URL`). */
@@ -84,7 +84,7 @@ export async function tune(opts: TuneOptions): Promise<StudySummary> {
   const given = opts.config === undefined ? null : parseStudyConfig(opts.config);
   const target = storageTarget({ study: opts.studyPath, storage: opts.storage });
   const emit = emitterFor(opts.events);
-  const { store, config } = await openStudyForWork(target, opts, given);
+  const { store, config, train } = await openStudyForWork(target, opts, given);
   const resilient = resilientStore(store, {
     maxOutageSeconds: opts.maxOutageSeconds ?? 600,
     notice: (line) => emit('notice', line),
@@ -92,7 +92,7 @@ export async function tune(opts: TuneOptions): Promise<StudySummary> {
   });
   try {
     const runsDir = opts.runsDir ?? defaultRunsDir(target, store.name);
-    const driver = new StudyDriver(resilient, config, createExecutor(opts, config), runsDir, emit, {
+    const driver = new StudyDriver(resilient, config, createExecutor(opts, config, train), runsDir, emit, {
       heartbeatMs: (opts.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS) * 1000,
       graceSeconds: opts.gracePeriodSeconds ?? DEFAULT_GRACE_SECONDS,
       claimedBy: opts.resume ? 'on resume' : `by worker ${shortWorker(currentWorker())}`,
@@ -116,7 +116,7 @@ function defaultRunsDir(target: StorageTarget, studyName: string): string {
 /** Keys that define what a study searches; a resume may change `trials` and `parallel`, nothing else. */
 const IDENTITY_KEYS = ['space', 'objective', 'strategy', 'seed', 'pruner'] as const;
 
-async function openStudyForWork(target: StorageTarget, opts: TuneOptions, given: StudyConfig | null): Promise<{ store: StudyStore; config: StudyConfig }> {
+async function openStudyForWork(target: StorageTarget, opts: TuneOptions, given: StudyConfig | null): Promise<{ store: StudyStore; config: StudyConfig; train: unknown }> {
   const where = describeTarget(target);
   const driver = await openWritableDriver(target);
   try {
@@ -131,7 +131,7 @@ async function openStudyForWork(target: StorageTarget, opts: TuneOptions, given:
       const store = await openSqlStudy(driver, name, { direction: given.objective.mode, config: given, train: opts.train });
       if (!store) throw new RegraftError(`${where}: could not create study '${name}'`);
       // Another worker may have created it a moment earlier, with its own config: check as for a join.
-      return { store, config: await reconcileConfig(store, opts, given, where) };
+      return { store, ...(await reconcileConfig(store, opts, given, where)) };
     }
     if (!opts.resume && !opts.join) {
       const store = await openSqlStudy(driver, name);
@@ -142,7 +142,7 @@ async function openStudyForWork(target: StorageTarget, opts: TuneOptions, given:
       );
     }
     const store = (await openSqlStudy(driver, name)) as StudyStore;
-    return { store, config: await reconcileConfig(store, opts, given, where) };
+    return { store, ...(await reconcileConfig(store, opts, given, where)) };
   } catch (err) {
     await driver.close();
     throw err;
@@ -153,8 +153,9 @@ async function openStudyForWork(target: StorageTarget, opts: TuneOptions, given:
  * The config to run with: the stored one, checked against the given one (which may raise `trials` and change
  * `parallel`), or the given one adopted by a study Optuna created. Train settings must match the stored ones.
  */
-async function reconcileConfig(store: StudyStore, opts: TuneOptions, given: StudyConfig | null, where: string): Promise<StudyConfig> {
+async function reconcileConfig(store: StudyStore, opts: TuneOptions, given: StudyConfig | null, where: string): Promise<{ config: StudyConfig; train: unknown }> {
   const info = await store.info();
+  const train = info.train ?? opts.train ?? null;
   const label = `study '${info.name}' in ${where}`;
   if (opts.train !== undefined && info.train !== null && JSON.stringify(info.train) !== JSON.stringify(opts.train)) {
     throw new RegraftError(`'train:' differs from the one ${label} started with; run with the same settings, or start another study (--study-name)`);
@@ -166,10 +167,10 @@ async function reconcileConfig(store: StudyStore, opts: TuneOptions, given: Stud
       throw new RegraftError(`${label} ${info.direction === 'max' ? 'maximizes' : 'minimizes'}, but the config's objective mode is '${given.objective.mode}'; make them agree`);
     }
     await store.setStudyAttributes({ config: given, train: opts.train, direction: given.objective.mode });
-    return given;
+    return { config: given, train };
   }
   const previous = parseStudyConfig(info.config, { source: label });
-  if (!given) return previous;
+  if (!given) return { config: previous, train };
   for (const key of IDENTITY_KEYS) {
     if (JSON.stringify(previous[key]) !== JSON.stringify(given[key])) {
       throw new RegraftError(
@@ -181,12 +182,13 @@ async function reconcileConfig(store: StudyStore, opts: TuneOptions, given: Stud
   const merged: StudyConfig = { ...previous, trials: given.trials, parallel: given.parallel };
   if (merged.trials !== previous.trials || merged.parallel !== previous.parallel) await store.setStudyAttributes({ config: merged });
   if (opts.train !== undefined && info.train === null) await store.setStudyAttributes({ train: opts.train });
-  return merged;
+  return { config: merged, train };
 }
 
-function createExecutor(opts: TuneOptions, config: StudyConfig): Executor {
+function createExecutor(opts: TuneOptions, config: StudyConfig, train: unknown): Executor {
   const sources = [opts.executor, opts.trialModule, opts.trialFunction].filter((s) => s !== undefined).length;
   if (sources !== 1) throw new RegraftError(`tune needs exactly one of trialModule, trialFunction or executor (got ${sources})`);
+  if (typeof opts.executor === 'function') return opts.executor({ config, train });
   if (opts.executor) return opts.executor;
   if (opts.trialModule) return new ProcessPoolExecutor(opts.trialModule, { parallel: config.parallel });
   return new InlineExecutor(opts.trialFunction as TrialFunction);
