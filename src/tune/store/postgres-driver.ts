@@ -31,6 +31,9 @@ export class PostgresDriver implements SqlDriver {
   readonly where: string;
   readonly nowSql = `(now() AT TIME ZONE 'UTC')`;
   readonly claimRowsSql = 'FOR UPDATE SKIP LOCKED';
+  claimRowsOfSql(alias: string): string {
+    return `FOR UPDATE OF ${alias} SKIP LOCKED`;
+  }
   readonly secondsAgoSql = `((now() AT TIME ZONE 'UTC') - make_interval(secs => ?::double precision))`;
 
   private constructor(private readonly pool: pg.Pool, readonly url: string, address: string) {

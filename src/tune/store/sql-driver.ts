@@ -22,6 +22,8 @@ export interface SqlDriver {
   readonly nowSql: string;
   /** Appended to a SELECT that claims rows: `FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite locks the file instead. */
   readonly claimRowsSql: string;
+  /** The same for a SELECT with joins: lock only the rows of the table aliased `alias`. */
+  claimRowsOfSql(alias: string): string;
   /** A naive UTC timestamp `?` seconds before now (one placeholder), on the database's clock. */
   readonly secondsAgoSql: string;
   /**

@@ -180,7 +180,7 @@ export class SqlStudyStore implements StudyStore {
     return this.driver.transaction(async (tx) => {
       const running = await tx.all<{ trial_id: number; number: number; value_json: string | null }>(
         `SELECT t.trial_id, t.number, a.value_json FROM trials t LEFT JOIN trial_system_attributes a ON a.trial_id = t.trial_id AND a."key" = ?
-         WHERE t.study_id = ? AND t.state = 'RUNNING' ORDER BY t.number ${this.driver.claimRowsSql}`,
+         WHERE t.study_id = ? AND t.state = 'RUNNING' ORDER BY t.number ${this.driver.claimRowsOfSql('t')}`,
         [TRIAL_ATTR.worker, this.studyId],
       );
       const requeued: number[] = [];
@@ -216,7 +216,7 @@ export class SqlStudyStore implements StudyStore {
       await this.lockStudy(tx);
       const stale = await tx.all<{ trial_id: number; number: number; heartbeat: string }>(
         `SELECT t.trial_id, t.number, h.heartbeat FROM trials t JOIN trial_heartbeats h ON h.trial_id = t.trial_id
-         WHERE t.study_id = ? AND t.state = 'RUNNING' AND h.heartbeat < ${this.driver.secondsAgoSql} ORDER BY t.number ${this.driver.claimRowsSql}`,
+         WHERE t.study_id = ? AND t.state = 'RUNNING' AND h.heartbeat < ${this.driver.secondsAgoSql} ORDER BY t.number ${this.driver.claimRowsOfSql('t')}`,
         [this.studyId, graceSeconds],
       );
       const result: StaleTrial[] = [];

@@ -17,6 +17,9 @@ export class SqliteDriver implements SqlDriver {
   readonly where: string;
   readonly nowSql = `(strftime('%Y-%m-%d %H:%M:%f', 'now') || '000')`;
   readonly claimRowsSql = '';
+  claimRowsOfSql(): string {
+    return '';
+  }
   readonly secondsAgoSql = `(strftime('%Y-%m-%d %H:%M:%f', 'now', '-' || ? || ' seconds') || '000')`;
   private queue: Promise<unknown> = Promise.resolve();
 
