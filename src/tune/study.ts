@@ -20,7 +20,7 @@ import { createStrategy } from './strategies/index.js';
 import { STREAM, trialRng, type Strategy } from './strategies/strategy.js';
 import { checkAgainstSpec } from './store/distributions.js';
 import { chooseStudyName, describeTarget, listStudies, openWritableDriver, storageTarget, type StorageTarget } from './store/open-store.js';
-import { resilientStore } from './store/resilient-store.js';
+import { resilientStore, type StoreTiming } from './store/resilient-store.js';
 import { openSqlStudy } from './store/sql-study-store.js';
 import type { ClaimedTrial, StudyStore, TrialResult } from './store/study-store.js';
 import { StudyPruner } from './study-pruner.js';
@@ -71,6 +71,8 @@ export interface TuneOptions {
   gracePeriodSeconds?: number;
   /** How long to ride out a lost database before giving up (default 600 s). */
   maxOutageSeconds?: number;
+  /** Told the duration of every store call (the benchmark measures the store's overhead per trial with it). */
+  storeTiming?: StoreTiming;
 }
 
 const DEFAULT_HEARTBEAT_SECONDS = 10;
@@ -89,6 +91,7 @@ export async function tune(opts: TuneOptions): Promise<StudySummary> {
     maxOutageSeconds: opts.maxOutageSeconds ?? 600,
     notice: (line) => emit('notice', line),
     howToContinue: `regraft tune worker --storage URL --study-name ${store.name}`,
+    timing: opts.storeTiming,
   });
   try {
     const runsDir = opts.runsDir ?? defaultRunsDir(target, store.name);

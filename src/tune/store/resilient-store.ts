@@ -17,7 +17,11 @@ export interface ResilienceOptions {
   notice(line: string): void;
   /** What to run to continue after giving up, for the final message. */
   howToContinue: string;
+  /** Called after every store call with its duration (for the benchmark's per-trial overhead). */
+  timing?: StoreTiming;
 }
+
+export type StoreTiming = (method: string, ms: number, args: readonly unknown[], result: unknown) => void;
 
 export function resilientStore(store: StudyStore, options: ResilienceOptions): StudyStore & { readonly lastReconnect: number } {
   let outageSince: number | null = null;
@@ -53,7 +57,12 @@ export function resilientStore(store: StudyStore, options: ResilienceOptions): S
   const wrapped = {} as Record<string, unknown>;
   for (const key of ['info', 'setStudyAttributes', 'trials', 'requeueOrphans', 'failStaleTrials', 'claimWaiting', 'createTrial', 'heartbeat', 'recordEpoch', 'reachRung', 'finishTrial', 'putBack', 'counts'] as const) {
     const method = (store[key] as (...args: unknown[]) => Promise<unknown>).bind(store);
-    wrapped[key] = (...args: unknown[]) => call(() => method(...args));
+    wrapped[key] = async (...args: unknown[]) => {
+      const t0 = performance.now();
+      const result = await call(() => method(...args));
+      options.timing?.(key, performance.now() - t0, args, result);
+      return result;
+    };
   }
   const result = Object.assign(wrapped, { where: store.where, name: store.name, close: () => store.close() });
   Object.defineProperty(result, 'lastReconnect', { get: () => lastReconnect });

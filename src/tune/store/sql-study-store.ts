@@ -20,7 +20,8 @@ import type { SqlDriver, SqlTx, SqlValue } from './sql-driver.js';
 import type {
   ClaimContext, ClaimedTrial, NewTrialRequest, StaleTrial, StoredStudy, StudyStore, TrialResult, WaitingTrialRequest,
 } from './study-store.js';
-import { assembleTrials, readStudyRows, type StoredTrial } from './trial-rows.js';
+import type { HistoryTrial } from '../strategies/strategy.js';
+import { STUDY_ROW_QUERIES, assembleTrials, readStudyRows, type StoredTrial, type StudyRows } from './trial-rows.js';
 
 /** Whether the database holds Optuna's tables, none at all, or something else; throws for another revision. */
 async function schemaState(tx: SqlTx, driver: SqlDriver): Promise<'optuna' | 'empty'> {
@@ -87,6 +88,15 @@ async function setStudyAttr(tx: SqlTx, studyId: number, key: string, valueJson: 
   await tx.run(
     `INSERT INTO study_system_attributes (study_id, "key", value_json) VALUES (?, ?, ?) ON CONFLICT (study_id, "key") DO UPDATE SET value_json = excluded.value_json`,
     [studyId, key, valueJson],
+  );
+}
+
+/** Several attributes of one trial in one statement (one round trip to the server). */
+async function setTrialAttrs(tx: SqlTx, dbId: number, entries: readonly [string, unknown][]): Promise<void> {
+  await tx.run(
+    `INSERT INTO trial_system_attributes (trial_id, "key", value_json) VALUES ${entries.map(() => '(?, ?, ?)').join(', ')}
+     ON CONFLICT (trial_id, "key") DO UPDATE SET value_json = excluded.value_json`,
+    entries.flatMap(([key, value]) => [dbId, key, JSON.stringify(value)]),
   );
 }
 
@@ -176,6 +186,19 @@ export class SqlStudyStore implements StudyStore {
     return assembleTrials(await readStudyRows((sql, params) => tx.all(sql, params), this.studyId), space, metric);
   }
 
+  /** What a strategy needs of the trials so far (parameters, state, objective), without epochs and attributes. */
+  private async historyIn(tx: SqlTx, config: unknown): Promise<HistoryTrial[]> {
+    const query = (sql: string) => tx.all(sql, [this.studyId]);
+    const rows: StudyRows = {
+      trials: (await query(STUDY_ROW_QUERIES.trials)) as StudyRows['trials'],
+      params: (await query(STUDY_ROW_QUERIES.params)) as StudyRows['params'],
+      values: (await query(STUDY_ROW_QUERIES.values)) as StudyRows['values'],
+      intermediate: [],
+      attrs: [],
+    };
+    return assembleTrials(rows, spaceOf(config).space, null).map((t) => t.record);
+  }
+
   async requeueOrphans(isGone: (worker: string) => boolean): Promise<number[]> {
     return this.driver.transaction(async (tx) => {
       const running = await tx.all<{ trial_id: number; number: number; value_json: string | null }>(
@@ -212,6 +235,13 @@ export class SqlStudyStore implements StudyStore {
   }
 
   async failStaleTrials(graceSeconds: number, maxRetry: number): Promise<StaleTrial[]> {
+    // Most checks find nothing: look first without the study lock, which every worker's new trial also takes.
+    const candidates = await this.driver.transaction((tx) => tx.get(
+      `SELECT 1 AS one FROM trials t JOIN trial_heartbeats h ON h.trial_id = t.trial_id
+       WHERE t.study_id = ? AND t.state = 'RUNNING' AND h.heartbeat < ${this.driver.secondsAgoSql} LIMIT 1`,
+      [this.studyId, graceSeconds],
+    ));
+    if (!candidates) return [];
     return this.driver.transaction(async (tx) => {
       await this.lockStudy(tx);
       const stale = await tx.all<{ trial_id: number; number: number; heartbeat: string }>(
@@ -329,9 +359,7 @@ export class SqlStudyStore implements StudyStore {
       `INSERT INTO trial_heartbeats (trial_id, heartbeat) VALUES (?, ${this.now()}) ON CONFLICT (trial_id) DO UPDATE SET heartbeat = excluded.heartbeat`,
       [dbId],
     );
-    await setTrialAttr(tx, dbId, TRIAL_ATTR.worker, context.worker);
-    await setTrialAttr(tx, dbId, TRIAL_ATTR.attempts, attempt);
-    await setTrialAttr(tx, dbId, TRIAL_ATTR.runDir, runDir);
+    await setTrialAttrs(tx, dbId, [[TRIAL_ATTR.worker, context.worker], [TRIAL_ATTR.attempts, attempt], [TRIAL_ATTR.runDir, runDir]]);
     return { dbId, id, params, runDir, attempt };
   }
 
@@ -340,14 +368,15 @@ export class SqlStudyStore implements StudyStore {
       await this.lockStudy(tx);
       const info = await this.infoIn(tx);
       const budget = Number((info.config as { trials?: unknown } | null)?.trials ?? 0);
-      const counted = await tx.get<{ n: number | string }>(
-        `SELECT count(*) AS n FROM trials t WHERE t.study_id = ? AND NOT EXISTS
-           (SELECT 1 FROM trial_system_attributes a WHERE a.trial_id = t.trial_id AND a."key" = ?)`,
-        [this.studyId, TRIAL_ATTR.failedTrial],
+      // Retries stand in for the trial they retry: the budget counts the others. Numbers count every trial.
+      const counted = await tx.get<{ total: number | string; retries: number | string }>(
+        `SELECT count(*) AS total, count(a.trial_id) AS retries FROM trials t
+         LEFT JOIN trial_system_attributes a ON a.trial_id = t.trial_id AND a."key" = ? WHERE t.study_id = ?`,
+        [TRIAL_ATTR.failedTrial, this.studyId],
       );
-      if (Number(counted?.n ?? 0) >= budget) return null;
-      const number = await this.nextNumber(tx);
-      const history = (await this.trialsIn(tx)).map((t) => t.record);
+      const number = Number(counted?.total ?? 0);
+      if (number - Number(counted?.retries ?? 0) >= budget) return null;
+      const history = await this.historyIn(tx, info.config);
       const params = request.suggest(history, number + 1);
       if (!params) return null;
       const inserted = await tx.get<{ trial_id: number }>(
