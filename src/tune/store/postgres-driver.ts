@@ -76,6 +76,10 @@ export class PostgresDriver implements SqlDriver {
 
   async transaction<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    // A connection the server drops mid-transaction emits 'error' on the client as well as failing the query;
+    // the failed query is what the caller handles, the event must not crash the process.
+    const ignore = () => {};
+    client.on('error', ignore);
     const tx: SqlTx = {
       all: async <R>(sql: string, params: readonly SqlValue[] = []) => (await client.query(numbered(sql), params as SqlValue[])).rows as R[],
       get: async <R>(sql: string, params: readonly SqlValue[] = []) => (await client.query(numbered(sql), params as SqlValue[])).rows[0] as R | undefined,
@@ -93,6 +97,7 @@ export class PostgresDriver implements SqlDriver {
       throw err;
     } finally {
       // A connection that failed is dropped rather than reused: after a server restart it is dead.
+      client.off('error', ignore);
       client.release(broken);
     }
   }
