@@ -88,9 +88,16 @@ function requireACompleteTrial(summary: StudySummary): void {
   if (summary.interrupted || summary.counts.complete > 0) return;
   const failed = summary.trials.filter((t) => t.status === 'failed');
   if (failed.length === 0) return;
-  const byError = new Map<string, number>();
-  for (const t of failed) byError.set(t.error ?? 'no error recorded', (byError.get(t.error ?? 'no error recorded') ?? 0) + 1);
-  const [error, count] = [...byError.entries()].sort((a, b) => b[1] - a[1])[0];
+  // Errors that differ only in their numbers (each trial's own lr) are the same failure.
+  const byKind = new Map<string, { example: string; count: number }>();
+  for (const t of failed) {
+    const error = t.error ?? 'no error recorded';
+    const kind = error.replace(/-?\d+(\.\d+)?(e[-+]?\d+)?/gi, '#');
+    const entry = byKind.get(kind) ?? { example: error, count: 0 };
+    entry.count++;
+    byKind.set(kind, entry);
+  }
+  const { example: error, count } = [...byKind.values()].sort((a, b) => b.count - a.count)[0];
   throw new RegraftError(`no trial of study '${summary.name}' completed; ${count} of ${summary.trials.length} failed with: ${error}`);
 }
 

@@ -23,9 +23,12 @@ export interface ResilienceOptions {
 
 export type StoreTiming = (method: string, ms: number, args: readonly unknown[], result: unknown) => void;
 
+const AFTERSHOCK_MS = 5000;
+
 export function resilientStore(store: StudyStore, options: ResilienceOptions): StudyStore & { readonly lastReconnect: number } {
   let outageSince: number | null = null;
   let lastReconnect = 0;
+  let announced = false;
   const retryMs = (options.retrySeconds ?? 1) * 1000;
 
   async function call<T>(run: () => Promise<T>): Promise<T> {
@@ -33,7 +36,7 @@ export function resilientStore(store: StudyStore, options: ResilienceOptions): S
       try {
         const value = await run();
         if (outageSince !== null) {
-          options.notice(`the study database is back after ${((Date.now() - outageSince) / 1000).toFixed(1)} s; carrying on`);
+          if (announced) options.notice(`the study database is back after ${((Date.now() - outageSince) / 1000).toFixed(1)} s; carrying on`);
           outageSince = null;
           lastReconnect = Date.now();
         }
@@ -42,7 +45,10 @@ export function resilientStore(store: StudyStore, options: ResilienceOptions): S
         if (!isConnectionLost(err)) throw err;
         if (outageSince === null) {
           outageSince = Date.now();
-          options.notice(`lost the study database (${store.where}: ${describeError(err)}); retrying every ${retryMs / 1000} s for up to ${options.maxOutageSeconds} s`);
+          // Right after a restart, connections that were open before it fail once more each: that is the same
+          // outage ending, not a new one worth a line.
+          announced = Date.now() - lastReconnect > AFTERSHOCK_MS;
+          if (announced) options.notice(`lost the study database (${store.where}: ${describeError(err)}); retrying every ${retryMs / 1000} s for up to ${options.maxOutageSeconds} s`);
         } else if (Date.now() - outageSince > options.maxOutageSeconds * 1000) {
           throw new RegraftError(
             `the study database has been unreachable for ${options.maxOutageSeconds} s (${store.where}: ${describeError(err)}); ` +
