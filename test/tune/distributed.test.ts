@@ -24,7 +24,7 @@ afterAll(async () => {
 function quickConfig(markerDir: string, over: Record<string, unknown> = {}) {
   const { space, ...rest } = over as { space?: Record<string, unknown> };
   return {
-    space: { x: { uniform: [0, 1], grid: 12 }, width: { categorical: [1, 2] }, epochs: 2, sleepMs: 40, markerDir, ...space },
+    space: { x: { uniform: [0, 1], grid: 6 }, width: { categorical: [1, 2] }, epochs: 2, sleepMs: 40, markerDir, ...space },
     objective: { metric: 'score', mode: 'max' },
     strategy: 'random',
     trials: 8,
@@ -48,17 +48,17 @@ describe('a study shared by worker processes', () => {
   it('3 workers on one PostgreSQL study run each grid point exactly once', async (ctx) => {
     if (!pg) return ctx.skip(missing);
     const markerDir = join(tempDir(), 'markers');
-    // 12 x-points times 2 widths: 24 grid points, 3 workers created at once (they race to create the study, too).
+    // 6 x-points times 2 widths: 12 grid points, 3 workers started at once (they race to create the study, too).
     const spec = { storage: pg.url, studyName: 'grid-3', config: quickConfig(markerDir, { strategy: 'grid', trials: undefined }), runsDir: join(markerDir, '..', 'runs') };
     const workers = [spawnWorker(spec), spawnWorker(spec), spawnWorker(spec)];
     const ends = await Promise.all(workers.map((w) => w.exited));
     for (const end of ends) expect(end.code, end.out).toBe(0);
 
     const study = await loadStudyFrom({ storage: pg.url, studyName: 'grid-3' });
-    expect(study.trials.map((t) => t.id)).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
-    expect(study.counts.complete).toBe(24);
+    expect(study.trials.map((t) => t.id)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    expect(study.counts.complete).toBe(12);
     expectEachRunOnce(markerDir, study.trials.map((t) => t.id));
-    expect(new Set(study.trials.map((t) => JSON.stringify([t.params.x, t.params.width]))).size).toBe(24);
+    expect(new Set(study.trials.map((t) => JSON.stringify([t.params.x, t.params.width]))).size).toBe(12);
     // The work was shared: more than one worker process ran trials.
     expect(new Set(markers(markerDir, 'done').map((m) => m.parent)).size).toBeGreaterThan(1);
   });
@@ -67,7 +67,7 @@ describe('a study shared by worker processes', () => {
     const dir = tempDir();
     const markerDir = join(dir, 'markers');
     const storage = `sqlite:///${join(dir, 'study.db')}`;
-    const config = quickConfig(markerDir, { strategy: 'tpe', trials: 14, parallel: 2, space: { sleepMs: 20 } });
+    const config = quickConfig(markerDir, { strategy: 'tpe', trials: 10, parallel: 2, space: { sleepMs: 20 } });
     const first = spawnWorker({ storage, studyName: 'sqlite-2', config });
     await waitUntil(() => markers(markerDir, 'start').length > 0, 20_000, 'the first trial');
     const second = spawnWorker({ storage, studyName: 'sqlite-2', config, resume: true });
@@ -77,8 +77,8 @@ describe('a study shared by worker processes', () => {
       expect(end.out).not.toMatch(/locked|already holds a run/);
     }
     const study = await loadStudyFrom({ storage, studyName: 'sqlite-2' });
-    expect(study.trials.map((t) => t.id)).toEqual(Array.from({ length: 14 }, (_, i) => i + 1));
-    expect(study.counts.complete).toBe(14);
+    expect(study.trials.map((t) => t.id)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+    expect(study.counts.complete).toBe(10);
     expect(study.trials.every((t) => t.attempts === 1)).toBe(true);
     expectEachRunOnce(markerDir, study.trials.map((t) => t.id));
     expect(new Set(markers(markerDir, 'start').map((m) => m.parent)).size).toBe(2);
@@ -147,8 +147,8 @@ describe('a study shared by worker processes', () => {
     const markerDir = join(dir, 'markers');
     const storage = `sqlite:///${join(dir, 'study.db')}`;
     const config = quickConfig(markerDir, { trials: 12, parallel: 2, space: { epochs: 3, sleepMs: 60 } });
-    // Three rounds: the failure this guards against (a trial process dying of SIGINT before its parent) was a race.
-    for (let round = 0; round < 3; round++) {
+    // Two rounds: the failure this guards against (a trial process dying of SIGINT before its parent) was a race.
+    for (let round = 0; round < 2; round++) {
       const run = spawnWorker({ storage, studyName: 'ctrl-c', config, resume: round > 0 }, { detached: true });
       const startedBefore = markers(markerDir, 'start').length;
       await waitUntil(() => markers(markerDir, 'start').length >= startedBefore + 2, 20_000, 'two running trials');
