@@ -1,13 +1,14 @@
 /**
  * `npm run bench`: every speed and memory target, measured side by side in one run and printed as ratios.
  * Pick sections with arguments: `npm run bench -- step trainer`. Sections: step, trainer, compile, tune,
- * tune-quality (search quality on MNIST: minutes), codec.
+ * tune-quality (search quality on MNIST: minutes), tune-distributed (PostgreSQL workers), codec.
  */
 import { benchCodec } from './codec.js';
 import { benchCompile } from './compile.js';
 import { benchTrainer } from './trainer.js';
 import { benchTrainStep } from './train-step.js';
 import { benchTune } from './tune.js';
+import { benchTuneDistributed } from './tune-distributed.js';
 import { benchTuneQuality } from './tune-quality.js';
 
 const SECTIONS: Record<string, () => Promise<string>> = {
@@ -16,6 +17,7 @@ const SECTIONS: Record<string, () => Promise<string>> = {
   compile: () => benchCompile(),
   tune: () => benchTune(),
   'tune-quality': () => benchTuneQuality(),
+  'tune-distributed': () => benchTuneDistributed(),
   codec: () => benchCodec(),
 };
 

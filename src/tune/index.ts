@@ -1,6 +1,6 @@
 /**
  * Hyperparameter tuning: search spaces, grid/random/TPE strategies, ASHA early stopping, trials in worker
- * processes, studies stored in SQLite (resumable), and reports. The CLI needs one call per step:
+ * processes, studies stored in Optuna's schema in SQLite or PostgreSQL (resumable, shared by workers on many hosts), and reports. The CLI needs one call per step:
  *
  *   const config = loadStudyConfig(file, { allowedParams: TRAINER_PARAM_NAMES });
  *   const summary = await tune({ config, trialModule, studyPath, resume, handleSignals: true, events });
@@ -26,7 +26,7 @@ export { TpeStrategy, defaultTpeSettings, type TpeSettings } from './strategies/
 export { AshaPruner, NoPruner, createPruner, type Pruner } from './pruner.js';
 export { InlineExecutor, type Executor, type TrialHooks, type TrialJob, type TrialOutcome } from './executor.js';
 export { ProcessPoolExecutor, type ProcessPoolOptions } from './process-pool.js';
-export { StudyStorage } from './storage.js';
-export { loadStudy, type StudySnapshot, type StudySummary } from './snapshot.js';
+export { loadStudy, loadStudyFrom, type StudySnapshot, type StudySummary } from './snapshot.js';
+export type { StudyStore } from './store/study-store.js';
 export { tune, type TuneEventHandlers, type TuneOptions } from './study.js';
 export { formatTable, rankTrials, renderHtmlReport, reportJson, type RankedTrial, type StudyReportJson } from './report.js';

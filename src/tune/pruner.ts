@@ -37,7 +37,7 @@ export class AshaPruner implements Pruner {
   constructor(private readonly config: AshaConfig) {}
 
   rungEpoch(k: number): number {
-    return Math.round(this.config.minEpochs * this.config.eta ** k);
+    return rungEpoch(this.config, k);
   }
 
   report(trialId: number, epoch: number, metrics: Metrics): EpochDecision {
@@ -77,14 +77,38 @@ export class AshaPruner implements Pruner {
 
   private promotable(trialId: number, rung: number): boolean {
     const values = this.rungs.get(rung) as Map<number, number>;
-    if (values.size < this.config.minTrialsAtRung) return true;
     const value = values.get(trialId) as number;
     if (Number.isNaN(value)) return false;
-    const better = (a: number, b: number) => (this.config.mode === 'max' ? b - a : a - b);
-    const ranked = [...values.values()].filter((v) => !Number.isNaN(v)).sort(better);
-    const keep = Math.max(Math.floor(values.size / this.config.eta), 1);
-    return better(value, ranked[Math.min(keep, ranked.length) - 1]) <= 0;
+    return isPromotable(value, [...values.values()], values.size, this.config);
   }
+}
+
+/** Rung k's epoch: minEpochs * eta^k. */
+export function rungEpoch(config: AshaConfig, k: number): number {
+  return Math.round(config.minEpochs * config.eta ** k);
+}
+
+/** The rungs a trial reaches at `epoch` (ascending); none at or beyond maxEpochs. */
+export function rungsUpTo(config: AshaConfig, epoch: number): number[] {
+  const rungs: number[] = [];
+  for (let k = 0; rungEpoch(config, k) <= epoch; k++) {
+    if (config.maxEpochs !== undefined && rungEpoch(config, k) >= config.maxEpochs) break;
+    rungs.push(k);
+  }
+  return rungs;
+}
+
+/**
+ * Whether `value` goes on past a rung where `competing` were recorded (this trial's own value among them;
+ * `reached` counts every trial at the rung, those without a usable value included): it must be in the top
+ * 1/eta, or the best while fewer than eta trials got there.
+ */
+export function isPromotable(value: number, competing: readonly number[], reached: number, config: AshaConfig): boolean {
+  if (reached < config.minTrialsAtRung) return true;
+  const better = (a: number, b: number) => (config.mode === 'max' ? b - a : a - b);
+  const ranked = competing.filter((v) => !Number.isNaN(v)).sort(better);
+  const keep = Math.max(Math.floor(reached / config.eta), 1);
+  return better(value, ranked[Math.min(keep, ranked.length) - 1]) <= 0;
 }
 
 export function createPruner(config: AshaConfig | null): Pruner {

@@ -7,6 +7,8 @@ import { escapeXml } from '../util/svg-axis.js';
 import type { StudySnapshot } from './snapshot.js';
 import type { ParamSpec } from './space.js';
 import { CHART_CSS, formatNumber, renderChart, type ChartSeries, type XScale } from '../util/svg-chart.js';
+import { paramImportances, type ParamImportance } from './importance.js';
+import { parallelCoordinates } from './parallel-coordinates.js';
 import type { ParamValue, Params, TrialRecord, TrialStatus } from './types.js';
 
 export interface RankedTrial {
@@ -67,6 +69,8 @@ export interface StudyReportJson {
   trialsPlanned: number;
   counts: Record<string, number>;
   best: { trialId: number; objective: number; params: Params } | null;
+  /** Searched parameters by importance (see importance.ts), most important first. */
+  importances: ParamImportance[];
   trials: (RankedTrial & { metrics: Record<string, number>; curve: { epoch: number; metrics: Record<string, number> }[] })[];
 }
 
@@ -84,6 +88,7 @@ export function reportJson(study: StudySnapshot): StudyReportJson {
     trialsPlanned: study.config.trials,
     counts,
     best: best ? { trialId: best.trialId, objective: best.objective as number, params: best.params } : null,
+    importances: paramImportances(study, searchedParams(study)),
     trials: rows.map((r) => {
       const t = byId.get(r.trialId) as TrialRecord;
       return { ...r, metrics: t.metrics, curve: t.epochs };
@@ -135,10 +140,34 @@ export function renderHtmlReport(study: StudySnapshot): string {
       `${paramNames.map((n) => `<th>${escapeXml(n)}</th>`).join('')}<th>detail</th></tr></thead>`,
     `<tbody>${tableRows.join('')}</tbody>`,
     '</table>',
+    ...parameterSection(study),
     '</body>',
     '</html>',
     '',
   ].join('\n');
+}
+
+/** The parameters a study searches over: its space without the entries fixed in every trial. */
+export function searchedParams(study: StudySnapshot): string[] {
+  const fixed = fixedParams(study);
+  return Object.keys(study.config.space).filter((n) => !fixed.has(n));
+}
+
+/** Importances as a table of bars (plain HTML), then the parallel-coordinates chart. */
+function parameterSection(study: StudySnapshot): string[] {
+  const names = searchedParams(study);
+  if (names.length === 0) return [];
+  const importances = paramImportances(study, names);
+  const rows = importances.map((r) =>
+    `<tr><td>${escapeXml(r.name)}</td><td class="bar"><span style="width:${(r.importance * 100).toFixed(1)}%"></span></td><td>${r.importance.toFixed(3)}</td></tr>`);
+  const chart = parallelCoordinates(study, names);
+  return [
+    '<h2>Parameter importances</h2>',
+    importances.length > 0
+      ? `<table class="importances"><thead><tr><th>parameter</th><th>share of the objective's variance</th><th>importance</th></tr></thead><tbody>${rows.join('')}</tbody></table>`
+      : '<p class="importances">Needs at least two complete trials.</p>',
+    ...(chart ? [`<figure class="parallel">${chart}</figure>`] : []),
+  ];
 }
 
 function withObjective(study: StudySnapshot): TrialRecord[] {
@@ -259,4 +288,7 @@ const STYLE = [
   'th{background:#f0f0f0}',
   'tr.failed td{color:#b00}',
   'tr.pruned td{color:#a60}',
+  'table.importances td.bar{width:240px;text-align:left}',
+  'table.importances td.bar span{display:inline-block;height:10px;background:#1f77b4}',
+  'figure.parallel{margin-top:8px;display:inline-block}',
 ].join('');

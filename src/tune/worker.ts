@@ -62,6 +62,11 @@ process.on('message', (message: ParentMessage) => {
 
 process.on('disconnect', () => process.exit(1));
 
+// Ctrl-C in a terminal signals the whole process group: the study driver decides what happens to this trial (it
+// kills this process and puts the trial back), so dying on the signal first would only make it look failed.
+process.on('SIGINT', () => {});
+process.on('SIGTERM', () => {});
+
 process.on('uncaughtException', (err) => {
   void send({ type: 'error', message: `uncaught exception: ${describeError(err)}` }).then(() => process.exit(1));
 });

@@ -61,7 +61,7 @@ async function reportOfMixedStudy(): Promise<{ html: string; trials: number; cha
   const run = await runCli('tune', 'report', studyPath, '--html', html);
   expect(run.code).toBe(0);
   // objective by trial, one chart per searched parameter (lr, batchSize, dropoutRatio), learning curves
-  return { html, trials: 12, charts: 5 };
+  return { html, trials: 12, charts: 6 }; // 5 charts + parallel coordinates
 }
 
 interface Png {

@@ -260,7 +260,7 @@ describe('regraft tune with the real trainer', () => {
     const changed = writeStudyConfig(dir, { train: { limit: 1000 } });
     const refused = await runCli('tune', 'run', changed, '--study', study, '--resume', '--trials', '4');
     expect(refused.code).toBe(1);
-    expect(refused.err).toEqual([expect.stringMatching(/'train:' differs from the one the study started with .*study\.db\.train\.json/)]);
+    expect(refused.err).toEqual([expect.stringMatching(/'train:' differs from the one study 'mnist-mlp-small' in study file .*study\.db started with/)]);
     expect(loadStudy(study).trials).toHaveLength(3);
   });
 });

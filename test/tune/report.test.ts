@@ -100,7 +100,8 @@ describe('study reports', () => {
     expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
     expect(unbalancedTags(html)).toEqual([]);
     // objective by trial, one per non-fixed parameter (lr, batchSize, dropoutRatio), learning curves
-    expect(html.match(/<svg /g)).toHaveLength(5);
+    // ... and the parallel coordinates of the three searched parameters
+    expect(html.match(/<svg /g)).toHaveLength(6);
     expect(html).toContain('val_accuracy vs lr');
     expect(html).toContain('lr (log scale)');
     expect(html).toMatch(/Learning curves of the best [1-5] trials/);
