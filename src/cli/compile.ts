@@ -3,10 +3,10 @@ import { UsageError } from '../errors.js';
 import { loadModelWithInfo, saveModel } from '../model-io.js';
 import { compileTrainStep } from '../compile/compile.js';
 import type { LossKind } from '../compile/losses.js';
-import { inapplicableOptimizerSetting, OPTIMIZERS, type OptimizerKind } from '../compile/optimizers.js';
+import { inapplicableOptimizerSetting, type OptimizerKind } from '../compile/optimizers.js';
 import { GRAD_SUFFIX, UPDATED_SUFFIX } from '../training-interface.js';
 import type { CliIo } from './context.js';
-import { clipGradNormOption, freezeOption, l1Option, l2Option, lossOption, momentumOption, nesterovOption, optimizerOption, targetOption } from './flags.js';
+import { compileOptimizerOption, lossOption, settingOption } from './flags.js';
 import { parseList } from './options.js';
 
 interface CompileFlags {
@@ -30,17 +30,17 @@ export function registerCompile(program: Command, io: CliIo): void {
     .description('compile a model into one training step of standard ONNX ops: loss (+ L1/L2), backward pass, optimizer update')
     .argument('<model>', 'ONNX model')
     .requiredOption('-o, --output <file>', 'train-step model to write')
-    .addOption(lossOption())
-    .addOption(targetOption())
-    .addOption(l2Option())
-    .addOption(l1Option())
+    .addOption(lossOption(true))
+    .addOption(settingOption('target'))
+    .addOption(settingOption('l2'))
+    .addOption(settingOption('l1'))
     .option('--penalize <globs>', "weights the penalties cover: 'default' (MatMul/Gemm/Conv weights), 'all', or initializer-name globs", parseList)
-    .addOption(optimizerOption(OPTIMIZERS, true))
-    .addOption(momentumOption())
-    .addOption(nesterovOption())
-    .addOption(clipGradNormOption())
+    .addOption(compileOptimizerOption())
+    .addOption(settingOption('momentum'))
+    .addOption(settingOption('nesterov'))
+    .addOption(settingOption('clipGradNorm'))
     .option('--emit-gradients', 'also output <param>_grad for every trainable parameter')
-    .addOption(freezeOption())
+    .addOption(settingOption('freeze'))
     .action(async (path: string, flags: CompileFlags) => {
       const ignored = inapplicableOptimizerSetting(flags.optimizer, flags);
       if (ignored) throw new UsageError(`compile: ${ignored}`);

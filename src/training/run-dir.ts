@@ -11,7 +11,8 @@ import { saveModel } from '../model-io.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import type { NamedTensor } from '../compile/step-io.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
-import { resolveConfig, type TrainConfig } from './config.js';
+import { resolveConfig, TRAIN_SETTING_KEYS, type TrainConfig } from './config.js';
+import { TRAIN_SETTINGS } from './config-schema.js';
 import { renderLossCurveSvg } from './plot.js';
 
 export const RUN_FILES = {
@@ -79,7 +80,7 @@ export async function readRunConfig(runDir: string): Promise<TrainConfig> {
 }
 
 /** Settings a resumed run may change: how long it runs and where, not what it computes per epoch. */
-const RESUME_MAY_CHANGE = new Set<keyof TrainConfig>(['out', 'epochs', 'ep', 'strict', 'threads']);
+const RESUME_MAY_CHANGE = new Set(TRAIN_SETTING_KEYS.filter((k) => TRAIN_SETTINGS[k].mayChangeOnResume));
 
 /**
  * The config of a resumed run: the stored one, with the settings of RESUME_MAY_CHANGE taken from `partial`. Any
@@ -93,10 +94,14 @@ function resumedConfig(runDir: string, stored: TrainConfig, partial: Partial<Tra
   for (const key of Object.keys(after) as (keyof TrainConfig)[]) {
     if (RESUME_MAY_CHANGE.has(key) || JSON.stringify(after[key]) === JSON.stringify(before[key])) continue;
     throw new RegraftError(
-      `${runDir}: ${key} is ${JSON.stringify(after[key])} here but ${JSON.stringify(before[key])} in the run's ${RUN_FILES.config}; a resumed run keeps its settings (only epochs, ep, strict and threads may change), so drop it or start a new run`,
+      `${runDir}: ${key} is ${JSON.stringify(after[key])} here but ${JSON.stringify(before[key])} in the run's ${RUN_FILES.config}; a resumed run keeps its settings (only ${andList([...RESUME_MAY_CHANGE].filter((k) => k !== 'out'))} may change), so drop it or start a new run`,
     );
   }
   return after;
+}
+
+function andList(words: readonly string[]): string {
+  return words.length < 2 ? words.join('') : `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}`;
 }
 
 /** Metrics of the checkpointed epochs; lines of an epoch that ran after the last checkpoint are dropped (it runs again). */
