@@ -10,6 +10,10 @@ import { train } from '../training/trainer.js';
 import type { CliIo } from './context.js';
 import { testLine } from './evaluation-format.js';
 import { settingOption } from './flags.js';
+import { handleStopSignals } from './stop-signals.js';
+import { checkpointHolds, RunInterrupted, stopReason, type RunPosition } from '../training/run-stop.js';
+import { RUN_FILES } from '../training/run-dir.js';
+import { join } from 'node:path';
 
 /** The flags that are not train settings: where settings come from, and what happens after training. */
 interface CommandFlags {
@@ -17,6 +21,14 @@ interface CommandFlags {
   resume?: boolean;
   export?: string;
   test?: string;
+}
+
+/** A signal that came after the last epoch: what was left (export, test) is not done, and the exit says so. */
+function stopIfAsked(signal: AbortSignal, at: Readonly<RunPosition>, exportLeft: string | undefined): void {
+  if (!signal.aborted) return;
+  const reason = stopReason(signal);
+  const left = exportLeft ? `; export it with: regraft export ${at.runDir} -o ${exportLeft}` : '';
+  throw new RunInterrupted(`stopped by ${reason} after training finished: ${at.runDir} holds the complete run (epoch ${at.epochsDone} in ${join(at.runDir, RUN_FILES.last)})${left}`, reason);
 }
 
 export function registerTrain(program: Command, io: CliIo): void {
@@ -48,25 +60,39 @@ export function registerTrain(program: Command, io: CliIo): void {
       if (ignored) throw new UsageError(`train: ${ignored}`);
 
       let progress: Progress | undefined;
-      const result = await train(
-        partial,
-        {
-          log: (line) => (progress ? progress.done(line) : io.out(line)),
-          onBatch: (p) => {
-            if (p.batch === 1) progress = createProgress(io, { totalBatches: p.batches, epoch: p.epoch, epochs: p.epochs });
-            progress?.update(p.batch, p.meanLoss, p.samplesPerSec);
+      let position: Readonly<RunPosition> = { runDir: partial.out, created: false, epochsDone: 0, epochs: 0 };
+      const stop = handleStopSignals(io, () => checkpointHolds(position));
+      try {
+        const result = await train(
+          partial,
+          {
+            log: (line) => (progress ? progress.done(line) : io.out(line)),
+            onBatch: (p) => {
+              if (p.batch === 1) progress = createProgress(io, { totalBatches: p.batches, epoch: p.epoch, epochs: p.epochs });
+              progress?.update(p.batch, p.meanLoss, p.samplesPerSec);
+            },
+            onEpoch: () => {
+              progress = undefined;
+            },
+            onStarted: (at) => (position = at),
           },
-          onEpoch: () => {
-            progress = undefined;
-          },
-        },
-        { resume },
-      );
-      io.out(`run saved in ${result.runDir} (metrics.jsonl, checkpoints/, loss.svg); best epoch ${result.bestEpoch}`);
-      if (exportTo) {
-        const report = await exportRun(result.runDir, exportTo);
-        io.out(`exported ${exportTo} (epoch ${report.epoch}, ${report.parameters} trained tensors, checked against the eval model in onnxruntime)`);
-        if (test) io.out(testLine(await evaluateFile(exportTo, test, { loss: result.config.loss, output: result.config.target }), test));
+          { resume, signal: stop.signal },
+        );
+        io.out(`run saved in ${result.runDir} (metrics.jsonl, checkpoints/, loss.svg); best epoch ${result.bestEpoch}`);
+        stopIfAsked(stop.signal, position, exportTo);
+        if (exportTo) {
+          const report = await exportRun(result.runDir, exportTo);
+          io.out(`exported ${exportTo} (epoch ${report.epoch}, ${report.parameters} trained tensors, checked against the eval model in onnxruntime)`);
+          if (test) {
+            stopIfAsked(stop.signal, position, undefined);
+            io.out(testLine(await evaluateFile(exportTo, test, { loss: result.config.loss, output: result.config.target }), test));
+          }
+        }
+        stopIfAsked(stop.signal, position, undefined);
+      } finally {
+        // A status line still drawn on the terminal would run into the error line.
+        progress?.clear();
+        stop.release();
       }
     });
 }
