@@ -92,7 +92,9 @@ export function registerTrain(program: Command, io: CliIo): void {
       } finally {
         // A status line still drawn on the terminal would run into the error line.
         progress?.clear();
-        stop.release();
+        // After a first signal the handlers stay until the process exits: a second one, even this late, must
+        // not fall back to Node's default (death by the signal, with no word).
+        if (!stop.signal.aborted) stop.release();
       }
     });
 }

@@ -41,6 +41,11 @@ export class DivergenceWatch {
     const lowest = this.lowest;
     this.see(meanLoss, `epoch ${epoch}`);
     if (lowest === undefined || !(meanLoss > DIVERGENCE_FACTOR * lowest.value) || !(meanLoss > this.first!)) return undefined;
-    return `training loss ${meanLoss.toPrecision(3)} in epoch ${epoch} is over ${DIVERGENCE_FACTOR} times its lowest (${lowest.value.toPrecision(3)}, in ${lowest.where}): the run is diverging; lower the learning rate (--lr, now ${lr})`;
+    return `training loss ${short(meanLoss)} in epoch ${epoch} is over ${DIVERGENCE_FACTOR} times its lowest (${short(lowest.value)}, in ${lowest.where}): the run is diverging; lower the learning rate (--lr, now ${lr})`;
   }
+}
+
+/** Three significant digits; exponent form outside [0.001, 10000). */
+function short(x: number): string {
+  return Math.abs(x) >= 1e-3 && Math.abs(x) < 1e4 ? x.toPrecision(3) : x.toExponential(2);
 }

@@ -151,8 +151,9 @@ export async function recordEpoch(
     throw fileSystemError(err, metricsPath, 'write');
   });
   if (improved) await saveCheckpoint(join(dir, RUN_FILES.best), tensors, state);
-  await saveCheckpoint(join(dir, RUN_FILES.last), tensors, state);
   await writePlot(dir, metrics);
+  // Last: once checkpoints/last.onnx holds the epoch, the epoch is recorded (resume starts after it).
+  await saveCheckpoint(join(dir, RUN_FILES.last), tensors, state);
 }
 
 async function writePlot(dir: string, metrics: readonly EpochMetrics[]): Promise<void> {

@@ -94,7 +94,12 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
   // Everything that can fail on bad input has been checked: only now is the run directory written, so a failed
   // start leaves nothing behind that would block the corrected command ("already holds a run").
   stopIfAsked();
-  if (!resume) await createRunDir(config, model, step.model);
+  if (!resume) {
+    await createRunDir(config, model, step.model).catch(async (err: unknown) => {
+      await removeUnstartedRun(config.out);
+      throw err;
+    });
+  }
   position.created = true;
   hooks.onStarted?.(position);
   try {
