@@ -14,6 +14,7 @@ import { GRAD_WEIGHT_NAME, LOSS_NAME, LR_NAME, UPDATED_SUFFIX } from '../trainin
 import { compileUpdateStep, emitAccumulators, type UpdateStep } from './accumulation.js';
 import { attachLoss, type LossKind } from './losses.js';
 import { chooseParameters, decayedParameters } from './parameter-choice.js';
+import { unbiasedRunningVariance } from './running-variance.js';
 import { tieWeights, type TiedWeight } from './tied-weights.js';
 import { enableDropoutTraining } from './training-mode.js';
 import { DEFAULT_OPTIMIZER, emitOptimizer, type Carried, type OptimizerConfig, type OptimizerKind } from './optimizers.js';
@@ -115,9 +116,14 @@ export function compileTrainStep(source: Model, opts: CompileOptions): TrainStep
   for (const node of graph.nodes.filter((n) => n.opType === 'Dropout')) exposeDropoutMask(node);
   for (const node of graph.nodes.filter((n) => n.opType === 'MaxPool')) exposeMaxPoolIndices(node);
   const runningStats: { input: Value; output: Value }[] = [];
+  const onnxRunningVars: Value[] = [];
+  const statistics = new GraphBuilder(graph);
+  statistics.namePrefix = 'batchnorm_statistics/';
   for (const node of graph.nodes.filter((n) => n.opType === 'BatchNormalization')) {
     const bn = toTrainingModeBatchNorm(node);
-    runningStats.push({ input: bn.meanInput, output: bn.runningMean }, { input: bn.varInput, output: bn.runningVar });
+    const variance = unbiasedRunningVariance(statistics, bn.node, bn.runningVar, bn.varInput);
+    runningStats.push({ input: bn.meanInput, output: bn.runningMean }, { input: bn.varInput, output: variance });
+    onnxRunningVars.push(bn.runningVar);
   }
   const backward = buildBackward(model, { loss: total, wrt: candidates });
   const params = candidates.filter((p) => backward.grads.has(p));
@@ -154,11 +160,12 @@ export function compileTrainStep(source: Model, opts: CompileOptions): TrainStep
     }
   }
   for (const stat of runningStats) {
-    // The statistic output itself becomes the step output (onnxruntime 1.30 computes a wrong training-mode
-    // BatchNormalization unless both running statistics are graph outputs).
     stat.output.rename(graph.uniqueValueName(`${stat.input.name}${UPDATED_SUFFIX}`));
     carried.push(stat);
   }
+  // onnxruntime 1.30 computes a wrong training-mode BatchNormalization unless both of its running statistics are
+  // graph outputs: the mean is the carried output itself, ONNX's (biased) variance update is output as well.
+  for (const v of onnxRunningVars) graph.addOutput(v);
   for (const c of carried) {
     graph.exposeAsInput(c.input);
     graph.addOutput(c.output);
