@@ -66,6 +66,8 @@ export interface TrainStep {
   /** `<param>_grad` outputs, when emitted. */
   gradients: Record<string, string>;
   penalized: string[];
+  /** What weight decay covers (the penalties, when given, and AdamW's decay): the penaltyParams selection, by name. */
+  decayed: string[];
   /** Float initializers the loss does not depend on through any differentiable path (kept fixed). */
   untrainable: string[];
   /** Float initializers taken for constants (not trained), with the reason. */
@@ -189,6 +191,7 @@ export function compileTrainStep(source: Model, opts: CompileOptions): TrainStep
     carried: carried.map((c) => ({ input: c.input.name, output: c.output.name })),
     gradients,
     penalized,
+    decayed: decayed.filter((name) => params.some((p) => p.name === name) || penalized.includes(name)),
     untrainable: backward.unused.map((v) => v.name),
     constants,
     tied: choice.ties,
