@@ -4,6 +4,7 @@ import { loadModelWithInfo, saveModel } from '../model-io.js';
 import { compileTrainStep } from '../compile/compile.js';
 import { parameterSelection } from '../passes/add-penalty.js';
 import { describeTie } from '../compile/tied-weights.js';
+import { describeDecay } from '../compile/parameter-choice.js';
 import type { LossKind } from '../compile/losses.js';
 import { inapplicableOptimizerSetting, OPTIMIZERS, type OptimizerKind } from '../compile/optimizers.js';
 import { GRAD_SUFFIX, UPDATED_SUFFIX } from '../training-interface.js';
@@ -69,6 +70,7 @@ export function registerCompile(program: Command, io: CliIo): void {
       io.out(`  inputs: ${[...step.dataInputs, step.labels, ...(step.lr ? [step.lr] : [])].join(', ')} + parameters and state (stored as defaults)`);
       io.out(`  outputs: ${step.loss}${flags.emitGradients ? `, <param>${GRAD_SUFFIX}` : ''}${step.carried.length ? `, <name>${UPDATED_SUFFIX}` : ''}`);
       if (step.penalized.length > 0) io.out(`  penalized: ${step.penalized.join(', ')}`);
+      if (step.penalized.length > 0 || flags.optimizer === 'adamw') io.out(`  ${describeDecay(step.decayed, step.params, parameterSelection(flags.penalize))}`);
       for (const t of step.tied) io.out(`  tied: ${describeTie(t)}, trained as one tensor (--untie trains them apart)`);
       if (step.constants.length > 0) io.out(`  constants (not trained; --train NAME trains one): ${step.constants.map((c) => c.name).join(', ')}`);
       for (const d of step.decomposed ?? []) io.out(`  unrolled ${d.op} node '${d.node}' over ${d.steps} time steps (its weights keep their names)`);

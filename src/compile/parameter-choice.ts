@@ -98,3 +98,11 @@ export function decayedParameters(model: Model, selection: ParameterSelection | 
   }
   return out;
 }
+
+/** The line that tells what weight decay covers, e.g. `weight decay covers 17 of 40 trained tensors (...)`. */
+export function describeDecay(decayed: readonly string[], trained: readonly string[], selection: ParameterSelection | undefined): string {
+  const which = selection === undefined || selection === 'default'
+    ? 'biases and normalization scales and shifts left out; --penalize all covers every one'
+    : selection === 'all' ? 'every one, --penalize all' : 'the --penalize globs';
+  return `weight decay covers ${decayed.length} of ${trained.length} trained tensors (${which})`;
+}

@@ -10,6 +10,7 @@ import { featureTensor } from '../runtime/tensors.js';
 import { compileEvalModel, compileTrainStep, type TrainStep } from '../compile/compile.js';
 import { feedableStep, type NamedTensor } from '../compile/step-io.js';
 import { withTiedCopies } from '../compile/tied-weights.js';
+import { describeDecay } from '../compile/parameter-choice.js';
 import { parameterSelection } from '../passes/add-penalty.js';
 import { StepRunner, stepModels } from './step-runner.js';
 import type { TrainConfig } from './config.js';
@@ -65,6 +66,7 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
     untie: config.untie,
     accumulate: config.accumulate > 1,
   });
+  if (config.l2 > 0 || config.l1 > 0 || config.optimizer === 'adamw') log(describeDecay(step.decayed, step.params, parameterSelection(config.penalize)));
   for (const t of step.tied) log(`tied weights: ${t.copy} is ${t.relation === 'transpose' ? 'the transpose of' : 'a copy of'} ${t.parameter}, trained as one tensor (--untie trains them apart)`);
   const data = await prepareData(config, model, step);
   // Chosen once for the whole run: the CUDA fallback notice is printed once, not per session, and --strict fails
