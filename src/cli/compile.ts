@@ -2,12 +2,14 @@ import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { loadModelWithInfo, saveModel } from '../model-io.js';
 import { compileTrainStep } from '../compile/compile.js';
+import { parameterSelection } from '../passes/add-penalty.js';
+import { describeTie } from '../compile/tied-weights.js';
+import { describeDecay } from '../compile/parameter-choice.js';
 import type { LossKind } from '../compile/losses.js';
 import { inapplicableOptimizerSetting, type OptimizerKind } from '../compile/optimizers.js';
 import { GRAD_SUFFIX, UPDATED_SUFFIX } from '../training-interface.js';
 import type { CliIo } from './context.js';
 import { compileOptimizerOption, lossOption, settingOption } from './flags.js';
-import { parseList } from './options.js';
 
 interface CompileFlags {
   output: string;
@@ -19,9 +21,12 @@ interface CompileFlags {
   optimizer: OptimizerKind;
   momentum?: number;
   nesterov?: boolean;
+  weightDecay?: number;
   clipGradNorm?: number;
   emitGradients?: boolean;
   freeze?: string[];
+  train?: string[];
+  untie?: boolean;
 }
 
 export function registerCompile(program: Command, io: CliIo): void {
@@ -34,33 +39,40 @@ export function registerCompile(program: Command, io: CliIo): void {
     .addOption(settingOption('target'))
     .addOption(settingOption('l2'))
     .addOption(settingOption('l1'))
-    .option('--penalize <globs>', "weights the penalties cover: 'default' (MatMul/Gemm/Conv weights), 'all', or initializer-name globs", parseList)
+    .addOption(settingOption('penalize'))
     .addOption(compileOptimizerOption())
     .addOption(settingOption('momentum'))
     .addOption(settingOption('nesterov'))
+    .addOption(settingOption('weightDecay'))
     .addOption(settingOption('clipGradNorm'))
     .option('--emit-gradients', 'also output <param>_grad for every trainable parameter')
     .addOption(settingOption('freeze'))
+    .addOption(settingOption('train'))
+    .addOption(settingOption('untie'))
     .action(async (path: string, flags: CompileFlags) => {
       const ignored = inapplicableOptimizerSetting(flags.optimizer, flags);
       if (ignored) throw new UsageError(`compile: ${ignored}`);
       const { model } = await loadModelWithInfo(path);
-      const penalize = flags.penalize?.length === 1 && (flags.penalize[0] === 'all' || flags.penalize[0] === 'default') ? (flags.penalize[0] as 'all' | 'default') : flags.penalize;
       const step = compileTrainStep(model, {
         loss: flags.loss,
         output: flags.target,
         l2: flags.l2,
         l1: flags.l1,
-        penaltyParams: penalize,
-        optimizer: { kind: flags.optimizer, momentum: flags.momentum, nesterov: flags.nesterov, clipGradNorm: flags.clipGradNorm || undefined },
+        penaltyParams: parameterSelection(flags.penalize),
+        optimizer: { kind: flags.optimizer, momentum: flags.momentum, nesterov: flags.nesterov, weightDecay: flags.weightDecay, clipGradNorm: flags.clipGradNorm || undefined },
         emitGradients: flags.emitGradients,
         freeze: flags.freeze,
+        train: flags.train,
+        untie: flags.untie,
       });
       await saveModel(step.model, flags.output);
       io.out(`wrote ${flags.output}: ${step.params.length} trainable parameters, ${step.carried.filter((c) => !step.params.includes(c.input)).length} state tensors, ${step.model.graph.nodes.length} nodes`);
       io.out(`  inputs: ${[...step.dataInputs, step.labels, ...(step.lr ? [step.lr] : [])].join(', ')} + parameters and state (stored as defaults)`);
       io.out(`  outputs: ${step.loss}${flags.emitGradients ? `, <param>${GRAD_SUFFIX}` : ''}${step.carried.length ? `, <name>${UPDATED_SUFFIX}` : ''}`);
       if (step.penalized.length > 0) io.out(`  penalized: ${step.penalized.join(', ')}`);
+      if (step.penalized.length > 0 || flags.optimizer === 'adamw') io.out(`  ${describeDecay(step.decayed, step.params, parameterSelection(flags.penalize))}`);
+      for (const t of step.tied) io.out(`  tied: ${describeTie(t)}, trained as one tensor (--untie trains them apart)`);
+      if (step.constants.length > 0) io.out(`  constants (not trained; --train NAME trains one): ${step.constants.map((c) => c.name).join(', ')}`);
       for (const d of step.decomposed ?? []) io.out(`  unrolled ${d.op} node '${d.node}' over ${d.steps} time steps (its weights keep their names)`);
       if (step.untrainable.length > 0) io.out(`  not trained (no gradient path to the loss): ${step.untrainable.join(', ')}`);
     });

@@ -124,6 +124,7 @@ describe('one key list, one set of types and ranges', () => {
     ['lr', '0', 'a number > 0'],
     ['limit', '-1', 'a whole number >= 0'],
     ['threads', '1.5', 'a positive integer'],
+    ['accumulate', '0', 'a positive integer'],
   ] as const)('%s %s is refused everywhere: it must be %s', async (key, value, expected) => {
     const flag = await runCli('train', await MODEL, '--data', MNIST_SUBSET, '--out', join(dir, `flag-${key}`), `--${flagName(key)}`, value);
     expectOneLine(flag, 2, `--${flagName(key)} must be ${expected}, got ${value}`);
@@ -131,6 +132,16 @@ describe('one key list, one set of types and ranges', () => {
     expectOneLine(file, 1, `${file.file}: ${key} must be ${expected}, got ${value}`);
     const study = await tuneWithTrainBlock(`range-${key}`, `${key}: ${value}`);
     expectOneLine(study, 1, `${study.file}: train.${key} must be ${expected}, got ${value}`);
+  });
+
+  it('the fine-tuning settings (penalize, accumulate, dropoutAfterNode, train, untie) are schema entries like the rest', async () => {
+    expect(checkSettings({ penalize: 'all', train: 'scale, temperature', dropoutAfterNode: ['*/Softmax'], untie: true, accumulate: 4 }, { source: 'x' })).toEqual({
+      penalize: ['all'], train: ['scale', 'temperature'], dropoutAfterNode: ['*/Softmax'], untie: true, accumulate: 4,
+    });
+    expect(() => checkSettings({ untie: 'yes' }, { source: 'x' })).toThrow('x: untie must be true or false, got the string "yes" (write true or false');
+    expect(() => checkSettings({ acumulate: 2 }, { source: 'x' })).toThrow("x: unknown setting 'acumulate'; did you mean 'accumulate'?");
+    const study = await tuneWithTrainBlock('untie-no', 'untie: no');
+    expectOneLine(study, 1, `${study.file}: train.untie must be true or false, got the string "no" (write true or false, unquoted: YAML 1.2 reads yes, no, on and off as text)`);
   });
 
   it('a config file is read with the same checks as the API: kebab-case keys, and a key given twice is refused', async () => {
