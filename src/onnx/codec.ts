@@ -48,6 +48,14 @@ export function decodeModel(bytes: Uint8Array, source: string): ModelProto {
     const missing = isFieldSet(model, ModelProtoSchema.field.irVersion) ? 'graph' : 'ir_version';
     throw new RegraftError(`${source}: not an ONNX model (no ${missing} field); pass a .onnx file`);
   }
+  // The IR holds opset versions as numbers: one beyond 2^53 would be saved as another value (2^63 - 1 as 2^63,
+  // which int64 cannot even hold). Real opsets are small integers, so such a version is damage, not a model.
+  const opset = model.opsetImport.find((op) => op.version < 0n || op.version > BigInt(Number.MAX_SAFE_INTEGER));
+  if (opset) {
+    throw new RegraftError(
+      `${source}: opset_import gives domain '${opset.domain || 'ai.onnx'}' version ${opset.version}, which is no opset version; fix the file or re-export the model`,
+    );
+  }
   assertSubgraphDepth(model, source);
   return model;
 }

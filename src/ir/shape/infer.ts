@@ -42,11 +42,27 @@ function makeContext(knownDims: Map<Value, Dim[]>): ShapeContext {
 function inferNode(node: Node, ctx: ShapeContext): (InferredType | undefined)[] | undefined {
   const rule = RULES.get(node.opType);
   if (!rule || (node.domain !== '' && node.domain !== 'ai.onnx')) return undefined;
+  let inferred: (InferredType | undefined)[];
   try {
-    return rule(node, ctx);
+    inferred = rule(node, ctx);
   } catch {
     return undefined; // a malformed attribute is reported by the validator or the runtime, not here
   }
+  return inferred.map(withoutImpossibleDims);
+}
+
+/**
+ * A rule's answer, or only its element type when a dimension it computed cannot be one (NaN, fractional, negative,
+ * beyond 2^53): the arithmetic of a damaged node's attributes (a zero stride, a kernel wider than its input). Like a
+ * malformed attribute, that leaves the shape unknown for the validator or the runtime to report.
+ */
+function withoutImpossibleDims(t: InferredType | undefined): InferredType | undefined {
+  if (!t) return t;
+  const impossibleShape = t.shape?.some((d) => typeof d === 'number' && !(Number.isSafeInteger(d) && d >= 0));
+  // `dims` are the values of a shape tensor, where -1 (Reshape's "infer this one") is allowed.
+  const impossibleDims = t.dims?.some((d) => typeof d === 'number' && !Number.isSafeInteger(d));
+  if (!impossibleShape && !impossibleDims) return t;
+  return t.elemType === undefined ? undefined : { elemType: t.elemType };
 }
 
 /**
