@@ -6,7 +6,7 @@ import type { LossKind } from '../compile/losses.js';
 import { inapplicableOptimizerSetting, OPTIMIZERS, type OptimizerKind } from '../compile/optimizers.js';
 import { GRAD_SUFFIX, UPDATED_SUFFIX } from '../training-interface.js';
 import type { CliIo } from './context.js';
-import { clipGradNormOption, freezeOption, l1Option, l2Option, lossOption, momentumOption, nesterovOption, optimizerOption, targetOption } from './flags.js';
+import { clipGradNormOption, dimOption, freezeOption, l1Option, l2Option, lossOption, momentumOption, nesterovOption, optimizerOption, targetOption } from './flags.js';
 import { parseList } from './options.js';
 
 interface CompileFlags {
@@ -22,6 +22,7 @@ interface CompileFlags {
   clipGradNorm?: number;
   emitGradients?: boolean;
   freeze?: string[];
+  dim?: Record<string, number>;
 }
 
 export function registerCompile(program: Command, io: CliIo): void {
@@ -41,6 +42,7 @@ export function registerCompile(program: Command, io: CliIo): void {
     .addOption(clipGradNormOption())
     .option('--emit-gradients', 'also output <param>_grad for every trainable parameter')
     .addOption(freezeOption())
+    .addOption(dimOption())
     .action(async (path: string, flags: CompileFlags) => {
       const ignored = inapplicableOptimizerSetting(flags.optimizer, flags);
       if (ignored) throw new UsageError(`compile: ${ignored}`);
@@ -55,6 +57,7 @@ export function registerCompile(program: Command, io: CliIo): void {
         optimizer: { kind: flags.optimizer, momentum: flags.momentum, nesterov: flags.nesterov, clipGradNorm: flags.clipGradNorm || undefined },
         emitGradients: flags.emitGradients,
         freeze: flags.freeze,
+        dims: flags.dim,
       });
       await saveModel(step.model, flags.output);
       io.out(`wrote ${flags.output}: ${step.params.length} trainable parameters, ${step.carried.filter((c) => !step.params.includes(c.input)).length} state tensors, ${step.model.graph.nodes.length} nodes`);

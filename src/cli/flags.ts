@@ -8,7 +8,7 @@
 import { Option } from 'commander';
 import { LOSS_KINDS, type LossKind } from '../compile/losses.js';
 import { DEFAULT_MOMENTUM, DEFAULT_OPTIMIZER, type OptimizerKind } from '../compile/optimizers.js';
-import { parseChoice, parseList, parseNumber } from './options.js';
+import { parseChoice, parseDims, parseList, parseNumber } from './options.js';
 
 /** --loss; `defaultLoss` is the command's default, said in the help, or undefined where the flag is required. */
 export function lossOption(defaultLoss?: LossKind): Option {
@@ -53,6 +53,13 @@ export function clipGradNormOption(): Option {
   return new Option('--clip-grad-norm <x>', "scale the gradients so their global L2 norm is at most x (PyTorch's clip_grad_norm_)").argParser(
     parseNumber('--clip-grad-norm', { min: 0 }),
   );
+}
+
+export function dimOption(): Option {
+  return new Option(
+    '--dim <name=size>',
+    "fix a symbolic dim of the data inputs (e.g. sequence=12; repeatable): the step is compiled for that size, as LSTM/GRU/RNN need for their sequence length",
+  ).argParser(parseDims);
 }
 
 export function freezeOption(): Option {

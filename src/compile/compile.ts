@@ -8,6 +8,7 @@ import { assertValid } from '../ir/validate.js';
 import type { Value } from '../ir/value.js';
 import { addPenalty, type ParameterSelection } from '../passes/add-penalty.js';
 import { decomposeRecurrent, type DecomposedNode } from '../passes/decompose-rnn.js';
+import { fixInputDims, type FixedDims } from '../passes/fix-input-dims.js';
 import { globToRegExp } from '../util/glob.js';
 import { stripTraining } from '../passes/strip-training.js';
 import { LOSS_NAME, LR_NAME, UPDATED_SUFFIX } from '../training-interface.js';
@@ -32,6 +33,12 @@ export interface CompileOptions {
   emitGradients?: boolean;
   /** Globs of initializer names not to train. */
   freeze?: readonly string[];
+  /**
+   * Fixed sizes for symbolic dims of the data inputs (`{ sequence: 12 }`): the step is compiled for them and its
+   * inputs declare them. Needed where the step needs a static size: LSTM/GRU/RNN are unrolled over a fixed
+   * number of time steps (`recurrenceLengthDims` names the dims). Without it every dynamic dim stays dynamic.
+   */
+  dims?: FixedDims;
 }
 
 /** The train-step model and the names a trainer needs to drive it. */
@@ -69,6 +76,7 @@ export function compileTrainStep(source: Model, opts: CompileOptions): TrainStep
   const dataInputs = graph.inputs.filter((v) => !v.initializer).map((v) => v.name);
   const originalInitializers = new Set(graph.initializers);
   const originalOutputs = [...graph.outputs];
+  if (opts.dims) fixInputDims(model, opts.dims);
   // Recurrent ops have no gradient rule: unrolled over time, they train through their weights, which keep their names.
   const { decomposed } = decomposeRecurrent(model);
 
