@@ -32,6 +32,13 @@ export interface GradContext {
   rank(v: Value): number | undefined;
   /** `Shape(v)` at run time (one node per value, shared between rules). */
   shapeOf(v: Value): Value;
+  /**
+   * The contents of a small integer tensor that the shape analysis knows before running: constants, and values
+   * computed from shapes (a Slice bound `Shape(x)[1] - 1` is `sequence - 1`, or 9 when the shape is static).
+   */
+  dims(v: Value): Dim[] | undefined;
+  /** The same contents when every element is a number (folded to a constant). */
+  ints(v: Value): number[] | undefined;
 }
 
 /** A gradient rule: one entry per forward input, null where no gradient is needed or defined. */
