@@ -13,6 +13,7 @@ export { decodeModel, encodeModel, loadModelFile, saveModelFile, MAX_SUBGRAPH_DE
 
 // The graph IR and its builder.
 export * from './ir/index.js';
+export { classifyInitializers, parameterRole, type ConstantInitializer, type InitializerClasses, type ParameterRole } from './ir/parameters.js';
 
 // The names of a training graph's interface values (training_mode, lr, labels, loss, <name>_grad, <name>_updated).
 export * from './training-interface.js';
@@ -33,6 +34,10 @@ export { gradcheck, type GradCheckOptions, type ParamGradCheck } from './check/g
 export { attachLoss, isRegressionLoss, LOSS_KINDS, type LossKind, type LossSpec, type RegressionLoss } from './compile/losses.js';
 export { emitOptimizer, OPTIMIZERS, type OptimizerConfig, type OptimizerKind } from './compile/optimizers.js';
 export { compileTrainStep, compileEvalModel, type CompileOptions, type TrainStep } from './compile/compile.js';
+export { chooseParameters, decayedParameters, type ParameterChoice, type ParameterChoiceOptions } from './compile/parameter-choice.js';
+export { findTiedWeights, tiedCopy, withTiedCopies, MIN_TIED_ELEMENTS, type TiedWeight, type TieRelation } from './compile/tied-weights.js';
+export { type UpdateStep } from './compile/accumulation.js';
+export { StepRunner, stepModels, type MicroBatch, type StepModels } from './training/step-runner.js';
 export { DEFAULT_CONFIG, readConfigFile, resolveConfig, type TrainConfig } from './training/config.js';
 export { learningRate, SCHEDULES, type ScheduleKind, type ScheduleSettings } from './training/schedule.js';
 export { train, type TrainHooks, type TrainResult } from './training/trainer.js';

@@ -32,3 +32,11 @@ export const GRAD_SUFFIX = '_grad';
 
 /** The next value of a carried value (parameter, optimizer state, running statistic): `<name>_updated`. */
 export const UPDATED_SUFFIX = '_updated';
+
+/**
+ * Gradient accumulation (`--accumulate N`): the gradient step adds each micro-batch's gradient, times the scalar
+ * input `grad_weight` (the micro-batch's share of the update's samples), into `<param>.grad_accum`; the update step
+ * reads those sums as its gradients.
+ */
+export const GRAD_ACCUMULATOR_SUFFIX = '.grad_accum';
+export const GRAD_WEIGHT_NAME = 'grad_weight';

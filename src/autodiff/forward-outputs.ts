@@ -70,7 +70,8 @@ export interface TrainingModeBatchNorm {
  * Training needs batch statistics and running averages, inference the stored ones. Models exported for inference
  * (PyTorch eval mode) carry BatchNormalization in inference mode; this switches one node to the opset-14/15
  * training form, whose extra outputs are the updated running mean and variance:
- *   running_mean' = momentum * mean + (1 - momentum) * batch_mean, likewise for the variance.
+ *   running_mean' = momentum * mean + (1 - momentum) * batch_mean, likewise for the variance (with the biased
+ *   batch variance, as ONNX defines it; compile/running-variance.ts turns that into PyTorch's unbiased update).
  * The compiler feeds them back into the `input_mean` / `input_var` initializers after each step, and must make BOTH
  * graph outputs: onnxruntime 1.30 was seen to compute a wrong Y for a training-mode node with constant parameters
  * and stored statistics 0/1 while either was left unfetched.

@@ -2,12 +2,14 @@ import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { loadModelWithInfo, saveModel } from '../model-io.js';
 import { compileTrainStep } from '../compile/compile.js';
+import { parameterSelection } from '../passes/add-penalty.js';
+import { describeTie } from '../compile/tied-weights.js';
+import { describeDecay } from '../compile/parameter-choice.js';
 import type { LossKind } from '../compile/losses.js';
 import { inapplicableOptimizerSetting, OPTIMIZERS, type OptimizerKind } from '../compile/optimizers.js';
 import { GRAD_SUFFIX, UPDATED_SUFFIX } from '../training-interface.js';
 import type { CliIo } from './context.js';
-import { clipGradNormOption, dimOption, freezeOption, l1Option, l2Option, lossOption, momentumOption, nesterovOption, optimizerOption, targetOption } from './flags.js';
-import { parseList } from './options.js';
+import { clipGradNormOption, dimOption, freezeOption, l1Option, l2Option, lossOption, momentumOption, nesterovOption, optimizerOption, penalizeOption, targetOption, trainOption, untieOption, weightDecayOption } from './flags.js';
 
 interface CompileFlags {
   output: string;
@@ -19,10 +21,13 @@ interface CompileFlags {
   optimizer: OptimizerKind;
   momentum?: number;
   nesterov?: boolean;
+  weightDecay?: number;
   clipGradNorm?: number;
   emitGradients?: boolean;
   freeze?: string[];
   dim?: Record<string, number>;
+  train?: string[];
+  untie?: boolean;
 }
 
 export function registerCompile(program: Command, io: CliIo): void {
@@ -35,35 +40,42 @@ export function registerCompile(program: Command, io: CliIo): void {
     .addOption(targetOption())
     .addOption(l2Option())
     .addOption(l1Option())
-    .option('--penalize <globs>', "weights the penalties cover: 'default' (MatMul/Gemm/Conv weights), 'all', or initializer-name globs", parseList)
+    .addOption(penalizeOption())
     .addOption(optimizerOption(OPTIMIZERS, true))
     .addOption(momentumOption())
     .addOption(nesterovOption())
+    .addOption(weightDecayOption())
     .addOption(clipGradNormOption())
     .option('--emit-gradients', 'also output <param>_grad for every trainable parameter')
     .addOption(freezeOption())
     .addOption(dimOption())
+    .addOption(trainOption())
+    .addOption(untieOption())
     .action(async (path: string, flags: CompileFlags) => {
       const ignored = inapplicableOptimizerSetting(flags.optimizer, flags);
       if (ignored) throw new UsageError(`compile: ${ignored}`);
       const { model } = await loadModelWithInfo(path);
-      const penalize = flags.penalize?.length === 1 && (flags.penalize[0] === 'all' || flags.penalize[0] === 'default') ? (flags.penalize[0] as 'all' | 'default') : flags.penalize;
       const step = compileTrainStep(model, {
         loss: flags.loss,
         output: flags.target,
         l2: flags.l2,
         l1: flags.l1,
-        penaltyParams: penalize,
-        optimizer: { kind: flags.optimizer, momentum: flags.momentum, nesterov: flags.nesterov, clipGradNorm: flags.clipGradNorm || undefined },
+        penaltyParams: parameterSelection(flags.penalize),
+        optimizer: { kind: flags.optimizer, momentum: flags.momentum, nesterov: flags.nesterov, weightDecay: flags.weightDecay, clipGradNorm: flags.clipGradNorm || undefined },
         emitGradients: flags.emitGradients,
         freeze: flags.freeze,
         dims: flags.dim,
+        train: flags.train,
+        untie: flags.untie,
       });
       await saveModel(step.model, flags.output);
       io.out(`wrote ${flags.output}: ${step.params.length} trainable parameters, ${step.carried.filter((c) => !step.params.includes(c.input)).length} state tensors, ${step.model.graph.nodes.length} nodes`);
       io.out(`  inputs: ${[...step.dataInputs, step.labels, ...(step.lr ? [step.lr] : [])].join(', ')} + parameters and state (stored as defaults)`);
       io.out(`  outputs: ${step.loss}${flags.emitGradients ? `, <param>${GRAD_SUFFIX}` : ''}${step.carried.length ? `, <name>${UPDATED_SUFFIX}` : ''}`);
       if (step.penalized.length > 0) io.out(`  penalized: ${step.penalized.join(', ')}`);
+      if (step.penalized.length > 0 || flags.optimizer === 'adamw') io.out(`  ${describeDecay(step.decayed, step.params, parameterSelection(flags.penalize))}`);
+      for (const t of step.tied) io.out(`  tied: ${describeTie(t)}, trained as one tensor (--untie trains them apart)`);
+      if (step.constants.length > 0) io.out(`  constants (not trained; --train NAME trains one): ${step.constants.map((c) => c.name).join(', ')}`);
       for (const d of step.decomposed ?? []) io.out(`  unrolled ${d.op} node '${d.node}' over ${d.steps} time steps (its weights keep their names)`);
       if (step.untrainable.length > 0) io.out(`  not trained (no gradient path to the loss): ${step.untrainable.join(', ')}`);
     });

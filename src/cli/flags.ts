@@ -7,7 +7,7 @@
  */
 import { Option } from 'commander';
 import { LOSS_KINDS, type LossKind } from '../compile/losses.js';
-import { DEFAULT_MOMENTUM, DEFAULT_OPTIMIZER, type OptimizerKind } from '../compile/optimizers.js';
+import { DEFAULT_MOMENTUM, DEFAULT_OPTIMIZER, DEFAULT_WEIGHT_DECAY, type OptimizerKind } from '../compile/optimizers.js';
 import { parseChoice, parseDims, parseList, parseNumber } from './options.js';
 
 /** --loss; `defaultLoss` is the command's default, said in the help, or undefined where the flag is required. */
@@ -27,8 +27,21 @@ export function targetOption(): Option {
 export function l2Option(): Option {
   return new Option(
     '--l2 <lam>',
-    "L2 penalty (lam/2)*sum(w^2) on the weights (default: of MatMul/Gemm/Conv): PyTorch's weight_decay=lam; the article's lambda/(2m) form is lam = lambda/m",
+    "L2 penalty (lam/2)*sum(w^2) on the weights (--penalize: biases and normalization parameters left out by default): PyTorch's weight_decay=lam; the article's lambda/(2m) form is lam = lambda/m",
   ).argParser(parseNumber('--l2', { min: 0 }));
+}
+
+export function penalizeOption(): Option {
+  return new Option(
+    '--penalize <globs>',
+    "what --l2, --l1 and AdamW's --weight-decay cover: 'default' (every trained parameter but biases and normalization scales and shifts, as Hugging Face's Trainer), 'all', or initializer-name globs",
+  ).argParser(parseList);
+}
+
+export function weightDecayOption(): Option {
+  return new Option('--weight-decay <x>', `AdamW's decoupled weight decay (default ${DEFAULT_WEIGHT_DECAY}), over the --penalize selection`).argParser(
+    parseNumber('--weight-decay', { min: 0 }),
+  );
 }
 
 export function l1Option(): Option {
@@ -63,5 +76,16 @@ export function dimOption(): Option {
 }
 
 export function freezeOption(): Option {
-  return new Option('--freeze <globs>', 'parameters not to train (initializer-name globs)').argParser(parseList);
+  return new Option('--freeze <globs>', 'parameters not to train (initializer-name globs; they win over --train)').argParser(parseList);
+}
+
+export function trainOption(): Option {
+  return new Option(
+    '--train <globs>',
+    "also train these initializers, which regraft takes for constants (rank 0, one element read only by arithmetic, inf/NaN; 'regraft inspect MODEL' lists them)",
+  ).argParser(parseList);
+}
+
+export function untieOption(): Option {
+  return new Option('--untie', 'train tied weights (equal or transposed copies, e.g. GPT-2 embedding and head) as separate tensors');
 }

@@ -5,6 +5,8 @@ import { numel, tensorByteSize } from '../ir/tensor.js';
 import type { Value } from '../ir/value.js';
 import { loadModelWithInfo, type LoadedModel } from '../model-io.js';
 import { checkTrainable, type Trainability } from '../compile/trainability.js';
+import { chooseParameters } from '../compile/parameter-choice.js';
+import { describeTie, type TiedWeight } from '../compile/tied-weights.js';
 import type { CliIo } from './context.js';
 
 export interface TensorSummary {
@@ -24,6 +26,10 @@ export interface ModelSummary {
   ops: Record<string, number>;
   parameters: { tensors: number; elements: number; bytes: number };
   externalData: { tensor: string; location: string; offset: number; length: number }[];
+  /** Initializers holding one parameter (trained as one unless --untie). */
+  tied: TiedWeight[];
+  /** Float initializers taken for constants, never trained unless --train names them. */
+  constants: { name: string; shape: number[]; reason: string }[];
   /** With --trainable: whether the model compiles into a training step as it is. */
   training?: Trainability;
 }
@@ -47,6 +53,7 @@ export function summarizeModel(loaded: LoadedModel): ModelSummary {
     elements += numel(v.initializer!.dims);
     bytes += tensorByteSize(v.initializer!);
   }
+  const choice = chooseParameters(model);
   return {
     path: loaded.path,
     irVersion: model.irVersion,
@@ -58,6 +65,8 @@ export function summarizeModel(loaded: LoadedModel): ModelSummary {
     ops: Object.fromEntries(Object.entries(ops).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))),
     parameters: { tensors: graph.initializers.length, elements, bytes },
     externalData: loaded.externalData.map(({ tensor, location, offset, length }) => ({ tensor, location, offset, length })),
+    tied: choice.ties,
+    constants: choice.constants.map((c) => ({ name: c.value.name, shape: c.value.initializer!.dims.map(Number), reason: c.reason })),
   };
 }
 
@@ -89,6 +98,16 @@ export function formatSummary(s: ModelSummary): string[] {
     const files = [...new Set(s.externalData.map((e) => e.location))];
     lines.push(`  external data: ${s.externalData.length} tensors in ${files.join(', ')}`);
   }
+  if (s.tied.length > 0) {
+    lines.push(`  tied weights (trained as one tensor; --untie trains them apart):`);
+    for (const t of s.tied) lines.push(`    ${describeTie(t)}`);
+  }
+  if (s.constants.length > 0) {
+    lines.push(`  constants (float initializers not trained; --train NAME trains one):`);
+    for (const c of s.constants) lines.push(`    ${c.name} [${c.shape.join(', ')}]: ${c.reason}`);
+  }
+  if (s.training?.trainable) lines.push(`  trained: ${s.training.trained.join(', ')}`);
+  if (s.training?.untrainable.length) lines.push(`  not reached by the loss (kept fixed): ${s.training.untrainable.join(', ')}`);
   if (s.training) lines.push(`  training: ${formatTrainability(s.training)}`);
   return lines;
 }
@@ -96,6 +115,7 @@ export function formatSummary(s: ModelSummary): string[] {
 function formatTrainability(t: Trainability): string {
   if (!t.trainable) return `not as it is: ${t.reason}`;
   const unrolled = t.unrolled > 0 ? `, ${t.unrolled} recurrent layer${t.unrolled === 1 ? '' : 's'} unrolled` : '';
+  // Tied copies are listed above; the count is of the tensors the step trains.
   return `compiles into a training step (${t.parameters} trainable tensors${unrolled})`;
 }
 
@@ -105,7 +125,7 @@ export function registerInspect(program: Command, io: CliIo): void {
     .description('show inputs, outputs, opsets, op histogram, parameter count and external data of a model')
     .argument('<model>', 'ONNX model file')
     .option('--json', 'print the summary as JSON')
-    .option('--trainable', 'also say whether the model compiles into a training step as it is, and if not, why')
+    .option('--trainable', 'also say whether the model compiles into a training step as it is (and if not, why) and list what it trains')
     .action(async (path: string, opts: { json?: boolean; trainable?: boolean }) => {
       const loaded = await loadModelWithInfo(path);
       const summary = summarizeModel(loaded);

@@ -5,12 +5,12 @@ import { DEFAULT_CONFIG, readConfigFile, type TrainConfig } from '../training/co
 import { SCHEDULES } from '../training/schedule.js';
 import { evaluateFile } from '../evaluate/index.js';
 import { exportRun } from '../training/export.js';
-import { DEFAULT_WEIGHT_DECAY, inapplicableOptimizerSetting, TRAINING_OPTIMIZERS } from '../compile/optimizers.js';
+import { inapplicableOptimizerSetting, TRAINING_OPTIMIZERS } from '../compile/optimizers.js';
 import { createProgress, type Progress } from './progress.js';
 import { train } from '../training/trainer.js';
 import type { CliIo } from './context.js';
 import { testLine } from './evaluation-format.js';
-import { clipGradNormOption, freezeOption, l1Option, l2Option, lossOption, momentumOption, nesterovOption, optimizerOption, targetOption } from './flags.js';
+import { clipGradNormOption, freezeOption, l1Option, l2Option, lossOption, momentumOption, nesterovOption, optimizerOption, penalizeOption, targetOption, trainOption, untieOption, weightDecayOption } from './flags.js';
 import { parseChoice, parseDropoutRatio, parseList, parseNumber } from './options.js';
 
 interface TrainFlags {
@@ -33,9 +33,14 @@ interface TrainFlags {
   loss?: TrainConfig['loss'];
   l2?: number;
   l1?: number;
+  penalize?: string[];
+  accumulate?: number;
   dropoutAfter?: string[];
+  dropoutAfterNode?: string[];
   dropoutRatio?: number;
   freeze?: string[];
+  train?: string[];
+  untie?: boolean;
   patience?: number;
   valSplit?: number;
   valData?: string;
@@ -68,14 +73,19 @@ export function registerTrain(program: Command, io: CliIo): void {
     .addOption(optimizerOption(TRAINING_OPTIMIZERS, false))
     .addOption(momentumOption())
     .addOption(nesterovOption())
-    .option('--weight-decay <x>', `AdamW's decoupled weight decay (default ${DEFAULT_WEIGHT_DECAY})`, parseNumber('--weight-decay', { min: 0 }))
+    .addOption(weightDecayOption())
     .addOption(clipGradNormOption())
     .addOption(lossOption(DEFAULT_CONFIG.loss))
     .addOption(l2Option())
     .addOption(l1Option())
-    .option('--dropout-after <ops>', 'insert Dropout after these op types, e.g. Relu,Gelu', parseList)
+    .addOption(penalizeOption())
+    .option('--accumulate <n>', 'micro-batches of --batch-size per optimizer update (gradient accumulation; default 1)', parseNumber('--accumulate', { min: 1, integer: true }))
+    .option('--dropout-after <ops>', 'insert Dropout after these op types, e.g. Relu,Gelu,Softmax', parseList)
+    .option('--dropout-after-node <globs>', 'insert Dropout after the nodes these name globs match', parseList)
     .option('--dropout-ratio <r>', `Dropout ratio in [0, 1) (default ${DEFAULT_DROPOUT_RATIO})`, parseDropoutRatio('--dropout-ratio'))
     .addOption(freezeOption())
+    .addOption(trainOption())
+    .addOption(untieOption())
     .option('--patience <n>', 'stop when validation loss has not improved for n epochs (default: never)', parseNumber('--patience', { min: 0, integer: true }))
     .option('--val-split <f>', 'fraction of the training data held out for validation (default 0.1)', parseNumber('--val-split', { min: 0, max: 0.99 }))
     .option('--val-data <spec>', 'separate validation data instead of a split')

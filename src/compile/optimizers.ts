@@ -29,6 +29,11 @@ export interface OptimizerConfig {
   /** AdamW's decoupled weight decay (default 0.01, as PyTorch). Plain L2 belongs in --l2. */
   weightDecay?: number;
   /**
+   * The parameters AdamW decays (by name); absent: all of them, as torch.optim.AdamW over one parameter group. The
+   * compiler passes the weight-decay selection (biases and normalization parameters left out by default).
+   */
+  decayed?: readonly string[];
+  /**
    * Scale all gradients together so that their global L2 norm is at most this, before the update, as PyTorch's
    * `clip_grad_norm_(params, max_norm)`: g *= min(1, max_norm / (||g|| + 1e-6)). Unset: no clipping.
    */
@@ -91,7 +96,8 @@ export interface OptimizerGraph {
  * - momentum:  b' = mu b + g;  p' = p - lr b'  (Nesterov: p' = p - lr (g + mu b'))
  * - adam:      m' = b1 m + (1-b1) g;  v' = b2 v + (1-b2) g^2;  t' = t + 1;
  *              p' = p - lr (m' / (1 - b1^t')) / (sqrt(v' / (1 - b2^t')) + eps)
- * - adamw:     as adam, with p decayed first: p' = p (1 - lr wd) - lr m^ / (sqrt(v^) + eps)
+ * - adamw:     as adam, with p decayed first: p' = p (1 - lr wd) - lr m^ / (sqrt(v^) + eps), for the parameters
+ *              in `decayed` (all when absent); the others update as adam
  * State is named as PyTorch names it: `<p>.momentum_buffer`, `<p>.exp_avg`, `<p>.exp_avg_sq`, and one `optimizer.step`.
  */
 export function emitOptimizer(b: GraphBuilder, config: OptimizerConfig, gradients: ReadonlyMap<Value, Value>, lr: Value): OptimizerGraph {
@@ -151,6 +157,7 @@ export function emitOptimizer(b: GraphBuilder, config: OptimizerConfig, gradient
       const oneMinusB1 = b.scalar(1 - beta1, 'one_minus_beta1');
       const oneMinusB2 = b.scalar(1 - beta2, 'one_minus_beta2');
       const decay = config.kind === 'adamw' ? b.sub(one, b.mul(lr, b.scalar(config.weightDecay ?? DEFAULT_WEIGHT_DECAY, 'weight_decay'))) : undefined;
+      const decayed = config.decayed ? new Set(config.decayed) : undefined;
       for (const [p, g] of params) {
         const m = zerosLike(p, 'exp_avg');
         const v = zerosLike(p, 'exp_avg_sq');
@@ -160,7 +167,7 @@ export function emitOptimizer(b: GraphBuilder, config: OptimizerConfig, gradient
         updated(v, v2);
         const mHat = b.div(m2, c1);
         const denom = b.add(b.op('Sqrt', [b.div(v2, c2)]), eps);
-        const base = decay ? b.mul(p, decay) : p;
+        const base = decay && (!decayed || decayed.has(p.name)) ? b.mul(p, decay) : p;
         updated(p, b.sub(base, b.mul(lr, b.div(mHat, denom))));
       }
       break;

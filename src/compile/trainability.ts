@@ -13,6 +13,10 @@ export interface Trainability {
   parameters: number;
   /** Recurrent layers compile would unroll. */
   unrolled: number;
+  /** The trained tensors by name (tied copies train as their parameter and are not listed). */
+  trained: string[];
+  /** Parameters the loss does not reach (kept fixed). */
+  untrainable: string[];
   /** Why not, as compile says it (one line, naming the node and what to do). */
   reason?: string;
 }
@@ -21,8 +25,15 @@ export function checkTrainable(model: Model): Trainability {
   try {
     // mse reads any float output; no optimizer keeps the check to the backward pass.
     const step = compileTrainStep(cloneModel(model), { loss: 'mse', optimizer: 'none' });
-    return { trainable: step.params.length > 0, parameters: step.params.length, unrolled: step.decomposed?.length ?? 0, ...(step.params.length === 0 && { reason: 'no float initializer reaches the first output: nothing to train' }) };
+    return {
+      trainable: step.params.length > 0,
+      parameters: step.params.length,
+      unrolled: step.decomposed?.length ?? 0,
+      trained: step.params,
+      untrainable: step.untrainable,
+      ...(step.params.length === 0 && { reason: 'no float initializer reaches the first output: nothing to train' }),
+    };
   } catch (err) {
-    return { trainable: false, parameters: 0, unrolled: 0, reason: describeError(err) };
+    return { trainable: false, parameters: 0, unrolled: 0, trained: [], untrainable: [], reason: describeError(err) };
   }
 }

@@ -54,6 +54,21 @@ export function tensorToFloat32(t: TensorProto): Float32Array {
   throw new RegraftError(`tensor '${t.name}': expected a FLOAT tensor, found ${dtypeName(t.dataType)}`);
 }
 
+/**
+ * The bits of a FLOAT tensor's elements, for reading only: a view of its raw_data when that is 4-byte aligned
+ * (no copy, so analyses of a large model do not double its memory), a copy otherwise. Never write through it.
+ */
+export function float32Bits(t: TensorProto): Uint32Array {
+  if (t.dataType !== DataType.FLOAT) throw new RegraftError(`tensor '${t.name}': expected a FLOAT tensor, found ${dtypeName(t.dataType)}`);
+  const raw = t.rawData;
+  if (raw.length > 0 && raw.byteOffset % 4 === 0 && t.dataLocation !== TensorProto_DataLocation.EXTERNAL) {
+    const n = numel(t.dims);
+    if (raw.length !== n * 4) throw badSize(t, n * 4);
+    return new Uint32Array(raw.buffer, raw.byteOffset, n);
+  }
+  return new Uint32Array(tensorToFloat32(t).buffer);
+}
+
 /** Reads an integer tensor (INT64 or INT32) as bigint values. */
 export function tensorToBigInt64(t: TensorProto): BigInt64Array {
   assertInline(t, 'its values');

@@ -13,22 +13,30 @@
  * The loss value keeps its name: the old value is renamed `<loss>_data` and the total is emitted under the
  * original name, so a graph output `loss` stays `loss` and now includes the penalties.
  *
- * Parameters (see `penaltyParameters`): by default the float initializers that are weights of MatMul (whichever
- * input is an initializer), Gemm, Conv and ConvTranspose (input 1). Biases and normalization parameters only when
- * asked, by glob or with 'all'. Not idempotent: running it twice adds the penalty twice.
+ * Parameters (see `penaltyParameters`): by default every parameter (ir/parameters.ts: float initializers that are
+ * not constants) whose role is 'weight': MatMul/Gemm/Conv weights, embedding tables, recurrent W and R. Biases and
+ * normalization scales and shifts only when asked, by glob or with 'all' (Hugging Face's Trainer leaves the same
+ * two groups out of weight decay). Not idempotent: running it twice adds the penalty twice.
  */
 import { RegraftError } from '../errors.js';
 import { DataType, GraphBuilder, type Graph, type Model, type Value } from '../ir/index.js';
+import { classifyInitializers, parameterRole } from '../ir/parameters.js';
 import { globToRegExp } from '../util/glob.js';
 import { DATA_LOSS_SUFFIX, PENALTY_L1_NAME, PENALTY_L2_NAME } from '../training-interface.js';
 import type { Pass, PassResult } from './pass.js';
 
 /**
- * Which parameters to penalize: 'default' (weights of MatMul/Gemm/Conv/ConvTranspose), 'all' (every float
- * initializer of rank >= 1 except BatchNormalization running statistics), or globs over initializer names
- * (the word 'default' inside the list adds the default set).
+ * Which parameters to penalize: 'default' (every parameter but biases and normalization scales and shifts), 'all'
+ * (every parameter), or globs over float initializer names (the word 'default' inside the list adds the default set).
  */
 export type ParameterSelection = 'default' | 'all' | readonly string[];
+
+/** A selection as flags and config files write it (a list): empty or `default` alone is 'default', `all` alone 'all', else globs. */
+export function parameterSelection(list: readonly string[] | undefined): ParameterSelection {
+  if (!list || list.length === 0) return 'default';
+  if (list.length === 1 && (list[0] === 'all' || list[0] === 'default')) return list[0];
+  return list;
+}
 
 export interface AddPenaltyOptions {
   /** Name of the scalar loss value the penalty is added to. */
@@ -38,6 +46,8 @@ export interface AddPenaltyOptions {
   /** L1 coefficient LAM: adds LAM * sum(|w|). */
   l1?: number;
   params?: ParameterSelection;
+  /** The parameters to penalize, already chosen (penaltyParameters on the model before a rewrite); overrides `params`. */
+  names?: readonly string[];
 }
 
 export interface AddPenaltyResult extends PassResult {
@@ -49,33 +59,19 @@ export interface AddPenaltyResult extends PassResult {
   dataLoss?: string;
 }
 
-const WEIGHT_SLOTS: Record<string, readonly number[]> = {
-  MatMul: [0, 1],
-  Gemm: [1],
-  Conv: [1],
-  ConvTranspose: [1],
-};
-
 const isFloatParameter = (v: Value): boolean => v.initializer?.dataType === DataType.FLOAT;
 
 /** The parameters a selection picks, as initializer names in graph order. Pure: reads the model only. */
 export function penaltyParameters(model: Model, selection: ParameterSelection = 'default'): string[] {
   const graph = model.graph;
   const picked = new Set<Value>();
+  const { parameters } = classifyInitializers(graph);
   const addDefaults = () => {
-    for (const node of graph.nodes) {
-      if (node.domain !== '') continue;
-      for (const slot of WEIGHT_SLOTS[node.opType] ?? []) {
-        const v = node.input(slot);
-        if (v && isFloatParameter(v)) picked.add(v);
-      }
-    }
+    for (const v of parameters) if (parameterRole(v) === 'weight') picked.add(v);
   };
   if (selection === 'default') addDefaults();
-  else if (selection === 'all') {
-    const statistics = runningStatistics(graph);
-    for (const v of graph.initializers) if (isFloatParameter(v) && v.initializer!.dims.length > 0 && !statistics.has(v)) picked.add(v);
-  } else {
+  else if (selection === 'all') parameters.forEach((v) => picked.add(v));
+  else {
     for (const pattern of selection) {
       if (pattern === 'default') {
         addDefaults();
@@ -94,18 +90,6 @@ export function penaltyParameters(model: Model, selection: ParameterSelection = 
   return graph.initializers.filter((v) => picked.has(v)).map((v) => v.name);
 }
 
-function runningStatistics(graph: Graph): Set<Value> {
-  const stats = new Set<Value>();
-  for (const n of graph.nodes) {
-    if (n.opType !== 'BatchNormalization') continue;
-    for (const slot of [3, 4]) {
-      const v = n.input(slot);
-      if (v) stats.add(v);
-    }
-  }
-  return stats;
-}
-
 function checkCoefficient(name: string, lam: number | undefined): number {
   if (lam === undefined) return 0;
   if (!Number.isFinite(lam) || lam < 0) throw new RegraftError(`${name} coefficient must be a finite number >= 0, got ${lam}`);
@@ -118,9 +102,9 @@ export function addPenalty(model: Model, opts: AddPenaltyOptions): AddPenaltyRes
   const l1 = checkCoefficient('L1', opts.l1);
   if (opts.l2 === undefined && opts.l1 === undefined) throw new RegraftError('add-penalty: give an L2 and/or L1 coefficient (l2, l1)');
   const loss = requireLoss(graph, opts.loss);
-  const params = penaltyParameters(model, opts.params ?? 'default');
+  const params = opts.names ? [...opts.names] : penaltyParameters(model, opts.params ?? 'default');
   if (params.length === 0) {
-    throw new RegraftError(`add-penalty: no parameters to penalize in graph '${graph.name}' (no float weight of MatMul/Gemm/Conv/ConvTranspose); select them with params: 'all' or globs`);
+    throw new RegraftError(`add-penalty: no parameters to penalize in graph '${graph.name}' (no weight: every parameter is a bias or a normalization scale or shift); select them with params: 'all' or globs`);
   }
   if (l2 === 0 && l1 === 0) return { model, modified: false, penalized: [], penalties: {} };
 

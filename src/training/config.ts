@@ -38,10 +38,23 @@ export interface TrainConfig {
   loss: LossKind;
   l2: number;
   l1: number;
+  /**
+   * What l2, l1 and AdamW's weightDecay cover: [] or ['default'] (every trained parameter but biases and
+   * normalization scales and shifts), ['all'], or initializer-name globs.
+   */
+  penalize: string[];
+  /** Micro-batches of batchSize per optimizer update (gradient accumulation); 1 = none. */
+  accumulate: number;
   /** Op types after which Dropout is inserted (e.g. ['Relu']). */
   dropoutAfter: string[];
+  /** Node-name globs after whose nodes Dropout is inserted (with or instead of dropoutAfter). */
+  dropoutAfterNode: string[];
   dropoutRatio: number;
   freeze: string[];
+  /** Globs of initializers to train although they are taken for constants (inspect lists them). */
+  train: string[];
+  /** Train tied weights (equal or transposed copies) as separate tensors. */
+  untie: boolean;
   /** Stop when validation loss has not improved for this many epochs (0: never). */
   patience: number;
   seed: number;
@@ -69,9 +82,14 @@ export const DEFAULT_CONFIG: Omit<TrainConfig, 'model' | 'data' | 'out'> = {
   loss: 'cross-entropy',
   l2: 0,
   l1: 0,
+  penalize: [],
+  accumulate: 1,
   dropoutAfter: [],
+  dropoutAfterNode: [],
   dropoutRatio: DEFAULT_DROPOUT_RATIO,
   freeze: [],
+  train: [],
+  untie: false,
   patience: 0,
   seed: 0,
   ep: 'cpu',
@@ -127,6 +145,7 @@ export function resolveConfig(partial: Partial<TrainConfig>): TrainConfig {
   positiveInt('batchSize');
   positiveInt('stepSize');
   positiveInt('threads');
+  positiveInt('accumulate');
   for (const k of ['patience', 'limit'] as const) {
     if (!Number.isInteger(c[k])) throw new RegraftError(`train: ${k} must be a whole number >= 0, got ${c[k]}`);
   }
@@ -144,7 +163,10 @@ export function resolveConfig(partial: Partial<TrainConfig>): TrainConfig {
   oneOf('schedule', SCHEDULES);
   oneOf('ep', ['cpu', 'cuda'] as const);
   if (typeof c.dropoutAfter === 'string') c.dropoutAfter = (c.dropoutAfter as string).split(',').filter(Boolean);
-  if (typeof c.freeze === 'string') c.freeze = (c.freeze as string).split(',').filter(Boolean);
+  for (const k of ['freeze', 'train', 'penalize', 'dropoutAfterNode'] as const) {
+    if (typeof c[k] === 'string') c[k] = (c[k] as unknown as string).split(',').filter(Boolean);
+  }
+  if (typeof c.untie !== 'boolean') throw new RegraftError(`train: untie must be true or false, got ${JSON.stringify(c.untie)}`);
   return c;
 }
 

@@ -1,6 +1,6 @@
 /** The learning-rate schedule: the rate at any point of a run, from the run's settings. */
 
-export const SCHEDULES = ['constant', 'step', 'cosine'] as const;
+export const SCHEDULES = ['constant', 'step', 'cosine', 'linear'] as const;
 export type ScheduleKind = (typeof SCHEDULES)[number];
 
 /** The settings of a TrainConfig the schedule reads. */
@@ -20,6 +20,9 @@ export interface ScheduleSettings {
  * (batch index / `stepsPerEpoch`). step: multiply by gamma every stepSize epochs; cosine: anneal from lr to 0 over
  * the whole run, updated every batch (SGDR without restarts). A warmup scales that linearly, per step: the k-th
  * step (1-based) of a warmup of W steps runs at k/W of the rate, as PyTorch's LinearLR does.
+ * linear: Hugging Face's get_linear_schedule_with_warmup, warmup included: optimizer step s (0-based) of T runs at
+ * lr * s / W while s < W, then at lr * max(0, (T - s) / (T - W)) (so the first step runs at 0 when W > 0, as in
+ * the Trainer, and the rate reaches 0 at the end of the run). `stepsPerEpoch` counts optimizer updates.
  */
 export function learningRate(
   c: ScheduleSettings,
@@ -27,11 +30,21 @@ export function learningRate(
   progress = 0,
   stepsPerEpoch = 1,
 ): number {
+  if (c.schedule === 'linear') return c.lr * linearFactor(c, epoch, progress, stepsPerEpoch);
   const scheduled = scheduledRate(c, epoch, progress);
   if (!c.warmup) return scheduled;
   const warmupSteps = Math.max(1, Math.round(c.warmup * stepsPerEpoch));
   const step = Math.round((epoch + progress) * stepsPerEpoch) + 1;
   return scheduled * Math.min(1, step / warmupSteps);
+}
+
+/** get_linear_schedule_with_warmup's lr_lambda at step s, with W = warmup epochs and T = all epochs, in steps. */
+function linearFactor(c: ScheduleSettings, epoch: number, progress: number, stepsPerEpoch: number): number {
+  const step = Math.round((epoch + progress) * stepsPerEpoch);
+  const total = c.epochs * stepsPerEpoch;
+  const warmup = Math.round((c.warmup ?? 0) * stepsPerEpoch);
+  if (step < warmup) return step / Math.max(1, warmup);
+  return Math.max(0, (total - step) / Math.max(1, total - warmup));
 }
 
 function scheduledRate(c: ScheduleSettings, epoch: number, progress: number): number {
@@ -42,5 +55,7 @@ function scheduledRate(c: ScheduleSettings, epoch: number, progress: number): nu
       return c.lr * c.gamma ** Math.floor(epoch / c.stepSize);
     case 'cosine':
       return 0.5 * c.lr * (1 + Math.cos((Math.PI * (epoch + progress)) / c.epochs));
+    case 'linear':
+      throw new Error('the linear schedule is computed with its warmup (linearFactor)');
   }
 }

@@ -6,9 +6,13 @@ import { loadModel, modelToBytes } from '../model-io.js';
 import { insertDropout } from '../passes/insert-dropout.js';
 import { chooseExecutionProvider } from '../runtime/execution-provider.js';
 import { createSession, type Session, type SessionOptions } from '../runtime/session.js';
-import { featureTensor, scalar } from '../runtime/tensors.js';
+import { featureTensor } from '../runtime/tensors.js';
 import { compileEvalModel, compileTrainStep, type TrainStep } from '../compile/compile.js';
 import { feedableStep, type NamedTensor } from '../compile/step-io.js';
+import { withTiedCopies } from '../compile/tied-weights.js';
+import { describeDecay } from '../compile/parameter-choice.js';
+import { parameterSelection } from '../passes/add-penalty.js';
+import { StepRunner, stepModels } from './step-runner.js';
 import type { TrainConfig } from './config.js';
 import { learningRate } from './schedule.js';
 import { evaluateSession } from '../evaluate/index.js';
@@ -46,18 +50,24 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
 
   // The model as trained: the user's model plus Dropout where asked. Saved so `export` starts from exactly it.
   const model = await loadModel(resume ? join(config.out, RUN_FILES.model) : config.model);
-  if (!resume && config.dropoutAfter.length > 0) {
-    const { inserted } = insertDropout(model, { after: config.dropoutAfter, ratio: config.dropoutRatio, seed: config.seed });
-    log(`inserted ${inserted.length} Dropout (ratio ${config.dropoutRatio}) after ${config.dropoutAfter.join(', ')}`);
+  if (!resume && (config.dropoutAfter.length > 0 || config.dropoutAfterNode.length > 0)) {
+    const { inserted } = insertDropout(model, { after: config.dropoutAfter, afterNode: config.dropoutAfterNode, ratio: config.dropoutRatio, seed: config.seed });
+    log(`inserted ${inserted.length} Dropout (ratio ${config.dropoutRatio}) after ${[...config.dropoutAfter, ...config.dropoutAfterNode].join(', ')}`);
   }
   const step = compileTrainStep(model, {
     loss: config.loss,
     output: config.target,
     l2: config.l2,
     l1: config.l1,
+    penaltyParams: parameterSelection(config.penalize),
     optimizer: { kind: config.optimizer, momentum: config.momentum, nesterov: config.nesterov, weightDecay: config.weightDecay, clipGradNorm: config.clipGradNorm > 0 ? config.clipGradNorm : undefined },
     freeze: config.freeze,
+    train: config.train,
+    untie: config.untie,
+    accumulate: config.accumulate > 1,
   });
+  if (config.l2 > 0 || config.l1 > 0 || config.optimizer === 'adamw') log(describeDecay(step.decayed, step.params, parameterSelection(config.penalize)));
+  for (const t of step.tied) log(`tied weights: ${t.copy} is ${t.relation === 'transpose' ? 'the transpose of' : 'a copy of'} ${t.parameter}, trained as one tensor (--untie trains them apart)`);
   const data = await prepareData(config, model, step);
   // Chosen once for the whole run: the CUDA fallback notice is printed once, not per session, and --strict fails
   // before the run directory exists.
@@ -71,13 +81,15 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
   // start leaves nothing behind that would block the corrected command ("already holds a run").
   if (!resume) await createRunDir(config, model, step.model);
 
-  const feedable = feedableStep(step.model, step.carried.map((c) => c.input));
+  const models = stepModels(step);
   const carried = new Map<string, Tensor>();
-  for (const [name, initial] of feedable.initial) {
+  for (const [name, initial] of models.initial) {
     const t = resumed?.tensors.get(name) ?? initial;
     carried.set(name, new Tensor('float32', t.data, t.dims));
   }
-  const validator = data.valSet ? await openValidator(model, step, config, data, sessionOptions) : undefined;
+  // The update half of an accumulating step has no Dropout: one session serves the whole run.
+  const updateSession = models.update ? await createSession(modelToBytes(models.update), { ...sessionOptions, name: 'update step' }) : undefined;
+  const validator = data.valSet ? await openValidator(model, step, [...models.initial.keys()], config, data, sessionOptions) : undefined;
   // A CUDA session that failed to start fell back to CPU (and said so): later sessions go straight to CPU.
   if (validator) sessionOptions.ep = validator.session.provider;
 
@@ -86,7 +98,7 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
   let stoppedEarly = false;
   try {
     for (let epoch = state.epochsDone; epoch < config.epochs; epoch++) {
-      const m = await trainEpoch({ config, step, feedable: feedable.model, data, carried, epoch, sessionOptions, hooks });
+      const m = await trainEpoch({ config, step, feedable: models.step, updateSession, data, carried, epoch, sessionOptions, hooks });
       if (validator) Object.assign(m, await validator.run(carried));
       metrics.push(m);
       log(formatEpoch(m, config.epochs));
@@ -95,7 +107,8 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
       state.epochsDone = epoch + 1;
       if (improved) Object.assign(state, { bestValLoss: m.val_loss ?? null, bestEpoch: epoch + 1, staleEpochs: 0 });
       else state.staleEpochs++;
-      await recordEpoch(config.out, metrics, tensorsOf(carried), state, improved);
+      // Tied copies are written next to their parameter, so that checkpoints and the export hold both, equal.
+      await recordEpoch(config.out, metrics, withTiedCopies(tensorsOf(carried), step.tied), state, improved);
 
       if ((await hooks.onEpoch?.(m)) === 'stop') {
         stoppedEarly = true;
@@ -109,6 +122,7 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
     }
   } finally {
     await validator?.session.release();
+    await updateSession?.release();
   }
   return { runDir: config.out, config, metrics, bestEpoch: state.bestEpoch, stoppedEarly };
 }
@@ -117,6 +131,7 @@ interface EpochContext {
   config: TrainConfig;
   step: TrainStep;
   feedable: Model;
+  updateSession: Session | undefined;
   data: PreparedData;
   /** Parameters and state, updated in place to their values after the epoch. */
   carried: Map<string, Tensor>;
@@ -125,31 +140,41 @@ interface EpochContext {
   hooks: TrainHooks;
 }
 
-/** One pass over the training batches; every step's updated parameters and state are fed to the next step. */
+/**
+ * One pass over the training batches, `accumulate` micro-batches per optimizer update (the last update of an epoch
+ * may have fewer); every update's parameters and state are fed to the next.
+ */
 async function trainEpoch(ctx: EpochContext): Promise<EpochMetrics> {
   const { config, step, data, carried, epoch, hooks } = ctx;
   const { loader, inputName } = data;
-  // Recorded as the epoch's rate: the rate of its first batch.
-  const lr = learningRate(config, epoch, 0, loader.batchesPerEpoch);
+  const perUpdate = config.accumulate;
+  const updatesPerEpoch = Math.ceil(loader.batchesPerEpoch / perUpdate);
+  // Recorded as the epoch's rate: the rate of its first update.
+  const lr = learningRate(config, epoch, 0, updatesPerEpoch);
   const session = await openStepSession(ctx.feedable, config.seed, epoch, ctx.sessionOptions);
   ctx.sessionOptions.ep = session.provider;
-  const feeds: Record<string, Tensor> = Object.fromEntries(carried);
-  if (step.lr) feeds[step.lr] = scalar(lr);
-  const perBatchLr = (config.schedule === 'cosine' || config.warmup > 0) && step.lr !== undefined;
+  const runner = new StepRunner(step, session, ctx.updateSession, carried);
+  const perUpdateLr = config.schedule === 'cosine' || config.schedule === 'linear' || config.warmup > 0;
+  const sizeOf = (b: number) => Math.min(loader.batchSize, loader.numSamples - b * loader.batchSize);
   const started = performance.now();
   let lossSum = 0;
   let seen = 0;
   try {
     for (const batch of loader.batches(epoch)) {
-      if (perBatchLr) feeds[step.lr!] = scalar(learningRate(config, epoch, batch.index / loader.batchesPerEpoch, loader.batchesPerEpoch));
-      feeds[inputName] = featureTensor(batch.features, batch.featureDims, data.inputType);
-      feeds[step.labels] = batch.targets ? new Tensor('float32', batch.targets, batch.targetDims) : new Tensor('int64', batch.labels, [batch.size]);
-      const out = await session.run(feeds);
-      const loss = (out[step.loss].data as Float32Array)[0];
+      const update = Math.floor(batch.index / perUpdate);
+      const first = update * perUpdate;
+      const last = Math.min(first + perUpdate, loader.batchesPerEpoch) - 1;
+      let samples = 0;
+      for (let b = first; b <= last; b++) samples += sizeOf(b);
+      const feeds: Record<string, Tensor> = {
+        [inputName]: featureTensor(batch.features, batch.featureDims, data.inputType),
+        [step.labels]: batch.targets ? new Tensor('float32', batch.targets, batch.targetDims) : new Tensor('int64', batch.labels, [batch.size]),
+      };
+      const rate = perUpdateLr ? learningRate(config, epoch, update / updatesPerEpoch, updatesPerEpoch) : lr;
+      const loss = await runner.run({ feeds, weight: batch.size / samples, last: batch.index === last, lr: rate });
       if (!Number.isFinite(loss)) {
-        throw new RegraftError(`train: loss became ${loss} at epoch ${epoch + 1}, batch ${batch.index + 1}; lower the learning rate (now ${lr})`);
+        throw new RegraftError(`train: loss became ${loss} at epoch ${epoch + 1}, batch ${batch.index + 1}; lower the learning rate (now ${rate})`);
       }
-      for (const c of step.carried) feeds[c.input] = out[c.output];
       lossSum += loss * batch.size;
       seen += batch.size;
       hooks.onBatch?.({ epoch: epoch + 1, epochs: config.epochs, batch: batch.index + 1, batches: loader.batchesPerEpoch, meanLoss: lossSum / seen, samplesPerSec: seen / ((performance.now() - started) / 1000) });
@@ -158,20 +183,20 @@ async function trainEpoch(ctx: EpochContext): Promise<EpochMetrics> {
     await session.release();
   }
   const seconds = (performance.now() - started) / 1000;
-  for (const c of step.carried) carried.set(c.input, feeds[c.input]);
   return { epoch: epoch + 1, train_loss: lossSum / seen, lr, samples_per_sec: seen / seconds, seconds };
 }
 
 /** Validation on the eval model (inference form), fed the current parameters and BatchNormalization statistics. */
-async function openValidator(model: Model, step: TrainStep, config: TrainConfig, data: PreparedData, options: SessionOptions) {
+async function openValidator(model: Model, step: TrainStep, carriedNames: readonly string[], config: TrainConfig, data: PreparedData, options: SessionOptions) {
   const evalModel = compileEvalModel(model, { loss: config.loss, withLoss: false });
-  // Optimizer state is carried too but the eval model does not read it.
-  const fed = step.carried.map((c) => c.input).filter((n) => evalModel.model.graph.value(n)?.initializer);
+  // Optimizer state is carried too but the eval model does not read it; tied copies are derived from their parameter.
+  const fed = [...carriedNames, ...step.tied.map((t) => t.copy)].filter((n) => evalModel.model.graph.value(n)?.initializer);
   const session = await createSession(modelToBytes(feedableStep(evalModel.model, fed).model), { ...options, name: 'eval model' });
   return {
     session,
     async run(carried: ReadonlyMap<string, Tensor>): Promise<Pick<EpochMetrics, 'val_loss' | 'val_accuracy'>> {
-      const extraFeeds = Object.fromEntries(fed.map((n) => [n, carried.get(n)!]));
+      const current = withTiedCopies(tensorsOf(carried), step.tied);
+      const extraFeeds = Object.fromEntries(fed.map((n) => [n, new Tensor('float32', current.get(n)!.data, current.get(n)!.dims)]));
       const v = await evaluateSession(session, data.valSet!, {
         inputName: data.inputName,
         inputType: data.inputType,

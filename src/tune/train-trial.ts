@@ -20,7 +20,7 @@ export const BUILDER_MLP = 'mlp';
 
 /** Parameter names a study may search over (the trainer's settings plus the model builder's). */
 export const TRAIN_PARAM_NAMES = [
-  'lr', 'batchSize', 'epochs', 'optimizer', 'momentum', 'l1', 'l2', 'dropoutRatio', 'dropoutAfter', 'hidden', 'depth', 'weightDecay', 'seed', 'schedule', 'clipGradNorm', 'warmup',
+  'lr', 'batchSize', 'epochs', 'optimizer', 'momentum', 'l1', 'l2', 'dropoutRatio', 'dropoutAfter', 'hidden', 'depth', 'weightDecay', 'seed', 'schedule', 'clipGradNorm', 'warmup', 'accumulate',
 ] as const;
 
 export async function runTrial(params: Params, ctx: TrialContext): Promise<Metrics> {

@@ -9,6 +9,7 @@ import type { Model } from '../../src/ir/model.js';
 import { loadModel, saveModel } from '../../src/model-io.js';
 import { buildMlp } from '../../src/models/builders.js';
 import { smallMlp } from '../compile/models.js';
+import { transformerFixture } from '../fixtures-npz.js';
 import { runCli } from './helpers.js';
 
 let dir: string;
@@ -70,6 +71,27 @@ describe('regraft compile', () => {
     expect(run.out[0]).toMatch(/2 trainable parameters, 0 state tensors/);
     const step = await loadModel(out);
     expect(step.graph.inputs.map((v) => v.name)).not.toContain('lr');
+  });
+
+  it('--train, --untie and --freeze on tied weights and constants: what they do, and one line when they cannot', async () => {
+    const gpt2 = transformerFixture('gpt2').model('dynamo');
+    const encoder = transformerFixture('transformer-encoder').model('dynamo');
+    const out = join(dir, 'fixture-step.onnx');
+    const tied = await runCli('compile', gpt2, '-o', out, '--loss', 'mse', '--optimizer', 'adamw');
+    expect(tied.out[0]).toMatch(/: 28 trainable parameters/);
+    expect(tied.out).toContain('  tied: val_271 = transpose(lm_head.weight), trained as one tensor (--untie trains them apart)');
+    expect(tied.out).toContain('  weight decay covers 10 of 28 trained tensors (biases and normalization scales and shifts left out; --penalize all covers every one)');
+    const untied = await runCli('compile', gpt2, '-o', out, '--loss', 'mse', '--untie');
+    expect(untied.out[0]).toMatch(/: 29 trainable parameters/);
+    const scale = await runCli('compile', encoder, '-o', out, '--loss', 'cross-entropy', '--train', 'val_100');
+    expect(scale.out[0]).toMatch(/: 28 trainable parameters/);
+    const half = await runCli('compile', gpt2, '-o', join(dir, 'never.onnx'), '--loss', 'mse', '--freeze', 'val_271');
+    expect(half.code).toBe(1);
+    expect(half.err).toEqual(["regraft: 'val_271' is frozen but 'lm_head.weight', which holds the same weights (transposed), is not: freeze both, or pass --untie to train them as separate tensors"]);
+    const none = await runCli('compile', encoder, '-o', join(dir, 'never.onnx'), '--loss', 'cross-entropy', '--train', 'scale*');
+    expect(none.code).toBe(1);
+    expect(none.err).toEqual(["regraft: --train 'scale*' matches no initializer; list them with 'regraft inspect MODEL --trainable'"]);
+    await expect(stat(join(dir, 'never.onnx'))).rejects.toThrow();
   });
 
   it('a bad --loss is a usage error (exit 2)', async () => {

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { EXPORTERS, FINETUNE, transformerFixture } from '../fixtures-npz.js';
 import { runCli } from './helpers.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -115,5 +116,38 @@ describe('the installed bin', () => {
     expect(r.status).toBe(1);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stdout).toBe('');
+  });
+});
+
+describe('regraft inspect on exported transformers', () => {
+  // The dynamo exports compile today; the torchscript ones once shape analysis follows their Reshape chains, and
+  // gru/lstm once it follows recurrent outputs (their sequence axis is dynamic).
+  const COMPILING = ['bert', 'distilbert', 'gpt2', 'vit', 'transformer-encoder', 'bert-token'];
+  it.each(COMPILING)('%s (dynamo) --trainable --json: trains one tensor per PyTorch parameter; ties and constants listed', async (name) => {
+    const fixture = transformerFixture(name);
+    const info = fixture.meta.exports.dynamo;
+    const r = await runCli('inspect', fixture.model('dynamo'), '--trainable', '--json');
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.out.join('\n'));
+    const copies = info.tied.map((t) => t[1]);
+    expect(s.tied).toEqual(info.tied.map(([parameter, copy, relation]) => ({ parameter, copy, relation })));
+    expect(s.constants.map((c: { name: string }) => c.name).sort()).toEqual(info.non_parameters.map((p) => p.initializer).sort());
+    expect(s.training).toMatchObject({ trainable: true, parameters: info.parameters.length - copies.length });
+    expect(s.training.trained.sort()).toEqual(info.parameters.map((p) => p.initializer).filter((n) => !copies.includes(n)).sort());
+  });
+
+  it('the text form says which copy is tied and why a constant is not trained', async () => {
+    const gpt2 = await runCli('inspect', transformerFixture('gpt2').model('dynamo'), '--trainable');
+    expect(gpt2.out).toContain('  tied weights (trained as one tensor; --untie trains them apart):');
+    expect(gpt2.out).toContain('    val_271 = transpose(lm_head.weight)');
+    expect(gpt2.out.at(-1)).toBe('  training: compiles into a training step (28 trainable tensors)');
+    const encoder = await runCli('inspect', transformerFixture('transformer-encoder').model('dynamo'), '--trainable');
+    expect(encoder.out).toContain("    val_100 [1]: one element read only by Mul (a constant factor, not a layer's parameter)");
+    expect(encoder.out.at(-1)).toBe('  training: compiles into a training step (27 trainable tensors)');
+  });
+
+  it.each(EXPORTERS)('one-element PyTorch parameters train (%s)', async (exporter) => {
+    const r = await runCli('inspect', join(FINETUNE, `size-one.${exporter}.onnx`), '--trainable');
+    expect(r.out.at(-1)).toBe('  training: compiles into a training step (5 trainable tensors)');
   });
 });

@@ -27,7 +27,7 @@ async function everySetting(out: string): Promise<TrainConfig> {
     batchSize: 50,
     lr: 0.05,
     schedule: 'step',
-    warmup: 0.5,
+    warmup: 1,
     stepSize: 1,
     gamma: 0.5,
     optimizer: 'momentum',
@@ -38,9 +38,14 @@ async function everySetting(out: string): Promise<TrainConfig> {
     loss: 'cross-entropy',
     l2: 0.0001,
     l1: 0.00001,
+    penalize: ['all'],
+    accumulate: 2,
     dropoutAfter: ['Relu'],
+    dropoutAfterNode: ['fc1*'],
     dropoutRatio: 0.2,
     freeze: ['fc2.bias'],
+    train: ['fc1.weight'],
+    untie: true,
     patience: 3,
     seed: 4,
     ep: 'cpu',
@@ -60,9 +65,10 @@ describe('regraft train --config', () => {
     expect(r.err).toEqual([]);
     expect(r.code).toBe(0);
     expect(runConfig(out)).toEqual(settings);
-    // Step decay by 0.5 after epoch 1; a warmup of half an epoch (2 of 4 batches) halves epoch 1's first batch.
+    // Step decay by 0.5 after epoch 1; 4 batches of 50 make 2 updates of 2 micro-batches an epoch, and a warmup of
+    // one epoch (2 updates) halves epoch 1's first update.
     expect(readMetrics(out).map((m) => m.lr)).toEqual([0.025, 0.025]);
-    expect(r.out.some((l) => l.startsWith('inserted 1 Dropout (ratio 0.2) after Relu'))).toBe(true);
+    expect(r.out.some((l) => l.startsWith('inserted 2 Dropout (ratio 0.2) after Relu, fc1*'))).toBe(true);
     // Frozen: not carried, so not in the checkpoint.
     expect([...(await checkpointTensors(out)).keys()].sort()).toEqual(
       ['fc1.bias', 'fc1.bias.momentum_buffer', 'fc1.weight', 'fc1.weight.momentum_buffer', 'fc2.weight', 'fc2.weight.momentum_buffer'],

@@ -1,8 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { DataType, GraphBuilder, newModel, tensorToFloat32, type Model } from '../../src/ir/index.js';
 import { addPenalty, addPenaltyPass, penaltyParameters, runPasses, step } from '../../src/passes/index.js';
 import { Rng } from '../../src/util/rng.js';
+import { loadModel } from '../../src/model-io.js';
+import { EXPORTERS, FINETUNE, FIXTURE_NAMES, transformerFixture, type Exporter } from '../fixtures-npz.js';
 import { clone, names, randomWeights, run } from './models.js';
 
 // x[N,4] -> MatMul(W1) -> Add(b1) -> Relu -> Gemm(W2, b2) -> logits; loss = ReduceMean(logits^2) -> loss (output)
@@ -31,7 +35,7 @@ async function lossOf(model: Model): Promise<number> {
 }
 
 describe('penaltyParameters', () => {
-  it('picks MatMul/Gemm/Conv weights by default, everything with all, and globs', () => {
+  it('picks the weights by default (not biases), every parameter with all, and globs', () => {
     const model = regression();
     expect(penaltyParameters(model)).toEqual(['W1', 'W2']);
     expect(penaltyParameters(model, 'all')).toEqual(['W1', 'b1', 'W2', 'b2']);
@@ -97,5 +101,15 @@ describe('add-penalty', () => {
     expect(() => addPenalty(regression(), { loss: 'loss', l1: Number.NaN })).toThrow('L1 coefficient must be a finite number >= 0, got NaN');
     expect(() => addPenalty(regression(), { loss: 'logits', l2: 1 })).toThrow("add-penalty: loss 'logits' has shape [N, 2]; the penalty is added to a scalar loss, reduce it first");
     expect(() => addPenalty(regression(), { loss: 'loss' })).toThrow(/give an L2 and\/or L1 coefficient/);
+  });
+});
+
+describe("the default selection is Hugging Face Trainer's weight-decay group", () => {
+  // references.json holds, per fixture and exporter, the initializers that hold the parameters
+  // Trainer.get_decay_parameter_names returns (no biases, no LayerNorm weights; embeddings and heads decayed).
+  const decay = JSON.parse(readFileSync(join(FINETUNE, 'references.json'), 'utf8')).decay as Record<string, Record<Exporter, string[]>>;
+  it.each(FIXTURE_NAMES.flatMap((n) => EXPORTERS.map((e) => [n, e] as const)))('%s (%s)', async (name, exporter) => {
+    const model = await loadModel(transformerFixture(name).model(exporter));
+    expect(penaltyParameters(model).sort()).toEqual(decay[name][exporter]);
   });
 });
