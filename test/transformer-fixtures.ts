@@ -3,15 +3,13 @@
 // PyTorch's loss and gradients per ONNX initializer.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Tensor } from 'onnxruntime-node';
-import type { NpyContents } from '../../src/data/npy.js';
-import type { Model } from '../../src/ir/model.js';
-import { loadModel } from '../../src/model-io.js';
-import { readNpz } from '../npz.js';
+import type { Tensor } from 'onnxruntime-node';
+import type { NpyContents } from '../src/data/npy.js';
+import type { Model } from '../src/ir/model.js';
+import { loadModel } from '../src/model-io.js';
+import { EXPORTERS, npzTensor, readNpz, TRANSFORMERS, type Exporter } from './fixtures-npz.js';
 
-export const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'transformers');
-export const EXPORTERS = ['torchscript', 'dynamo'] as const;
-export type Exporter = (typeof EXPORTERS)[number];
+export { EXPORTERS, type Exporter };
 
 /** The fixtures whose loss is cross-entropy over [N, C] logits. */
 export const CLASSIFIERS = ['bert', 'distilbert', 'vit', 'transformer-encoder', 'gru', 'lstm'] as const;
@@ -36,13 +34,16 @@ export interface Fixture {
   reference: Map<string, NpyContents>;
   /** Float initializers that are constants, not PyTorch parameters (frozen in these tests). */
   nonParameters: string[];
+  /** meta.json's loss: its kind and the logits' class axis (1, or -1: classes last). */
+  loss: { kind: string; class_axis: number };
 }
 
 export function loadFixture(name: string, exporter: Exporter): Fixture {
-  const dir = join(FIXTURES, name);
+  const dir = join(TRANSFORMERS, name);
   // Python's json writes -Infinity and NaN (a masking constant's value), which JSON.parse does not take.
   const text = readFileSync(join(dir, 'meta.json'), 'utf8').replace(/-?\bInfinity\b|\bNaN\b/g, 'null');
-  const meta = JSON.parse(text).exports[exporter] as ExportMeta;
+  const json = JSON.parse(text);
+  const meta = json.exports[exporter] as ExportMeta;
   return {
     name,
     exporter,
@@ -51,17 +52,11 @@ export function loadFixture(name: string, exporter: Exporter): Fixture {
     batch: readNpz(join(dir, 'batch.npz')),
     reference: readNpz(join(dir, `reference.${exporter}.npz`)),
     nonParameters: meta.non_parameters.map((p) => p.initializer),
+    loss: json.loss,
   };
 }
 
 export const fixtureModel = (f: Fixture): Promise<Model> => loadModel(f.path);
-
-/** An npz array as an onnxruntime tensor of its own dtype (int64 ids and masks, float32 values). */
-export function tensorOf(a: NpyContents): Tensor {
-  if (a.data instanceof BigInt64Array) return new Tensor('int64', a.data, a.shape);
-  if (a.data instanceof Float32Array) return new Tensor('float32', a.data, a.shape);
-  throw new Error(`npz array of dtype ${a.descr}: not an input dtype of these fixtures`);
-}
 
 /** Rows [0, rows) and, for [N, T, ...] arrays of ids, masks and sequences, tokens [0, tokens) of every array. */
 export function sliceBatch(batch: Map<string, NpyContents>, rows: number, tokens?: number): Map<string, NpyContents> {
@@ -92,9 +87,9 @@ export function feedsOf(f: Fixture, batch: Map<string, NpyContents> = f.batch): 
   for (const input of f.meta.inputs) {
     const a = batch.get(input.name);
     if (!a) throw new Error(`${f.name}: batch.npz has no array '${input.name}'`);
-    feeds[input.name] = tensorOf(a);
+    feeds[input.name] = npzTensor(a);
   }
-  feeds.labels = tensorOf(batch.get('labels')!);
+  feeds.labels = npzTensor(batch.get('labels')!);
   return feeds;
 }
 
@@ -105,16 +100,27 @@ export function referenceGradients(f: Fixture): Map<string, Float32Array> {
   return out;
 }
 
-/** Mean softmax cross-entropy of [N, C] logits against class labels, in float64 (PyTorch's CrossEntropyLoss). */
-export function crossEntropy(logits: Float32Array, labels: BigInt64Array, classes: number): number {
+/**
+ * PyTorch's loss of a fixture in float64: mean softmax cross-entropy of logits holding the classes on the last axis
+ * ([N, C], or [N, T, V] with labels [N, T]) over the positions whose label is not -100 (`nn.CrossEntropyLoss()`'s
+ * ignore_index); with `shift`, Hugging Face's causal-LM loss: position t's logits against label t + 1.
+ */
+export function referenceLoss(logits: Float32Array, dims: readonly number[], labels: BigInt64Array, opts: { shift?: boolean } = {}): number {
+  const classes = dims[dims.length - 1];
+  const steps = dims.length === 3 ? dims[1] : 1;
   let total = 0;
-  for (let n = 0; n < labels.length; n++) {
-    const row = logits.subarray(n * classes, (n + 1) * classes);
+  let counted = 0;
+  for (let position = 0; position < labels.length; position++) {
+    const t = position % steps;
+    if (opts.shift && t === steps - 1) continue;
+    const label = Number(labels[opts.shift ? position + 1 : position]);
+    if (label === -100) continue;
+    const row = logits.subarray(position * classes, (position + 1) * classes);
     const max = Math.max(...row);
-    const lse = max + Math.log(row.reduce((s, x) => s + Math.exp(x - max), 0));
-    total += lse - row[Number(labels[n])];
+    total += max + Math.log(row.reduce((s, x) => s + Math.exp(x - max), 0)) - row[label];
+    counted++;
   }
-  return total / labels.length;
+  return total / counted;
 }
 
 /** Largest |x| over several arrays. */
