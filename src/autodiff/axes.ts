@@ -26,7 +26,7 @@ export function axesOf(ctx: GradContext, inputIndex: number, attrName = 'axes'):
   const v = ctx.x(inputIndex);
   const values = ctx.ints(v);
   if (!values) {
-    throw new RegraftError(`${ctx.node.describe()}: input '${v.name}' (${attrName}) is computed at run time and the shape analysis cannot fold it; the gradient needs it as a constant (an initializer, a Constant, or computed from static shapes: fix dynamic dims with --dim)`);
+    throw new RegraftError(`${ctx.node.describe()}: input '${v.name}' (${attrName}) is computed at run time and the gradient needs it as a constant; ${ctx.lostTrack(v, 'contents')}`);
   }
   return values;
 }

@@ -4,6 +4,7 @@ import { isFloatType } from '../ir/dtype.js';
 import type { Model } from '../ir/model.js';
 import type { Node } from '../ir/node.js';
 import { inferShapes, inferShapesOf } from '../ir/shape/infer.js';
+import { lostTrackAdvice } from '../ir/shape/lost-track.js';
 import type { InferredType, ShapeFacts } from '../ir/shape/types.js';
 import { constantValues, numbersOf } from '../ir/shape/values.js';
 import type { Dim, Value } from '../ir/value.js';
@@ -229,12 +230,13 @@ function makeContext(
     dy: (i) => outGrads[i] ?? null,
     needs: (i) => needsGrad(node.inputs[i]),
     unbroadcast: (g, i) =>
-      unbroadcast({ b, grad: g, resultShape: node.output(0).shape, input: ctx.x(i), inputShape: ctx.x(i).shape, opset, shapeOf, where: node.describe() }),
+      unbroadcast({ b, grad: g, resultShape: node.output(0).shape, input: ctx.x(i), inputShape: ctx.x(i).shape, opset, shapeOf, where: node.describe(), lostTrack: (v) => ctx.lostTrack(v, 'rank') }),
     shape: (v) => v.shape,
     rank: (v) => v.shape?.length,
     shapeOf,
     dims,
     ints: (v) => numbersOf(dims(v)),
+    lostTrack: (v, what) => lostTrackAdvice(node, v, what, dims),
   };
   return ctx;
 }

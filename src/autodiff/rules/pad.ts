@@ -88,12 +88,12 @@ function padSpec(ctx: GradContext): PadSpec {
     pads = ctx.attrs.ints('pads');
   } else {
     pads = ctx.ints(ctx.x(1));
-    if (!pads) throw new RegraftError(`${ctx.node.describe()}: pads '${ctx.x(1).name}' are computed at run time; the gradient needs them as a constant (an initializer or Constant)`);
+    if (!pads) throw new RegraftError(`${ctx.node.describe()}: pads '${ctx.x(1).name}' are computed at run time and the gradient needs them as a constant; ${ctx.lostTrack(ctx.x(1), 'contents')}`);
   }
   let axes = Array.from({ length: rank }, (_, i) => i);
   if (ctx.opset >= 18 && ctx.hasInput(3)) {
     const given = ctx.ints(ctx.x(3));
-    if (!given) throw new RegraftError(`${ctx.node.describe()}: axes '${ctx.x(3).name}' are computed at run time; the gradient needs them as a constant`);
+    if (!given) throw new RegraftError(`${ctx.node.describe()}: axes '${ctx.x(3).name}' are computed at run time and the gradient needs them as a constant; ${ctx.lostTrack(ctx.x(3), 'contents')}`);
     axes = given.map((a) => normalizeAxis(ctx, a, rank));
   }
   if (pads.length !== 2 * axes.length) {

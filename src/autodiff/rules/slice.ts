@@ -42,7 +42,7 @@ function sliceParams(ctx: GradContext): SliceParams {
   const constant = (i: number, what: string): number[] | undefined => {
     if (!ctx.hasInput(i)) return undefined;
     const values = ctx.ints(ctx.x(i));
-    if (!values) throw new RegraftError(`${ctx.node.describe()}: ${what} '${ctx.x(i).name}' is computed at run time; the gradient needs constant slice ${what}`);
+    if (!values) throw new RegraftError(`${ctx.node.describe()}: ${what} '${ctx.x(i).name}' is computed at run time and the gradient needs constant slice ${what}; ${ctx.lostTrack(ctx.x(i), 'contents')}`);
     return values;
   };
   // Bounds of unknown contents are read at run time: only their count matters here, the rank of starts.

@@ -28,6 +28,9 @@ export function buildShapeRuleMap(families: readonly ShapeFamily[]): Map<string,
 
 const RULES = buildShapeRuleMap(SHAPE_RULES);
 
+/** Whether the analysis has a rule for the node's op (ai.onnx ops only). */
+export const hasShapeRule = (node: Node): boolean => (node.domain === '' || node.domain === 'ai.onnx') && RULES.has(node.opType);
+
 /** One context per inference run: dims computed from Shape are only trusted for the graph as it is now. */
 function makeContext(knownDims: Map<Value, Dim[]>): ShapeContext {
   const dims = (v: Value | null | undefined) => (v ? (knownDims.get(v) ?? constantValues(v)) : undefined);

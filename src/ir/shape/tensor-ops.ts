@@ -232,20 +232,22 @@ export const gatherND: ShapeRule = (node, c) => {
 };
 
 /** Pad: each padded axis grows by its begin + end pads (negative pads crop); `axes` (opset 18) picks the axes. */
+/** Pad: each padded axis grows by its begin and end pads, exactly, also where pads are computed from shapes. */
 export const pad: ShapeRule = (node, c) => {
   const x = c.shape(node.inputs[0]);
   const elemType = c.elemType(node.inputs[0]);
-  const pads = node.attrs.has('pads') ? node.attrs.ints('pads') : c.constInts(node.inputs[1]);
-  if (!x || !pads) return [{ elemType }];
+  const pads: Dim[] | undefined = node.attrs.has('pads') ? node.attrs.ints('pads') : c.dims(node.inputs[1]);
+  if (!x) return [{ elemType }];
   const r = x.length;
+  if (!pads) return [{ elemType, shape: x.map((): Dim => null) }];
   const given = node.inputs[3] ? c.constInts(node.inputs[3]) : range(r);
   if (!given || pads.length !== 2 * given.length) return [{ elemType, shape: x.map((): Dim => null) }];
-  const extra = x.map(() => 0);
+  const shape = [...x];
   given.forEach((a, i) => {
     const axis = nonNegativeAxis(a, r);
-    extra[axis] += pads[i] + pads[i + given.length];
+    shape[axis] = addDims(addDims(shape[axis], pads[i]), pads[i + given.length]);
   });
-  return [{ elemType, shape: x.map((d, i) => (typeof d === 'number' ? d + extra[i] : extra[i] === 0 ? d : null)) }];
+  return [{ elemType, shape }];
 };
 
 export const oneHot: ShapeRule = (node, c) => {

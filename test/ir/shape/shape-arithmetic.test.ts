@@ -144,6 +144,14 @@ const CASES: [string, Build][] = [
     },
   ],
   [
+    'Pad to a fixed length (pads computed from the shape)',
+    (b, x) => {
+      const missing = b.unsqueeze(b.sub(scalar(b, 16), dimsOf(b, x).sequence), [0]);
+      const pads = b.op('Concat', [b.ints([0, 0, 0, 0]), missing, b.ints([0])], { axis: 0 });
+      return { pads: [pads, { shape: [6], values: [0, 0, 0, 0, '-sequence + 16', 0] }], padded: [b.op('Pad', [x, pads]), { shape: ['batch', 16, 8] }] };
+    },
+  ],
+  [
     'Reshape with 0 and -1',
     (b, x) => ({
       keepBatch: [b.op('Reshape', [x, b.ints([0, -1])]), { shape: ['batch', '8*sequence'] }],
