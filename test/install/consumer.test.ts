@@ -154,7 +154,7 @@ describe('regraft installed from its tarball into a fresh project', () => {
     expect(out.accuracies).toHaveLength(2);
     expect(out.samples).toBe(10_000);
     expect(out.accuracy).toBeGreaterThan(0.5); // 1000 images, 2 epochs: far above chance (0.1)
-  });
+  }, 240_000); // tsc plus a training run in a fresh process: 20 s alone, over a minute beside the rest of the suite
 
   it('says in one line what to do when onnxruntime-node is half-installed, from the CLI and the API', async () => {
     const ort = join(app, 'node_modules', 'onnxruntime-node');
