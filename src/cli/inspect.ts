@@ -115,8 +115,9 @@ export function formatSummary(s: ModelSummary): string[] {
 function formatTrainability(t: Trainability): string {
   if (!t.trainable) return `not as it is: ${t.reason}`;
   const unrolled = t.unrolled > 0 ? `, ${t.unrolled} recurrent layer${t.unrolled === 1 ? '' : 's'} unrolled` : '';
+  const perStep = t.fixedPerStep.length > 0 ? `, for one size of ${t.fixedPerStep.join(' and ')} per step: ${t.fixedPerStep.map((d) => `--dim ${d}=SIZE`).join(' ')}` : '';
   // Tied copies are listed above; the count is of the tensors the step trains.
-  return `compiles into a training step (${t.parameters} trainable tensors${unrolled})`;
+  return `compiles into a training step (${t.parameters} trainable tensors${unrolled}${perStep})`;
 }
 
 export function registerInspect(program: Command, io: CliIo): void {

@@ -131,7 +131,7 @@ function planFor(node: Node, dataDims: ReadonlySet<string>): Plan {
     const what = `${where}: the sequence length (dim ${layout} of input '${x.name}'`;
     if (symbols.length > 0 && symbols.every((s) => dataDims.has(s))) {
       const flags = symbols.map((s) => `--dim ${s}=LENGTH`).join(' ');
-      throw new RegraftError(`${what}, ${sequenceDim(node)}) is dynamic, and the recurrence is unrolled over a fixed number of steps; compile for one length with ${flags} (regraft train takes it from the data)`);
+      throw new RegraftError(`${what}, ${sequenceDim(node)}) is dynamic, and the recurrence is unrolled over a fixed number of steps; compile for one length with ${flags}`);
     }
     throw new RegraftError(`${what}) is not static, so the recurrence cannot be unrolled; declare the input's shape with a fixed sequence length`);
   }

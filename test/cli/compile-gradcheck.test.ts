@@ -147,6 +147,22 @@ describe('shape patterns the analysis cannot follow', () => {
     await expect(stat(out)).rejects.toThrow();
   });
 
+  it('axes computed from tensor values: the line says only run time knows them', async () => {
+    const model = modelThrough((b, h) => {
+      // The axis to sum over read from the data (a float max cast to an int): no shape analysis can know it.
+      const axis = b.op('Cast', [b.op('Reshape', [b.op('ReduceMax', [h], { keepdims: 0 }), b.ints([1])])], { to: DataType.INT64 }, { name: 'axis_from_data' });
+      return b.op('ReduceSum', [h, axis], { keepdims: 1 }, { name: 'sum_over' });
+    });
+    const src = join(dir, 'axes-from-data.onnx');
+    await saveModel(model, src);
+    const run = await runCli('compile', src, '-o', join(dir, 'axes-from-data-step.onnx'), '--loss', 'cross-entropy');
+    expect(run.code).toBe(1);
+    expect(run.err).toHaveLength(1);
+    expect(run.err[0]).toMatch(
+      /^regraft: ReduceSum node 'sum_over': input '\S+' \(axes\) is computed at run time and the gradient needs it as a constant; '\S+' is computed from tensor values, not shapes \(at Cast node 'axis_from_data'\), so only run time knows it: .* or --freeze the parameters that feed ReduceSum node 'sum_over' so no gradient flows through it$/,
+    );
+  });
+
   it('a bound that depends on a dynamic dim: the line says so and compile --dim fixes it', async () => {
     // Padded at the end of the sequence to 16 positions: Pad's gradient needs its pads as constants, here 16 - sequence.
     const model = modelThrough((b, h) => {

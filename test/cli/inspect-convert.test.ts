@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EXPORTERS, FINETUNE, transformerFixture } from '../fixtures-npz.js';
+import { EXPORTERS, FINETUNE, FIXTURE_NAMES, transformerFixture } from '../fixtures-npz.js';
 import { runCli } from './helpers.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -120,20 +120,24 @@ describe('the installed bin', () => {
 });
 
 describe('regraft inspect on exported transformers', () => {
-  // The dynamo exports compile today; the torchscript ones once shape analysis follows their Reshape chains, and
-  // gru/lstm once it follows recurrent outputs (their sequence axis is dynamic).
-  const COMPILING = ['bert', 'distilbert', 'gpt2', 'vit', 'transformer-encoder', 'bert-token'];
-  it.each(COMPILING)('%s (dynamo) --trainable --json: trains one tensor per PyTorch parameter; ties and constants listed', async (name) => {
+  // Every fixture from both exporters: shape analysis follows the TorchScript exports' Reshape chains and the
+  // recurrent layers' outputs; a recurrent layer over the dynamic sequence axis compiles for one length per step.
+  it.each(FIXTURE_NAMES.flatMap((n) => EXPORTERS.map((e) => [n, e] as const)))('%s (%s) --trainable --json: trains one tensor per PyTorch parameter; ties and constants listed', async (name, exporter) => {
     const fixture = transformerFixture(name);
-    const info = fixture.meta.exports.dynamo;
-    const r = await runCli('inspect', fixture.model('dynamo'), '--trainable', '--json');
+    const info = fixture.meta.exports[exporter];
+    const r = await runCli('inspect', fixture.model(exporter), '--trainable', '--json');
     expect(r.code).toBe(0);
     const s = JSON.parse(r.out.join('\n'));
     const copies = info.tied.map((t) => t[1]);
     expect(s.tied).toEqual(info.tied.map(([parameter, copy, relation]) => ({ parameter, copy, relation })));
     expect(s.constants.map((c: { name: string }) => c.name).sort()).toEqual(info.non_parameters.map((p) => p.initializer).sort());
-    expect(s.training).toMatchObject({ trainable: true, parameters: info.parameters.length - copies.length });
+    expect(s.training).toMatchObject({ trainable: true, parameters: info.parameters.length - copies.length, fixedPerStep: name === 'gru' || name === 'lstm' ? ['sequence'] : [] });
     expect(s.training.trained.sort()).toEqual(info.parameters.map((p) => p.initializer).filter((n) => !copies.includes(n)).sort());
+  });
+
+  it('a recurrent layer over a dynamic sequence axis: one length per step, and the flag that gives it', async () => {
+    const lstm = await runCli('inspect', transformerFixture('lstm').model('torchscript'), '--trainable');
+    expect(lstm.out.at(-1)).toBe('  training: compiles into a training step (8 trainable tensors, 2 recurrent layers unrolled, for one size of sequence per step: --dim sequence=SIZE)');
   });
 
   it('the text form says which copy is tied and why a constant is not trained', async () => {

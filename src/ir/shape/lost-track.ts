@@ -6,7 +6,7 @@
  *   MatMul node 'mm': the rank of 'probs' is unknown, so its gradient cannot be built; the shape analysis cannot
  *   follow CustomSoftmax node 'cs' (no shape rule for CustomSoftmax in domain 'com.example'): fix the data inputs'
  *   dynamic dims with compile --dim batch=SIZE --dim sequence=SIZE, upgrade it with: regraft convert ..., or
- *   --freeze the parameters that feed 'mm' so no gradient flows through it
+ *   --freeze the parameters that feed MatMul node 'mm' so no gradient flows through it
  */
 import { OPSET_UPGRADE_HINT } from '../../errors.js';
 import { DataType } from '../dtype.js';
@@ -16,6 +16,9 @@ import { hasShapeRule } from './infer.js';
 import { symbolsOf } from './symbolic-dims.js';
 
 const SHAPE_TYPES = new Set<number>([DataType.INT64, DataType.INT32, DataType.BOOL]);
+
+/** A float (or other non-shape) tensor that is not a constant: its values exist only at run time. */
+const isDataValued = (v: Value): boolean => v.elemType !== undefined && !SHAPE_TYPES.has(v.elemType) && !v.initializer && v.producer?.opType !== 'Constant';
 
 /** What the analysis is missing: a value's rank (its shape is unknown), or a small integer tensor's contents. */
 export type LostFact = 'rank' | 'contents';
@@ -68,7 +71,10 @@ export function lostTrackAdvice(node: Node, v: Value, what: LostFact, contents: 
   const held = what === 'contents' && known(v) ? contents(v)! : undefined;
   let where: string;
   if (held) where = `'${v.name}' holds [${held.join(', ')}], which depends on the data inputs' dynamic dims`;
-  else if (!lost) where = `'${v.name}' is a graph input whose shape is not declared (declare it in the model)`;
+  else if (!lost && what === 'rank') where = `'${v.name}' is a graph input whose shape is not declared (declare it in the model)`;
+  else if (!lost) where = `'${v.name}' is an input of the model, known only at run time`;
+  else if (what === 'contents' && hasShapeRule(lost) && lost.inputs.some((i) => i !== null && isDataValued(i)))
+    where = `'${v.name}' is computed from tensor values, not shapes (at ${lost.describe()}), so only run time knows it`;
   else if (!hasShapeRule(lost)) where = `the shape analysis cannot follow ${lost.describe()} (no shape rule for ${lost.opType}${lost.domain ? ` in domain '${lost.domain}'` : ''})`;
   else where = `the shape analysis cannot follow ${lost.describe()} (opset ${opset})`;
   // The dims to fix: those the contents are made of, else every dynamic dim of the data inputs behind `v`.
