@@ -6,7 +6,8 @@
  * run settings (so that a config file is not overridden by a flag nobody typed).
  */
 import { Option } from 'commander';
-import { LOSS_KINDS, type LossKind } from '../compile/losses.js';
+import { DEFAULT_IGNORE_INDEX, LOSS_KINDS, type ClassAxis, type LossKind } from '../compile/losses.js';
+import { UsageError } from '../errors.js';
 import { DEFAULT_MOMENTUM, DEFAULT_OPTIMIZER, DEFAULT_WEIGHT_DECAY, type OptimizerKind } from '../compile/optimizers.js';
 import { parseChoice, parseList, parseNumber } from './options.js';
 
@@ -15,7 +16,7 @@ export function lossOption(defaultLoss?: LossKind): Option {
   const shownDefault = defaultLoss === undefined ? '' : ` (default ${defaultLoss})`;
   const option = new Option(
     '--loss <kind>',
-    `the loss: ${LOSS_KINDS.join(', ')}${shownDefault}; cross-entropy reads class labels, the others read them as float targets`,
+    `the loss: ${LOSS_KINDS.join(', ')}${shownDefault}; cross-entropy reads class labels ([N], or [N, T] / [N, H, W] per position), causal-lm next-token ids (labels default to input_ids), the others read them as float targets`,
   ).argParser(parseChoice('--loss', LOSS_KINDS));
   return defaultLoss === undefined ? option.makeOptionMandatory() : option;
 }
@@ -81,4 +82,22 @@ export function trainOption(): Option {
 
 export function untieOption(): Option {
   return new Option('--untie', 'train tied weights (equal or transposed copies, e.g. GPT-2 embedding and head) as separate tensors');
+}
+
+/** --class-axis 1|-1: where cross-entropy's logits of rank 3+ hold the classes, when the labels' shape does not say. */
+export function classAxisOption(): Option {
+  return new Option(
+    '--class-axis <axis>',
+    'cross-entropy on logits of rank 3+: 1 (classes on axis 1, [N, C, d...], as PyTorch) or -1 (classes last, [N, T, V], as Hugging Face); needed only when the labels fit both',
+  ).argParser((raw: string): ClassAxis => {
+    if (raw !== '1' && raw !== '-1') throw new UsageError(`--class-axis must be 1 or -1; got '${raw}'`);
+    return Number(raw) as ClassAxis;
+  });
+}
+
+/** --ignore-index: the label of positions that do not count. */
+export function ignoreIndexOption(): Option {
+  return new Option('--ignore-index <n>', `cross-entropy and causal-lm: positions with this label do not count; the loss is the mean over the others (default ${DEFAULT_IGNORE_INDEX}, as PyTorch and Hugging Face)`).argParser(
+    parseNumber('--ignore-index', { integer: true }),
+  );
 }

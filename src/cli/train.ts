@@ -10,7 +10,7 @@ import { createProgress, type Progress } from './progress.js';
 import { train } from '../training/trainer.js';
 import type { CliIo } from './context.js';
 import { testLine } from './evaluation-format.js';
-import { clipGradNormOption, freezeOption, l1Option, l2Option, lossOption, momentumOption, nesterovOption, optimizerOption, penalizeOption, targetOption, trainOption, untieOption, weightDecayOption } from './flags.js';
+import { classAxisOption, clipGradNormOption, ignoreIndexOption, freezeOption, l1Option, l2Option, lossOption, momentumOption, nesterovOption, optimizerOption, penalizeOption, targetOption, trainOption, untieOption, weightDecayOption } from './flags.js';
 import { parseChoice, parseDropoutRatio, parseList, parseNumber } from './options.js';
 
 interface TrainFlags {
@@ -31,6 +31,8 @@ interface TrainFlags {
   weightDecay?: number;
   clipGradNorm?: number;
   loss?: TrainConfig['loss'];
+  classAxis?: TrainConfig['classAxis'];
+  ignoreIndex?: number;
   l2?: number;
   l1?: number;
   penalize?: string[];
@@ -59,7 +61,7 @@ export function registerTrain(program: Command, io: CliIo): void {
     .command('train')
     .description('train a model on a dataset with onnxruntime (Dropout, L1/L2, SGD/momentum/Adam/AdamW), writing metrics and checkpoints to a run directory')
     .argument('[model]', 'ONNX model to train (or set "model" in --config)')
-    .option('--data <spec>', 'training data: mnist, mnist:test, idx:IMAGES,LABELS, csv:FILE, npy:X,Y')
+    .option('--data <spec>', 'training data: mnist, mnist:test, idx:IMAGES,LABELS, csv:FILE, npy:X,Y, or named arrays for a model with several inputs: npz:FILE.npz, npy:input_ids=ids.npy,...,labels=y.npy')
     .option('--out <dir>', 'run directory (config, metrics.jsonl, checkpoints, loss.svg)')
     .option('--config <file>', 'JSON or YAML file holding any of these settings (flags override it)')
     .option('--resume', 'continue the run in --out from its last checkpoint')
@@ -76,6 +78,8 @@ export function registerTrain(program: Command, io: CliIo): void {
     .addOption(weightDecayOption())
     .addOption(clipGradNormOption())
     .addOption(lossOption(DEFAULT_CONFIG.loss))
+    .addOption(classAxisOption())
+    .addOption(ignoreIndexOption())
     .addOption(l2Option())
     .addOption(l1Option())
     .addOption(penalizeOption())
@@ -88,7 +92,7 @@ export function registerTrain(program: Command, io: CliIo): void {
     .addOption(untieOption())
     .option('--patience <n>', 'stop when validation loss has not improved for n epochs (default: never)', parseNumber('--patience', { min: 0, integer: true }))
     .option('--val-split <f>', 'fraction of the training data held out for validation (default 0.1)', parseNumber('--val-split', { min: 0, max: 0.99 }))
-    .option('--val-data <spec>', 'separate validation data instead of a split')
+    .option('--val-data <spec>', 'separate validation data instead of a split (any --data spec)')
     .addOption(targetOption())
     .option('--seed <n>', 'seed for initial shuffles, Dropout masks and the split (default 0)', parseNumber('--seed', { integer: true }))
     .option('--ep <provider>', 'execution provider: cpu or cuda (falls back to cpu when CUDA is not installed)', parseChoice('--ep', ['cpu', 'cuda'] as const))
@@ -96,7 +100,7 @@ export function registerTrain(program: Command, io: CliIo): void {
     .option('--threads <n>', 'onnxruntime threads per op (default 1)', parseNumber('--threads', { min: 1, integer: true }))
     .option('--limit <n>', 'use only the first n training samples (quick experiments)', parseNumber('--limit', { min: 1, integer: true }))
     .option('--export <file>', 'after training, export the inference model (best checkpoint) here')
-    .option('--test <spec>', 'after --export, evaluate the exported model on this data and print its accuracy')
+    .option('--test <spec>', 'after --export, evaluate the exported model on this data (any --data spec) and print its accuracy')
     .action(async (modelArg: string | undefined, flags: TrainFlags) => {
       const fromFile = flags.config ? await readConfigFile(flags.config) : {};
       const { config: _c, resume, export: exportTo, test, ...settings } = flags;
@@ -129,7 +133,10 @@ export function registerTrain(program: Command, io: CliIo): void {
       if (exportTo) {
         const report = await exportRun(result.runDir, exportTo);
         io.out(`exported ${exportTo} (epoch ${report.epoch}, ${report.parameters} trained tensors, checked against the eval model in onnxruntime)`);
-        if (test) io.out(testLine(await evaluateFile(exportTo, test, { loss: result.config.loss, output: result.config.target }), test));
+        if (test) {
+          const c = result.config;
+          io.out(testLine(await evaluateFile(exportTo, test, { loss: c.loss, output: c.target, classAxis: c.classAxis, ignoreIndex: c.ignoreIndex }), test));
+        }
       }
     });
 }

@@ -142,11 +142,11 @@ const showDims = (dims: readonly (number | string | null)[]): string => `[${dims
  * Which axis of cross-entropy's logits holds the classes, read from the labels' shape: logits [N, a1, ..., ak]
  * (k >= 2) fit labels [N, a2, ..., ak] with the classes on axis 1 and labels [N, a1, ..., a(k-1)] with the classes
  * last. `logits` are the output's dims with symbols bound to the data's sizes (null where unknown, which fits any
- * size). Never a guess: labels that fit both readings (T == V, or an unknown dim) need `given` (--class-axis), and
+ * size; `what` names it: "output 'logits'"). Never a guess: labels that fit both readings (T == V, or an unknown dim) need `given` (--class-axis), and
  * labels that fit neither, or not the reading given, are refused.
  */
 export function resolveClassAxis(
-  logits: { name: string; dims: readonly (number | null)[] | undefined },
+  logits: { what: string; dims: readonly (number | null)[] | undefined },
   labels: { source: string; rowDims: readonly number[] },
   given?: ClassAxis,
 ): ClassAxis {
@@ -155,12 +155,12 @@ export function resolveClassAxis(
   const dims = logits.dims;
   if (dims === undefined) {
     if (labels.rowDims.length === 0 || given !== undefined) return given ?? 1;
-    throw new RegraftError(`output '${logits.name}' has no declared shape, so ${what} cannot be matched to it; say which axis holds the classes with --class-axis 1 or --class-axis -1`);
+    throw new RegraftError(`${logits.what} has no declared shape, so ${what} cannot be matched to it; say which axis holds the classes with --class-axis 1 or --class-axis -1`);
   }
   const logitShape = showDims(['N', ...dims.slice(1)]);
   if (dims.length === 2) {
     if (labels.rowDims.length === 0) return 1;
-    throw new RegraftError(`${what} do not fit logits '${logits.name}' ${logitShape}, which take one class index per sample (labels of shape [N])`);
+    throw new RegraftError(`${what} do not fit ${logits.what} ${logitShape}, which take one class index per sample (labels of shape [N])`);
   }
   const fits = (wanted: readonly (number | null)[]) => wanted.length === labels.rowDims.length && wanted.every((d, i) => d === null || d === labels.rowDims[i]);
   const onAxis1 = dims.slice(2);
@@ -168,15 +168,15 @@ export function resolveClassAxis(
   const readings = `classes on axis 1 need labels ${showDims(['N', ...onAxis1])}, classes last ${showDims(['N', ...last])}`;
   if (given !== undefined) {
     if (fits(given === 1 ? onAxis1 : last)) return given;
-    throw new RegraftError(`${what} do not fit logits '${logits.name}' ${logitShape} with --class-axis ${given}: ${readings}`);
+    throw new RegraftError(`${what} do not fit ${logits.what} ${logitShape} with --class-axis ${given}: ${readings}`);
   }
   if (fits(onAxis1) && fits(last)) {
     throw new RegraftError(
-      `${what} fit logits '${logits.name}' ${logitShape} both ways (classes on axis 1, as PyTorch and ONNX, or last, as Hugging Face); ` +
+      `${what} fit ${logits.what} ${logitShape} both ways (classes on axis 1, as PyTorch and ONNX, or last, as Hugging Face); ` +
         `say which with --class-axis 1 or --class-axis -1`,
     );
   }
   if (fits(onAxis1)) return 1;
   if (fits(last)) return -1;
-  throw new RegraftError(`${what} fit no reading of logits '${logits.name}' ${logitShape}: ${readings}; give labels of one of these shapes`);
+  throw new RegraftError(`${what} fit no reading of ${logits.what} ${logitShape}: ${readings}; give labels of one of these shapes`);
 }

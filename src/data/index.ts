@@ -7,6 +7,6 @@ export { NamedBatchLoader, type BatchArray, type NamedBatch, type NamedBatchLoad
 export { loadDataset, type LoadOptions } from './load.js';
 export { isNamedSource, parseDataSpec, type DataSource } from './spec.js';
 export type { CsvOptions } from './csv.js';
-export { fitSampleShape, fitTargetShape } from './fit.js';
+export { fitRowDims, fitSampleShape, fitTargetShape } from './fit.js';
 export { splitDataset, splitRows, type DatasetSplit } from './split.js';
 export { BatchLoader, type BatchLoaderOptions, type Batch } from './batch-loader.js';

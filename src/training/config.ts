@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { RegraftError } from '../errors.js';
 import { DEFAULT_DROPOUT_RATIO, ratioProblem } from '../passes/insert-dropout.js';
-import { LOSS_KINDS, type LossKind } from '../compile/losses.js';
+import { CLASS_AXES, DEFAULT_IGNORE_INDEX, LOSS_KINDS, type ClassAxis, type LossKind } from '../compile/losses.js';
 import { DEFAULT_MOMENTUM, DEFAULT_OPTIMIZER, DEFAULT_WEIGHT_DECAY, TRAINING_OPTIMIZERS, type OptimizerKind } from '../compile/optimizers.js';
 import { SCHEDULES, type ScheduleKind } from './schedule.js';
 
@@ -36,6 +36,10 @@ export interface TrainConfig {
   /** Clip the global gradient norm to this before each update (PyTorch's clip_grad_norm_); 0 = no clipping. */
   clipGradNorm: number;
   loss: LossKind;
+  /** cross-entropy on logits of rank 3 or more: the axis holding the classes, when the labels' shape does not decide it. */
+  classAxis?: ClassAxis;
+  /** cross-entropy and causal-lm: the label of positions that do not count (PyTorch's and Hugging Face's -100). */
+  ignoreIndex: number;
   l2: number;
   l1: number;
   /**
@@ -80,6 +84,7 @@ export const DEFAULT_CONFIG: Omit<TrainConfig, 'model' | 'data' | 'out'> = {
   weightDecay: DEFAULT_WEIGHT_DECAY,
   clipGradNorm: 0,
   loss: 'cross-entropy',
+  ignoreIndex: DEFAULT_IGNORE_INDEX,
   l2: 0,
   l1: 0,
   penalize: [],
@@ -98,8 +103,8 @@ export const DEFAULT_CONFIG: Omit<TrainConfig, 'model' | 'data' | 'out'> = {
   limit: 0,
 };
 
-// Optional settings without a default (valData, target) are not among DEFAULT_CONFIG's keys, so they are listed here.
-const KEYS = new Set<string>(['model', 'data', 'out', 'valData', 'target', ...Object.keys(DEFAULT_CONFIG)]);
+// Optional settings without a default (valData, target, classAxis) are not among DEFAULT_CONFIG's keys, so they are listed here.
+const KEYS = new Set<string>(['model', 'data', 'out', 'valData', 'target', 'classAxis', ...Object.keys(DEFAULT_CONFIG)]);
 
 /** Reads a JSON or YAML config file holding any TrainConfig keys (unknown keys are an error naming the file). */
 export async function readConfigFile(path: string): Promise<Partial<TrainConfig>> {
@@ -154,6 +159,10 @@ export function resolveConfig(partial: Partial<TrainConfig>): TrainConfig {
   if (!(c.valSplit >= 0 && c.valSplit < 1)) throw new RegraftError(`train: valSplit must be in [0, 1), got ${c.valSplit}`);
   const ratioIssue = ratioProblem(c.dropoutRatio);
   if (ratioIssue) throw new RegraftError(`train: dropoutRatio ${ratioIssue}`);
+  if (!Number.isInteger(c.ignoreIndex)) throw new RegraftError(`train: ignoreIndex must be a whole number, got ${c.ignoreIndex}`);
+  if (c.classAxis !== undefined && !(CLASS_AXES as readonly unknown[]).includes(c.classAxis)) {
+    throw new RegraftError(`train: classAxis must be 1 (classes on axis 1, as PyTorch) or -1 (classes last, as Hugging Face); got ${JSON.stringify(c.classAxis)}`);
+  }
   if (!Number.isInteger(c.seed)) throw new RegraftError(`train: seed must be an integer, got ${c.seed}`);
   const oneOf = <T extends string>(k: keyof TrainConfig, options: readonly T[]) => {
     if (!options.includes(c[k] as T)) throw new RegraftError(`train: ${k} must be one of ${options.join(', ')}; got '${String(c[k])}'`);

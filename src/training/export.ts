@@ -70,7 +70,7 @@ export async function trainedInferenceModel(runDir: string, opts: ExportOptions 
  */
 export async function exportRun(runDir: string, output: string, opts: ExportOptions = {}): Promise<ExportReport> {
   const { model, trained, checkpoint, epoch, parameters, config, batchNorm } = await trainedInferenceModel(runDir, opts);
-  const evalModel = compileEvalModel(trained, { loss: config.loss }).model;
+  const evalModel = compileEvalModel(trained, { loss: config.loss, classAxis: config.classAxis, ignoreIndex: config.ignoreIndex }).model;
   const verify = await verifyEquivalent(evalModel, model, { seed: 1 });
   assertVerified(verify);
   await saveModel(model, output);
