@@ -214,7 +214,7 @@ function fitLabels(arrays: NamedArrays, prediction: Value, bindings: ReadonlyMap
   } else {
     // Labels (N, 1) for logits [N, C] are one label per sample, as PyTorch takes them squeezed.
     if (dims?.length === 2 && labels.dims.length === 2 && labels.dims[1] === 1) labels = { ...labels, dims: [labels.dims[0]] };
-    classAxis = resolveClassAxis({ what, dims }, { source, rowDims: labels.dims.slice(1) }, opts.classAxis);
+    classAxis = resolveClassAxis({ what, dims }, { source: `(${labels.source})`, rowDims: labels.dims.slice(1) }, opts.classAxis);
     classes = dims === undefined ? undefined : classAxis === 1 ? dims[1] : dims[dims.length - 1];
   }
   const numClasses = checkClassIndices(labels, source, opts.ignoreIndex ?? DEFAULT_IGNORE_INDEX, arrays.name, classes, what);
