@@ -13,6 +13,7 @@ import { createSession } from '../../src/runtime/index.js';
 import { Tensor } from '../../src/runtime/onnxruntime.js';
 import { scalar } from '../../src/runtime/tensors.js';
 import { LOSS_NAME, LR_NAME } from '../../src/training-interface.js';
+import { train } from '../../src/training/trainer.js';
 import { runCli } from '../cli/helpers.js';
 import { tempDir } from '../data/files.js';
 import { transformerFixture, type Exporter } from '../fixtures-npz.js';
@@ -79,4 +80,30 @@ describe('transformers fixtures train from npz data and export the trained weigh
       }
     });
   }
+});
+
+describe('the API trains on named typed arrays', () => {
+  it('distilbert from Int32Array ids and BigInt64Array masks and labels; the run records the arrays by name', async () => {
+    const fixture = transformerFixture('distilbert');
+    const set = fixture.train();
+    const rows = 32;
+    const slice = (name: string) => {
+      const a = set.get(name)!;
+      const per = a.shape.slice(1).reduce((x, d) => x * d, 1);
+      return { data: (a.data as BigInt64Array).slice(0, rows * per), dims: [rows, ...a.shape.slice(1)] };
+    };
+    const ids = slice('input_ids');
+    const out = join(dir, 'api-distilbert');
+    const result = await train(
+      { model: fixture.model('dynamo'), out, epochs: 1, batchSize: 16, valSplit: 0.25, optimizer: 'adam', lr: 0.003 },
+      {},
+      { data: { input_ids: { data: Int32Array.from(ids.data, Number), dims: ids.dims }, attention_mask: slice('attention_mask'), labels: slice('labels') } },
+    );
+    expect(result.config.data).toBe('data');
+    expect(result.metrics).toHaveLength(1);
+    expect(result.metrics[0].val_accuracy).toBeGreaterThanOrEqual(0);
+    await expect(
+      train({ model: fixture.model('dynamo'), out: join(dir, 'api-bad'), epochs: 1 }, {}, { data: { input_ids: ids, labels: slice('labels') } }),
+    ).rejects.toThrow("train: model input 'attention_mask' has no array in data (arrays: input_ids, labels); add one named attention_mask");
+  });
 });
