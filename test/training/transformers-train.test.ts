@@ -14,6 +14,7 @@ import { Tensor } from '../../src/runtime/onnxruntime.js';
 import { scalar } from '../../src/runtime/tensors.js';
 import { LOSS_NAME, LR_NAME } from '../../src/training-interface.js';
 import { train } from '../../src/training/trainer.js';
+import { runTrainTrial } from '../../src/tune/train-trial.js';
 import { runCli } from '../cli/helpers.js';
 import { tempDir } from '../data/files.js';
 import { transformerFixture, type Exporter } from '../fixtures-npz.js';
@@ -105,5 +106,20 @@ describe('the API trains on named typed arrays', () => {
     await expect(
       train({ model: fixture.model('dynamo'), out: join(dir, 'api-bad'), epochs: 1 }, {}, { data: { input_ids: ids, labels: slice('labels') } }),
     ).rejects.toThrow("train: model input 'attention_mask' has no array in data (arrays: input_ids, labels); add one named attention_mask");
+  });
+});
+
+describe("a tuning study's train.data", () => {
+  it('takes an npz spec: a trial of GPT-2 with causal-lm reports its validation loss', async () => {
+    const fixture = transformerFixture('gpt2');
+    const base = { model: fixture.model('dynamo'), data: `npz:${join(fixture.dir, 'train.npz')}`, loss: 'causal-lm' as const, epochs: 1, batchSize: 16, limit: 48, valSplit: 0.25 };
+    const reported: number[] = [];
+    const metrics = await runTrainTrial(base, { lr: 0.003, optimizer: 'adam' }, {
+      trialId: 1, runDir: join(dir, 'trial-1'), seed: 0, threads: 1,
+      report: async (epoch: number) => { reported.push(epoch); return 'continue'; },
+    } as unknown as Parameters<typeof runTrainTrial>[2]);
+    expect(reported).toEqual([1]);
+    expect(metrics.val_loss).toBeGreaterThan(0);
+    expect(metrics.val_loss).toBeLessThan(Math.log(100) + 0.5);
   });
 });
