@@ -7,6 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { npyBytes, tempDir, writeFile } from '../data/files.js';
 import { transformerFixture } from '../fixtures-npz.js';
 import { runCli } from './helpers.js';
+import { GraphBuilder } from '../../src/ir/builder.js';
+import { DataType } from '../../src/ir/dtype.js';
+import { newModel } from '../../src/ir/model.js';
+import { writeModel } from '../training/fixtures/runs.js';
 
 const dir = tempDir();
 const bert = transformerFixture('bert');
@@ -104,5 +108,42 @@ describe('named data that does not fit the model', () => {
     const usage = await runCli('train', BERT, '--data', spec, '--out', join(dir, 'x'), '--class-axis', '2');
     expect(usage.code).toBe(2);
     expect(usage.err[0]).toBe("regraft: --class-axis must be 1 or -1; got '2'");
+  });
+});
+
+describe('labels per pixel from a feature file and a label file', () => {
+  it('a 1x1-conv segmenter trains on (N, H, W) labels, exports, and eval scores every counted pixel', async () => {
+    // logits [N, 3, 4, 4] (classes on axis 1) from x [N, 2, 4, 4]; the label of a pixel is which of 3 bands its
+    // first channel falls in, and a pixel with a negative second channel is unlabelled (-100).
+    const m = newModel({ opset: 17 });
+    const b = new GraphBuilder(m.graph);
+    const x = m.graph.addInput('x').setTensorType(DataType.FLOAT, ['N', 2, 4, 4]);
+    const w = b.floatInit('conv.weight', Array.from({ length: 6 }, (_, i) => 0.1 * (i - 2.5)), [3, 2, 1, 1]);
+    const bias = b.floatInit('conv.bias', [0, 0.1, -0.1], [3]);
+    m.graph.addOutput(b.op('Conv', [x, w, bias], {}, { output: 'logits' }).setTensorType(DataType.FLOAT, ['N', 3, 4, 4]));
+    const model = await writeModel(m, dir, 'segmenter.onnx');
+    const n = 64;
+    const rng = (i: number) => Math.sin(i * 12.9898) * 0.5 + Math.cos(i * 4.1414) * 0.5;
+    const features = Float32Array.from({ length: n * 32 }, (_, i) => rng(i));
+    const pixelLabels = Array.from({ length: n * 16 }, (_, p) => {
+      const row = Math.floor(p / 16);
+      const first = features[row * 32 + (p % 16)];
+      const second = features[row * 32 + 16 + (p % 16)];
+      return second < -0.8 ? -100 : first < -0.3 ? 0 : first < 0.3 ? 1 : 2;
+    });
+    const xs = writeFile(dir, 'seg-x.npy', npyBytes('<f4', [n, 2, 4, 4], features));
+    const ys = int64Npy('seg-y.npy', [n, 4, 4], (i) => pixelLabels[i]);
+    const spec = `npy:${xs},${ys}`;
+    const out = join(dir, 'seg-run');
+    const exported = join(dir, 'seg.onnx');
+    const r = await runCli('train', model, '--data', spec, '--out', out, '--epochs', '3', '--batch-size', '8', '--optimizer', 'adam', '--lr', '0.05', '--val-split', '0', '--export', exported);
+    expect(r.err, r.err.join('\n')).toEqual([]);
+    const before = JSON.parse((await runCli('eval', model, '--data', spec, '--json')).out[0]);
+    const after = JSON.parse((await runCli('eval', exported, '--data', spec, '--json')).out[0]);
+    const counted = pixelLabels.filter((y) => y !== -100).length;
+    expect(before.positions).toBe(counted);
+    expect(after.positions).toBe(counted);
+    expect(after.loss).toBeLessThan(before.loss * 0.8);
+    expect(after.accuracy).toBeGreaterThan(before.accuracy);
   });
 });
