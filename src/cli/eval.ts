@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { evaluateFile } from '../evaluate/index.js';
 import { LOSS_KINDS, type ClassAxis, type LossKind } from '../compile/losses.js';
-import { classAxisOption, ignoreIndexOption } from './flags.js';
+import { settingOption } from './flags.js';
 import type { CliIo } from './context.js';
 import { formatEvalJson, formatEvalText, formatRegressionJson, formatRegressionText } from './evaluation-format.js';
 import { parseChoice, parseNumber } from './options.js';
@@ -14,8 +14,8 @@ export function registerEval(program: Command, io: CliIo): void {
     .argument('<model>', 'ONNX model file (logits [N, C], [N, C, d...] or [N, T, V]; with a regression --loss a prediction shaped like the targets)')
     .requiredOption('--data <spec>', 'data spec: mnist, mnist:test, idx:IMAGES,LABELS, npy:FEATURES,LABELS, csv:PATH, or named arrays for a model with several inputs: npz:FILE.npz, npy:input_ids=ids.npy,...,labels=y.npy')
     .option('--loss <kind>', `${LOSS_KINDS.join(', ')} (default cross-entropy); the others read the labels as float targets`, parseChoice('--loss', LOSS_KINDS))
-    .addOption(classAxisOption())
-    .addOption(ignoreIndexOption())
+    .addOption(settingOption('classAxis'))
+    .addOption(settingOption('ignoreIndex'))
     .option('--json', 'print {"accuracy", "loss", "samples", "confusion"} as JSON (labels per position add "positions", causal-lm "perplexity") (with --loss: {"loss", "lossKind", "mae", "rmse" or "accuracy", "samples"})')
     .option('--batch-size <n>', 'samples per run (default 1000)', parseNumber('--batch-size', { min: 1, integer: true }))
     .option('--target <output>', 'the output to score (default: the first output), as train and compile name it')

@@ -8,5 +8,6 @@ export { loadDataset, type LoadOptions } from './load.js';
 export { isNamedSource, parseDataSpec, type DataSource } from './spec.js';
 export type { CsvOptions } from './csv.js';
 export { fitRowDims, fitSampleShape, fitTargetShape } from './fit.js';
+export { checkFinite } from './validate.js';
 export { splitDataset, splitRows, type DatasetSplit } from './split.js';
 export { BatchLoader, type BatchLoaderOptions, type Batch } from './batch-loader.js';

@@ -7,6 +7,7 @@ import { parseIdxFeatures, parseIdxLabels } from './idx.js';
 import { mnistFiles } from './mnist.js';
 import { isIntegerDtype, parseNpy, type NpyContents } from './npy.js';
 import { parseDataSpec } from './spec.js';
+import { checkFinite, checkLabelRange } from './validate.js';
 
 export interface LoadOptions {
   /** Keep only the first `limit` samples (IDX files convert only those). */
@@ -18,6 +19,8 @@ export interface LoadOptions {
   targets?: 'classes' | 'values';
   /** A class label that marks a position not to count (-100, as PyTorch): allowed among the labels of NPY files. */
   ignoreIndex?: number;
+  /** The model's class count, when known: a class label outside [0, classes) is an error naming its row. */
+  classes?: number;
 }
 
 /** What pairs with the features: class indices (per sample or per position), or float targets. */
@@ -26,23 +29,23 @@ type Answers = { labels: Int32Array; labelShape?: number[]; path: string } | { t
 /** Loads the dataset a spec names (see spec.ts for the syntax) into memory. */
 export async function loadDataset(spec: string, opts: LoadOptions = {}): Promise<Dataset> {
   const source = parseDataSpec(spec);
-  const { limit } = opts;
+  const { limit, classes } = opts;
   const values = opts.targets === 'values';
   if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new RegraftError(`data limit must be a positive integer, got ${limit}`);
   switch (source.kind) {
     case 'mnist': {
       const files = mnistFiles(source.split);
-      return loadIdx(spec, files.images, files.labels, limit, values);
+      return loadIdx(spec, files.images, files.labels, limit, values, classes);
     }
     case 'idx':
-      return loadIdx(spec, source.images, source.labels, limit, values);
+      return loadIdx(spec, source.images, source.labels, limit, values, classes);
     case 'npy':
-      return firstSamples(await loadNpy(spec, source.features, source.labels, values, opts.ignoreIndex), limit);
+      return firstSamples(await loadNpy(spec, source.features, source.labels, values, classes, opts.ignoreIndex), limit);
     case 'npz':
     case 'npy-named':
       throw new RegraftError(`data spec '${spec}' holds named arrays, one per model input; load it with loadNamedArrays`);
     case 'csv': {
-      const table = parseCsv((await readDataFile(source.path)).toString('utf8'), source.path, source.options, values ? 'values' : 'classes');
+      const table = parseCsv((await readDataFile(source.path)).toString('utf8'), source.path, source.options, values ? 'values' : 'classes', classes);
       const answers: Answers = table.targets ? { targets: { values: table.targets, shape: [] }, path: source.path } : { labels: table.labels, path: source.path };
       return firstSamples(assemble(spec, [table.featureCount], table.features, answers), limit);
     }
@@ -53,12 +56,14 @@ function firstSamples(ds: Dataset, limit: number | undefined): Dataset {
   return limit !== undefined && limit < ds.size ? subsetDataset(ds, limit) : ds;
 }
 
-async function loadIdx(spec: string, imagesPath: string, labelsPath: string, limit: number | undefined, values: boolean): Promise<Dataset> {
+async function loadIdx(spec: string, imagesPath: string, labelsPath: string, limit: number | undefined, values: boolean, classes: number | undefined): Promise<Dataset> {
   const [imageBytes, labelBytes] = await Promise.all([readDataFile(imagesPath), readDataFile(labelsPath)]);
   const images = parseIdxFeatures(imageBytes, imagesPath, limit);
   const labels = parseIdxLabels(labelBytes, labelsPath);
   checkPairedCounts(images.count, imagesPath, labels.length, labelsPath);
+  checkFinite(images.features, images.sampleShape, imagesPath, 'features');
   const kept = images.features.length / Math.max(1, numel(images.sampleShape));
+  if (!values) checkLabelRange(labels.subarray(0, kept), classes, labelsPath);
   const answers = (l: Int32Array): Answers => (values ? { targets: classesAsValues(l), path: labelsPath } : { labels: l, path: labelsPath });
   if (kept === labels.length) return assemble(spec, images.sampleShape, images.features, answers(labels));
   // As subsetDataset: the class count is the whole file's (a model's output width does not shrink with the data).
@@ -71,7 +76,7 @@ function classesAsValues(labels: Int32Array): FloatTargets {
   return { values: Float32Array.from(labels), shape: [] };
 }
 
-async function loadNpy(spec: string, featuresPath: string, labelsPath: string, values: boolean, ignoreIndex: number | undefined): Promise<Dataset> {
+async function loadNpy(spec: string, featuresPath: string, labelsPath: string, values: boolean, classes: number | undefined, ignoreIndex: number | undefined): Promise<Dataset> {
   const [featureBytes, labelBytes] = await Promise.all([readDataFile(featuresPath), readDataFile(labelsPath)]);
   const features = parseNpy(featureBytes, featuresPath);
   const labels = parseNpy(labelBytes, labelsPath);
@@ -80,7 +85,11 @@ async function loadNpy(spec: string, featuresPath: string, labelsPath: string, v
   }
   checkPairedCounts(features.shape[0], featuresPath, labels.shape[0] ?? 1, labelsPath);
   const answers: Answers = values ? { targets: npyTargets(labels, labelsPath), path: labelsPath } : { ...npyLabels(labels, labelsPath), path: labelsPath };
-  return assemble(spec, features.shape.slice(1), npyFeatures(features), answers, ignoreIndex);
+  const featureValues = npyFeatures(features);
+  checkFinite(featureValues, features.shape.slice(1), featuresPath, 'features');
+  if ('targets' in answers) checkFinite(answers.targets.values, answers.targets.shape, labelsPath, 'targets');
+  else checkLabelRange(answers.labels, classes, labelsPath);
+  return assemble(spec, features.shape.slice(1), featureValues, answers, ignoreIndex);
 }
 
 /** Float targets keep their per-sample shape: (N,) is one number per sample, (N, k) k numbers, and so on. */

@@ -9,6 +9,7 @@
  */
 import {
   castArray,
+  checkFinite,
   datasetArrays,
   firstRows,
   fitRowDims,
@@ -71,7 +72,10 @@ export async function loadModelData(data: string | NamedArrays, model: Model, op
   if (typeof data !== 'string') return fitModelData(data, model, opts);
   if (isNamedSource(parseDataSpec(data))) return fitModelData(await loadNamedArrays(data), model, opts);
   const targets = isRegressionLoss(opts.loss) ? 'values' : 'classes';
-  const ds = await loadDataset(data, { targets, ignoreIndex: opts.ignoreIndex ?? DEFAULT_IGNORE_INDEX, ...(opts.limit ? { limit: opts.limit } : {}) });
+  // The class count of logits [N, C], when static: a label beyond it is refused at load, naming its row.
+  const dims = opts.prediction?.shape;
+  const classes = targets === 'classes' && opts.labels && dims?.length === 2 && typeof dims[1] === 'number' ? dims[1] : undefined;
+  const ds = await loadDataset(data, { targets, classes, ignoreIndex: opts.ignoreIndex ?? DEFAULT_IGNORE_INDEX, ...(opts.limit ? { limit: opts.limit } : {}) });
   return fitModelData(ds, model, opts);
 }
 
@@ -131,6 +135,8 @@ function fitNamedInputs(data: NamedArrays, fed: Value[], bindings: Map<string, n
       throw new RegraftError(`${opts.where}: model input '${input.name}' has no array in ${data.name} (arrays: ${names.join(', ')}); add one named ${input.name}`);
     }
     const a = castArray(raw, inputArrayType(input, opts.where), `model input '${input.name}'`);
+    // As load-time checks of a feature file: a NaN or infinite feature is one line naming its row, not a NaN loss.
+    if (a.type === 'float32' || a.type === 'float64') checkFinite(a.data as Float32Array, a.dims.slice(1), a.source, 'features');
     const declared = input.shape;
     if (declared) {
       const fits = declared.length === a.dims.length && declared.every((d, i) => i === 0 || typeof d !== 'number' || d === a.dims[i]);
@@ -193,6 +199,7 @@ function fitLabels(arrays: NamedArrays, prediction: Value, bindings: ReadonlyMap
   const dims = boundDims(prediction, bindings);
   if (isRegressionLoss(opts.loss)) {
     const labels = castArray(raw, 'float32', `the ${opts.loss} loss`);
+    checkFinite(labels.data as Float32Array, labels.dims.slice(1), labels.source, 'targets');
     const rowDims = fitRowDims(`${LABELS_NAME} (${raw.source})`, labels.dims.slice(1), prediction.shape ?? ['N', ...labels.dims.slice(1)], what);
     return { labels: { ...labels, dims: [labels.dims[0], ...rowDims] }, numClasses: 0 };
   }

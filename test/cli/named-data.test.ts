@@ -107,7 +107,7 @@ describe('named data that does not fit the model', () => {
     expect(ok.code).toBe(0);
     const usage = await runCli('train', BERT, '--data', spec, '--out', join(dir, 'x'), '--class-axis', '2');
     expect(usage.code).toBe(2);
-    expect(usage.err[0]).toBe("regraft: --class-axis must be 1 or -1; got '2'");
+    expect(usage.err[0]).toBe('regraft: --class-axis must be 1 or -1, got 2');
   });
 });
 
