@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 
-// The README's command examples must run as written. Each `npx regraft ...` line of the "Commands" section is run
+// The README's command examples must run as written. Each `npx regraft ...` line of the "Commands" section (and of
+// "Fine-tuning") is run
 // in order (later lines use what earlier ones wrote), with `runs/` and `/tmp/` moved into a scratch folder. The
 // `tune` lines are left to the tuning tests (a 16-trial study takes minutes).
 const ROOT = join(import.meta.dirname, '..');
@@ -14,7 +15,9 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 function commandLines(): string[] {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('## Commands'), readme.indexOf('### `dropout`'));
+  const between = (start: string, end: string) => readme.slice(readme.indexOf(start), readme.indexOf(end, readme.indexOf(start)));
+  // The "Commands" block, then the fine-tuning example.
+  const section = between('## Commands', '### `dropout`') + between('### Fine-tuning\n', '### Fine-tuning knobs');
   return section
     .split('\n')
     .filter((l) => l.startsWith('npx regraft ') && !l.startsWith('npx regraft tune'))

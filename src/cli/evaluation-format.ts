@@ -8,16 +8,21 @@ import type { EvalMetrics, Evaluation, RegressionMetrics } from '../evaluate/ind
 export function formatEvalJson(m: EvalMetrics): string {
   const num = (x: number) => JSON.stringify(x); // NaN / Infinity become null, as JSON has no such numbers
   const rows = m.confusion.map((row) => `[${row.join(', ')}]`).join(', ');
-  return `{"accuracy": ${num(m.accuracy)}, "loss": ${num(m.loss)}, "samples": ${m.samples}, "confusion": [${rows}]}`;
+  const positions = m.positions === undefined ? '' : `, "positions": ${m.positions}`;
+  const perplexity = m.perplexity === undefined ? '' : `, "perplexity": ${num(m.perplexity)}`;
+  return `{"accuracy": ${num(m.accuracy)}, "loss": ${num(m.loss)}, "samples": ${m.samples}, "confusion": [${rows}]${positions}${perplexity}}`;
 }
 
 export function formatEvalText(m: EvalMetrics): string[] {
   return [
     `samples   ${m.samples}`,
+    ...(m.positions === undefined ? [] : [`positions ${m.positions} (labelled positions that count; loss and accuracy are means over them)`]),
     `loss      ${m.loss.toFixed(4)}`,
+    ...(m.perplexity === undefined ? [] : [`perplexity ${m.perplexity.toFixed(4)}`]),
     `accuracy  ${(m.accuracy * 100).toFixed(2)}%`,
-    `confusion (rows: true class, columns: predicted class)`,
-    ...confusionTable(m.confusion),
+    ...(m.confusion.length === 0
+      ? [`confusion not shown: ${m.numClasses} classes`]
+      : [`confusion (rows: true class, columns: predicted class)`, ...confusionTable(m.confusion)]),
   ];
 }
 
@@ -57,5 +62,7 @@ export function testLine(e: Evaluation, dataSpec: string): string {
     return `test ${m.lossKind} on ${dataSpec}: ${m.loss.toFixed(6)} (${regressionSummary(m)}, ${m.samples} samples)`;
   }
   const m = e.metrics;
-  return `test accuracy on ${dataSpec}: ${(100 * m.accuracy).toFixed(2)}% (loss ${m.loss.toFixed(4)}, ${m.samples} samples)`;
+  const perplexity = m.perplexity === undefined ? '' : `, perplexity ${m.perplexity.toFixed(4)}`;
+  const positions = m.positions === undefined ? '' : `, ${m.positions} positions`;
+  return `test accuracy on ${dataSpec}: ${(100 * m.accuracy).toFixed(2)}% (loss ${m.loss.toFixed(4)}${perplexity}, ${m.samples} samples${positions})`;
 }

@@ -1,5 +1,5 @@
 /**
- * `regraft run`: plain inference on NPY inputs. Inputs are checked against the model's declared inputs (name,
+ * `regraft run`: plain inference on NPY inputs (or named arrays, as train takes them). Inputs are checked against the model's declared inputs (name,
  * element type, rank and fixed dims) before onnxruntime sees them, so a mistake is reported as the input it is
  * about rather than as an onnxruntime message.
  */
@@ -12,6 +12,9 @@ import { encodeNpy, npyDescrOf, ortTypeOfNpyDescr, parseNpy, type NpyContents } 
 import { RegraftError, UsageError } from '../errors.js';
 import { dtypeName, ortTypeName } from '../ir/dtype.js';
 import type { Value } from '../ir/value.js';
+import type { Model } from '../ir/model.js';
+import { isNamedSource, parseDataSpec } from '../data/index.js';
+import { loadModelData } from '../evaluate/model-data.js';
 import { loadModel, modelToBytes } from '../model-io.js';
 import { createSession } from '../runtime/index.js';
 import type { CliIo } from './context.js';
@@ -95,6 +98,16 @@ async function buildFeeds(inputs: readonly Value[], args: InputArg[], modelPath:
   return feeds;
 }
 
+/** Feeds from a named-arrays spec: every row at once, each array cast and checked as training would. */
+async function dataFeeds(model: Model, spec: string, modelPath: string): Promise<Record<string, Tensor>> {
+  if (!isNamedSource(parseDataSpec(spec))) throw new UsageError(`run: --data takes named arrays (npz:FILE.npz or npy:NAME=FILE,...); '${spec}' is not; use --input NAME=FILE.npy`);
+  const data = await loadModelData(spec, model, { loss: 'cross-entropy', labels: false, where: 'run', modelName: modelPath });
+  return Object.fromEntries(data.inputs.map((name) => {
+    const a = data.arrays.arrays.get(name)!;
+    return [name, new Tensor(a.type, a.data as Float32Array, a.dims)];
+  }));
+}
+
 export function describeOutput(name: string, t: Tensor): string {
   const values = Array.from(t.data as ArrayLike<number | bigint | string>).slice(0, PREVIEW_VALUES);
   const shown = values.map((v) => (typeof v === 'number' ? String(Number(v.toPrecision(6))) : String(v))).join(', ');
@@ -138,10 +151,12 @@ export function registerRun(program: Command, io: CliIo): void {
     .description('run a model on NPY inputs and print (or save) its outputs')
     .argument('<model>', 'ONNX model file')
     .option('--input <name=file.npy>', 'feed this NPY file to this input (repeat for each input)', parseInputArg, [])
+    .option('--data <spec>', 'instead of --input: named arrays, one per input, cast to the input types (npz:FILE.npz or npy:input_ids=ids.npy,...; a labels array is left out)')
     .option('--output-dir <dir>', 'also write each output as <dir>/<name>.npy')
-    .action(async (modelPath: string, opts: { input: InputArg[]; outputDir?: string }) => {
+    .action(async (modelPath: string, opts: { input: InputArg[]; data?: string; outputDir?: string }) => {
+      if (opts.data !== undefined && opts.input.length > 0) throw new UsageError('run: give --data or --input, not both');
       const model = await loadModel(modelPath);
-      const feeds = await buildFeeds(model.graph.inputs, opts.input, modelPath);
+      const feeds = opts.data === undefined ? await buildFeeds(model.graph.inputs, opts.input, modelPath) : await dataFeeds(model, opts.data, modelPath);
       const session = await createSession(modelToBytes(model), { name: modelPath });
       let fetched;
       try {

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { readConfigFile, TRAIN_SETTING_KEYS, type TrainConfig } from '../training/config.js';
 import { TRAIN_SETTINGS } from '../training/config-schema.js';
+import type { ClassAxis } from '../compile/losses.js';
 import { evaluateFile } from '../evaluate/index.js';
 import { exportRun } from '../training/export.js';
 import { inapplicableOptimizerSetting } from '../compile/optimizers.js';
@@ -41,7 +42,7 @@ export function registerTrain(program: Command, io: CliIo): void {
   for (const key of TRAIN_SETTING_KEYS) if (TRAIN_SETTINGS[key].flag.kind !== 'argument') command.addOption(settingOption(key));
   command
     .option('--export <file>', 'after training, export the inference model (best checkpoint) here')
-    .option('--test <spec>', 'after --export, evaluate the exported model on this data and print its accuracy')
+    .option('--test <spec>', 'after --export, evaluate the exported model on this data (any --data spec) and print its accuracy')
     .action(async (modelArg: string | undefined, flags: CommandFlags, cmd: Command) => {
       const fromFile = flags.config ? await readConfigFile(flags.config) : {};
       const { resume, export: exportTo, test } = flags;
@@ -85,7 +86,7 @@ export function registerTrain(program: Command, io: CliIo): void {
           io.out(`exported ${exportTo} (epoch ${report.epoch}, ${report.parameters} trained tensors, checked against the eval model in onnxruntime)`);
           if (test) {
             stopIfAsked(stop.signal, position, undefined);
-            io.out(testLine(await evaluateFile(exportTo, test, { loss: result.config.loss, output: result.config.target }), test));
+            io.out(testLine(await evaluateFile(exportTo, test, { loss: result.config.loss, output: result.config.target, classAxis: result.config.classAxis as ClassAxis | undefined, ignoreIndex: result.config.ignoreIndex }), test));
           }
         }
         stopIfAsked(stop.signal, position, undefined);

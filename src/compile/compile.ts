@@ -13,7 +13,7 @@ import { fixInputDims, type FixedDims } from '../passes/fix-input-dims.js';
 import { stripTraining } from '../passes/strip-training.js';
 import { GRAD_WEIGHT_NAME, LOSS_NAME, LR_NAME, UPDATED_SUFFIX } from '../training-interface.js';
 import { compileUpdateStep, emitAccumulators, type UpdateStep } from './accumulation.js';
-import { attachLoss, type LossKind } from './losses.js';
+import { attachLoss, type ClassAxis, type LossKind } from './losses.js';
 import { chooseParameters, decayedParameters } from './parameter-choice.js';
 import { unbiasedRunningVariance } from './running-variance.js';
 import { tieWeights, type TiedWeight } from './tied-weights.js';
@@ -25,6 +25,10 @@ export interface CompileOptions {
   loss: LossKind;
   /** The model output the loss reads (default: the first). */
   output?: string;
+  /** cross-entropy on logits of rank 3 or more: the axis that holds the classes (losses.ts, resolveClassAxis). */
+  classAxis?: ClassAxis;
+  /** cross-entropy and causal-lm: the label that does not count (default -100, as PyTorch). */
+  ignoreIndex?: number;
   /** L2 coefficient: adds (l2 / 2) sum(w^2), the gradient of PyTorch's weight_decay=l2. */
   l2?: number;
   /** L1 coefficient: adds l1 sum(|w|). */
@@ -110,7 +114,7 @@ export function compileTrainStep(source: Model, opts: CompileOptions): TrainStep
   tieWeights(graph, choice.ties);
 
   enableDropoutTraining(model);
-  const { loss, labels } = attachLoss(model, { kind: opts.loss, output: opts.output });
+  const { loss, labels } = attachLoss(model, { kind: opts.loss, output: opts.output, classAxis: opts.classAxis, ignoreIndex: opts.ignoreIndex });
   graph.addOutput(loss);
   let penalized: string[] = [];
   if ((opts.l2 ?? 0) > 0 || (opts.l1 ?? 0) > 0) {
@@ -215,7 +219,7 @@ export function compileTrainStep(source: Model, opts: CompileOptions): TrainStep
  */
 export function compileEvalModel(
   source: Model,
-  opts: Pick<CompileOptions, 'loss' | 'output'> & { withLoss?: boolean },
+  opts: Pick<CompileOptions, 'loss' | 'output' | 'classAxis' | 'ignoreIndex'> & { withLoss?: boolean },
 ): { model: Model; loss?: string; labels?: string; outputs: string[] } {
   const model = cloneModel(source);
   stripTraining(model);
@@ -224,7 +228,7 @@ export function compileEvalModel(
     assertValid(model);
     return { model, outputs };
   }
-  const { loss, labels } = attachLoss(model, { kind: opts.loss, output: opts.output });
+  const { loss, labels } = attachLoss(model, { kind: opts.loss, output: opts.output, classAxis: opts.classAxis, ignoreIndex: opts.ignoreIndex });
   model.graph.addOutput(loss);
   model.graph.toposort();
   assertValid(model);

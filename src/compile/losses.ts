@@ -5,13 +5,26 @@ import type { Model } from '../ir/model.js';
 import type { Value } from '../ir/value.js';
 import { LABELS_NAME, LOSS_NAME } from '../training-interface.js';
 
-export const LOSS_KINDS = ['cross-entropy', 'mse', 'mse-half', 'bce-logits', 'l1'] as const;
+export const LOSS_KINDS = ['cross-entropy', 'causal-lm', 'mse', 'mse-half', 'bce-logits', 'l1'] as const;
 export type LossKind = (typeof LOSS_KINDS)[number];
 
-/** The losses that read float targets (every one but cross-entropy, which reads class labels). */
-export type RegressionLoss = Exclude<LossKind, 'cross-entropy'>;
+/** The losses that read class labels: cross-entropy and its next-token form. */
+export type ClassificationLoss = 'cross-entropy' | 'causal-lm';
 
-export const isRegressionLoss = (kind: LossKind): kind is RegressionLoss => kind !== 'cross-entropy';
+/** The losses that read float targets (every one but the two that read class labels). */
+export type RegressionLoss = Exclude<LossKind, ClassificationLoss>;
+
+export const isRegressionLoss = (kind: LossKind): kind is RegressionLoss => kind !== 'cross-entropy' && kind !== 'causal-lm';
+
+/** PyTorch's and Hugging Face's label for a position that does not count (padding, a prompt). */
+export const DEFAULT_IGNORE_INDEX = -100;
+
+/**
+ * Where the logits hold the classes: axis 1 ([N, C] and [N, C, d1, ...], PyTorch's CrossEntropyLoss and ONNX's
+ * SoftmaxCrossEntropyLoss) or the last axis ([N, T, V], Hugging Face's token-level and LM heads).
+ */
+export const CLASS_AXES = [1, -1] as const;
+export type ClassAxis = (typeof CLASS_AXES)[number];
 
 export interface LossSpec {
   kind: LossKind;
@@ -21,6 +34,10 @@ export interface LossSpec {
   labels?: string;
   /** Name of the loss value (default `loss`). */
   name?: string;
+  /** cross-entropy on logits of rank 3 or more: which axis holds the classes (see resolveClassAxis). */
+  classAxis?: ClassAxis;
+  /** cross-entropy and causal-lm: the label that does not count (default -100); the mean is over the others. */
+  ignoreIndex?: number;
 }
 
 export interface AttachedLoss {
@@ -31,8 +48,14 @@ export interface AttachedLoss {
 
 /**
  * Adds a loss on a model output, reading a new `labels` graph input. All losses reduce to a mean:
- * - cross-entropy: mean softmax cross-entropy of logits [N, C] against int64 class labels [N]
- *   (SoftmaxCrossEntropyLoss, opset 12+), PyTorch's `nn.CrossEntropyLoss()`;
+ * - cross-entropy: mean softmax cross-entropy of logits against int64 class labels (SoftmaxCrossEntropyLoss,
+ *   opset 12+), PyTorch's `nn.CrossEntropyLoss(ignore_index=-100)`: logits [N, C] with labels [N], [N, C, d1, ...]
+ *   with labels [N, d1, ...] (classAxis 1), or [N, T, V] with labels [N, T] (classAxis -1, transposed to [N, V, T]
+ *   first); positions labelled ignoreIndex do not count, the mean is over the others;
+ * - causal-lm: the next-token loss of logits [N, T, V] against labels [N, T] (Hugging Face's LM heads with
+ *   `labels=input_ids`): position t's logits against label t + 1. The shift moves the labels, not the logits: labels
+ *   [:, 1:] padded at the end with ignoreIndex, so the last position does not count and the mean is over the
+ *   shifted pairs whose label is not ignoreIndex, as `cross_entropy(logits[:, :-1], labels[:, 1:])`;
  * - mse: mean((y - t)^2), PyTorch's `nn.MSELoss()`; mse-half: the article's (1/2) mean((y - t)^2);
  * - bce-logits: mean(softplus(y) - y t), PyTorch's `nn.BCEWithLogitsLoss()` (stable for large |y|);
  * - l1: mean(|y - t|), PyTorch's `nn.L1Loss()`.
@@ -50,13 +73,43 @@ export function attachLoss(model: Model, spec: LossSpec): AttachedLoss {
   const opset = graph.opset('') ?? 0;
   const batch = prediction.shape?.[0] ?? 'N';
 
-  if (spec.kind === 'cross-entropy') {
-    if (opset < 12) throw new RegraftError(`cross-entropy needs opset 12 or later (SoftmaxCrossEntropyLoss); the model imports opset ${opset}; ${OPSET_UPGRADE_HINT}`);
-    const rank = prediction.shape?.length;
-    if (rank !== undefined && rank < 2) throw new RegraftError(`cross-entropy reads logits [N, C], but output '${prediction.name}' has rank ${rank}`);
-    const labels = graph.addInput(labelsName).setTensorType(DataType.INT64, [batch, ...(prediction.shape?.slice(2) ?? [])]);
+  if (spec.kind === 'cross-entropy' || spec.kind === 'causal-lm') {
+    if (opset < 12) throw new RegraftError(`${spec.kind} needs opset 12 or later (SoftmaxCrossEntropyLoss); the model imports opset ${opset}; ${OPSET_UPGRADE_HINT}`);
+    const ignoreIndex = spec.ignoreIndex ?? DEFAULT_IGNORE_INDEX;
+    if (!Number.isInteger(ignoreIndex)) throw new RegraftError(`the ignore index ${ignoreIndex} must be a whole number (PyTorch's default is ${DEFAULT_IGNORE_INDEX})`);
+    const shape = prediction.shape;
+    const rank = shape?.length;
+    let scores = prediction;
+    let labels: Value;
+    let counted: Value;
+    if (spec.kind === 'causal-lm') {
+      if (rank !== 3) throw new RegraftError(`causal-lm reads logits [N, T, V], but output '${prediction.name}' has ${rank === undefined ? 'an unknown rank' : `rank ${rank}`}; pick the LM head's output with --target`);
+      if (spec.classAxis === 1) throw new RegraftError(`causal-lm reads the classes on the last axis of [N, T, V] (Hugging Face's LM heads); --class-axis 1 does not apply, drop it`);
+      labels = graph.addInput(labelsName).setTensorType(DataType.INT64, shape!.slice(0, 2));
+      scores = b.op('Transpose', [prediction], { perm: [0, 2, 1] });
+      // Label t + 1 moves to position t; the last position gets ignoreIndex and so does not count.
+      const next = b.op('Slice', [labels, b.ints([1], 'starts'), b.ints([Number.MAX_SAFE_INTEGER], 'ends'), b.ints([1], 'axes')]);
+      counted = b.op('Pad', [next, b.ints([0, 0, 0, 1], 'pads'), b.int64Init('ignore_index', [ignoreIndex], [])], { mode: 'constant' });
+    } else {
+      if (rank !== undefined && rank < 2) throw new RegraftError(`cross-entropy reads logits [N, C], but output '${prediction.name}' has rank ${rank}`);
+      const axis = rank === undefined || rank === 2 ? 1 : spec.classAxis;
+      if (axis === undefined) {
+        throw new RegraftError(
+          `output '${prediction.name}' holds logits of rank ${rank} (${showDims(shape!)}): say which axis holds the classes with --class-axis 1 ` +
+            `(PyTorch and ONNX: [N, C, d1, ...], labels [N, d1, ...]) or --class-axis -1 (Hugging Face: [N, T, V], labels [N, T])`,
+        );
+      }
+      if (axis === -1 && rank === undefined) throw new RegraftError(`output '${prediction.name}' has no declared shape, so its last axis is unknown; declare it or use --class-axis 1`);
+      if (axis === 1) {
+        labels = graph.addInput(labelsName).setTensorType(DataType.INT64, [batch, ...(shape?.slice(2) ?? [])]);
+      } else {
+        labels = graph.addInput(labelsName).setTensorType(DataType.INT64, shape!.slice(0, -1));
+        scores = b.op('Transpose', [prediction], { perm: [0, rank! - 1, ...Array.from({ length: rank! - 2 }, (_, i) => i + 1)] });
+      }
+      counted = labels;
+    }
     // The log_prob output is free (the kernel computes it anyway) and spares the backward pass a Softmax.
-    const [loss] = b.ops('SoftmaxCrossEntropyLoss', [prediction, labels], { reduction: 'mean' }, [lossName, graph.uniqueValueName('log_prob')]);
+    const [loss] = b.ops('SoftmaxCrossEntropyLoss', [scores, counted], { reduction: 'mean', ignore_index: ignoreIndex }, [lossName, graph.uniqueValueName('log_prob')]);
     loss.setTensorType(DataType.FLOAT, []);
     return { loss, labels, prediction };
   }
@@ -80,4 +133,50 @@ function reduceMeanAll(b: GraphBuilder, x: Value, output: string | undefined): V
   const sum = b.op('ReduceSum', [x], { keepdims: 0 });
   const count = b.op('Cast', [b.op('Size', [x])], { to: DataType.FLOAT });
   return b.op('Div', [sum, count], {}, { output });
+}
+
+const showDim = (d: number | string | null | undefined): string => (d === null || d === undefined ? '?' : String(d));
+const showDims = (dims: readonly (number | string | null)[]): string => `[${dims.map(showDim).join(', ')}]`;
+
+/**
+ * Which axis of cross-entropy's logits holds the classes, read from the labels' shape: logits [N, a1, ..., ak]
+ * (k >= 2) fit labels [N, a2, ..., ak] with the classes on axis 1 and labels [N, a1, ..., a(k-1)] with the classes
+ * last. `logits` are the output's dims with symbols bound to the data's sizes (null where unknown, which fits any
+ * size; `what` names it: "output 'logits'"). Never a guess: labels that fit both readings (T == V, or an unknown dim) need `given` (--class-axis), and
+ * labels that fit neither, or not the reading given, are refused.
+ */
+export function resolveClassAxis(
+  logits: { what: string; dims: readonly (number | null)[] | undefined },
+  labels: { source: string; rowDims: readonly number[] },
+  given?: ClassAxis,
+): ClassAxis {
+  const labelShape = `[N${labels.rowDims.map((d) => `, ${d}`).join('')}]`;
+  const what = `labels ${labels.source} of shape ${labelShape}`;
+  const dims = logits.dims;
+  if (dims === undefined) {
+    if (labels.rowDims.length === 0 || given !== undefined) return given ?? 1;
+    throw new RegraftError(`${logits.what} has no declared shape, so ${what} cannot be matched to it; say which axis holds the classes with --class-axis 1 or --class-axis -1`);
+  }
+  const logitShape = showDims(['N', ...dims.slice(1)]);
+  if (dims.length === 2) {
+    if (labels.rowDims.length === 0) return 1;
+    throw new RegraftError(`${what} do not fit ${logits.what} ${logitShape}, which take one class index per sample (labels of shape [N])`);
+  }
+  const fits = (wanted: readonly (number | null)[]) => wanted.length === labels.rowDims.length && wanted.every((d, i) => d === null || d === labels.rowDims[i]);
+  const onAxis1 = dims.slice(2);
+  const last = dims.slice(1, -1);
+  const readings = `classes on axis 1 need labels ${showDims(['N', ...onAxis1])}, classes last ${showDims(['N', ...last])}`;
+  if (given !== undefined) {
+    if (fits(given === 1 ? onAxis1 : last)) return given;
+    throw new RegraftError(`${what} do not fit ${logits.what} ${logitShape} with --class-axis ${given}: ${readings}`);
+  }
+  if (fits(onAxis1) && fits(last)) {
+    throw new RegraftError(
+      `${what} fit ${logits.what} ${logitShape} both ways (classes on axis 1, as PyTorch and ONNX, or last, as Hugging Face); ` +
+        `say which with --class-axis 1 or --class-axis -1`,
+    );
+  }
+  if (fits(onAxis1)) return 1;
+  if (fits(last)) return -1;
+  throw new RegraftError(`${what} fit no reading of ${logits.what} ${logitShape}: ${readings}; give labels of one of these shapes`);
 }

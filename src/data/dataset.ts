@@ -1,5 +1,7 @@
 import { RegraftError } from '../errors.js';
 import { numel } from '../ir/tensor.js';
+import { LABELS_NAME } from '../training-interface.js';
+import type { NamedArrays } from './named-arrays.js';
 
 /**
  * A labelled dataset held in memory, ready to be cut into batches: class labels for classification, or float
@@ -14,8 +16,13 @@ export interface Dataset {
   sampleShape: number[];
   /** size * prod(sampleShape) values; uint8 sources are scaled to [0, 1], other numbers are kept as they are. */
   features: Float32Array;
-  /** Class index of each sample, in [0, numClasses); empty when the dataset holds float `targets` instead. */
+  /**
+   * Class indices, in [0, numClasses) (or the ignore index the data was loaded with): one per sample, or
+   * prod(labelShape) per sample (a token or pixel label each); empty when the dataset holds float `targets` instead.
+   */
   labels: Int32Array;
+  /** Dims of one sample's class labels ([] or absent: one label per sample; [T] for token labels, [H, W], ...). */
+  labelShape?: number[];
   /** 0 when the dataset holds float `targets`. */
   numClasses: number;
   /** Float targets (regression): sample i's occupy [i * targetSize, (i + 1) * targetSize), C order. */
@@ -36,14 +43,20 @@ export function sampleSize(ds: Dataset): number {
   return numel(ds.sampleShape);
 }
 
+/** Labels per sample: prod(labelShape), 1 without one. */
+export function labelSize(ds: Dataset): number {
+  return numel(ds.labelShape ?? []);
+}
+
 /**
  * The number of classes implied by the labels: max + 1. Labels are class indices, so a negative one is an error
- * (it would index outside the logits).
+ * (it would index outside the logits), except `ignoreIndex` (-100 marks a position that does not count).
  */
-export function countClasses(labels: Int32Array, source: string): number {
+export function countClasses(labels: Int32Array, source: string, ignoreIndex?: number): number {
   let max = -1;
   for (let i = 0; i < labels.length; i++) {
     const y = labels[i];
+    if (y === ignoreIndex) continue;
     if (y < 0) {
       throw new RegraftError(`label ${y} of sample ${i} in ${source} is negative; labels must be class indices 0, 1, 2, ...`);
     }
@@ -66,7 +79,8 @@ export function subsetDataset(ds: Dataset, n: number): Dataset {
     size,
     sampleShape: [...ds.sampleShape],
     features: ds.features.subarray(0, size * sampleSize(ds)),
-    labels: ds.targets ? ds.labels : ds.labels.subarray(0, size),
+    labels: ds.targets ? ds.labels : ds.labels.subarray(0, size * labelSize(ds)),
+    ...(ds.labelShape && { labelShape: [...ds.labelShape] }),
     numClasses: ds.numClasses,
     ...(ds.targets && { targets: { values: ds.targets.values.subarray(0, size * targetSize(ds.targets)), shape: [...ds.targets.shape] } }),
   };
@@ -75,17 +89,32 @@ export function subsetDataset(ds: Dataset, n: number): Dataset {
 /** A copy of the chosen samples, in the given order (e.g. the validation part of a split, for evaluation). */
 export function selectSamples(ds: Dataset, indices: ArrayLike<number>, name = `${ds.name}[subset]`): Dataset {
   const per = sampleSize(ds);
+  const perLabel = labelSize(ds);
   const features = new Float32Array(indices.length * per);
-  const labels = new Int32Array(ds.targets ? 0 : indices.length);
+  const labels = new Int32Array(ds.targets ? 0 : indices.length * perLabel);
   const perTarget = ds.targets ? targetSize(ds.targets) : 0;
   const targets = ds.targets && { values: new Float32Array(indices.length * perTarget), shape: [...ds.targets.shape] };
   for (let k = 0; k < indices.length; k++) {
     const i = checkedIndex(ds, indices[k]);
     features.set(ds.features.subarray(i * per, (i + 1) * per), k * per);
     if (targets) targets.values.set(ds.targets!.values.subarray(i * perTarget, (i + 1) * perTarget), k * perTarget);
-    else labels[k] = ds.labels[i];
+    else labels.set(ds.labels.subarray(i * perLabel, (i + 1) * perLabel), k * perLabel);
   }
-  return { name, size: indices.length, sampleShape: [...ds.sampleShape], features, labels, numClasses: ds.numClasses, ...(targets && { targets }) };
+  const labelShape = ds.labelShape && { labelShape: [...ds.labelShape] };
+  return { name, size: indices.length, sampleShape: [...ds.sampleShape], features, labels, ...labelShape, numClasses: ds.numClasses, ...(targets && { targets }) };
+}
+
+/**
+ * A dataset as named arrays: the features, float32 `[size, ...sampleDims]`, under `featureName`, and `labels`
+ * (int64 class indices `[size, ...labelShape]`, or the float targets `[size, ...targetDims]`). The features and
+ * targets are used, not copied.
+ */
+export function datasetArrays(ds: Dataset, featureName: string, sampleDims = ds.sampleShape, targetDims = ds.targets?.shape): NamedArrays {
+  const features = { type: 'float32' as const, data: ds.features, dims: [ds.size, ...sampleDims], source: ds.name };
+  const answers = ds.targets
+    ? { type: 'float32' as const, data: ds.targets.values, dims: [ds.size, ...targetDims!], source: ds.name }
+    : { type: 'int64' as const, data: BigInt64Array.from(ds.labels, (y) => BigInt(y)), dims: [ds.size, ...(ds.labelShape ?? [])], source: ds.name };
+  return { name: ds.name, rows: ds.size, arrays: new Map([[featureName, features], [LABELS_NAME, answers]]) };
 }
 
 export function checkedIndex(ds: Dataset, i: number): number {

@@ -40,6 +40,19 @@ export function fitTargetShape(ds: Dataset, outputDims: readonly Dim[], outputNa
   return fitDims(targets.shape, targetSize(targets), outputDims, fail);
 }
 
+/**
+ * The per-row dims of named array `source` (rows of `rowShape`) as `dims` (an input's or output's, with its batch
+ * dim) want them, resolved as fitSampleShape resolves a dataset's samples.
+ */
+export function fitRowDims(source: string, rowShape: readonly number[], dims: readonly Dim[], takenBy: string): number[] {
+  const per = rowShape.reduce((n, d) => n * d, 1);
+  const fail = (why: string): RegraftError =>
+    new RegraftError(
+      `${source} has rows of shape ${showDims(rowShape)} (${values(per)}) but ${takenBy} has shape ${showDims(dims)}: ${why}; give an array whose rows match it`,
+    );
+  return fitDims(rowShape, per, dims, fail);
+}
+
 function fitDims(own: readonly number[], per: number, dims: readonly Dim[], fail: (why: string) => RegraftError): number[] {
   if (dims.length === 0) throw fail('it has no batch dim');
   const wanted = dims.slice(1);

@@ -1,8 +1,13 @@
 export type { Dataset, FloatTargets } from './dataset.js';
-export { subsetDataset, selectSamples, sampleSize } from './dataset.js';
+export { subsetDataset, selectSamples, sampleSize, labelSize, datasetArrays } from './dataset.js';
+export { ARRAY_TYPES, firstRows, loadNamedArrays, namedArrays, rowSize, type ArrayData, type ArrayInput, type ArrayType, type NamedArray, type NamedArrays } from './named-arrays.js';
+export { castArray } from './cast.js';
+export { readZip, type ZipMember } from './zip.js';
+export { NamedBatchLoader, type BatchArray, type NamedBatch, type NamedBatchLoaderOptions } from './named-batch-loader.js';
 export { loadDataset, type LoadOptions } from './load.js';
-export { parseDataSpec, type DataSource } from './spec.js';
+export { isNamedSource, parseDataSpec, type DataSource } from './spec.js';
 export type { CsvOptions } from './csv.js';
-export { fitSampleShape, fitTargetShape } from './fit.js';
-export { splitDataset, type DatasetSplit } from './split.js';
+export { fitRowDims, fitSampleShape, fitTargetShape } from './fit.js';
+export { checkFinite } from './validate.js';
+export { splitDataset, splitRows, type DatasetSplit } from './split.js';
 export { BatchLoader, type BatchLoaderOptions, type Batch } from './batch-loader.js';

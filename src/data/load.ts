@@ -17,12 +17,14 @@ export interface LoadOptions {
    * float targets for the regression losses, any numeric dtype, one or more numbers per sample.
    */
   targets?: 'classes' | 'values';
+  /** A class label that marks a position not to count (-100, as PyTorch): allowed among the labels of NPY files. */
+  ignoreIndex?: number;
   /** The model's class count, when known: a class label outside [0, classes) is an error naming its row. */
   classes?: number;
 }
 
-/** What pairs with the features: class indices, or float targets. */
-type Answers = { labels: Int32Array; path: string } | { targets: FloatTargets; path: string };
+/** What pairs with the features: class indices (per sample or per position), or float targets. */
+type Answers = { labels: Int32Array; labelShape?: number[]; path: string } | { targets: FloatTargets; path: string };
 
 /** Loads the dataset a spec names (see spec.ts for the syntax) into memory. */
 export async function loadDataset(spec: string, opts: LoadOptions = {}): Promise<Dataset> {
@@ -38,7 +40,10 @@ export async function loadDataset(spec: string, opts: LoadOptions = {}): Promise
     case 'idx':
       return loadIdx(spec, source.images, source.labels, limit, values, classes);
     case 'npy':
-      return firstSamples(await loadNpy(spec, source.features, source.labels, values, classes), limit);
+      return firstSamples(await loadNpy(spec, source.features, source.labels, values, classes, opts.ignoreIndex), limit);
+    case 'npz':
+    case 'npy-named':
+      throw new RegraftError(`data spec '${spec}' holds named arrays, one per model input; load it with loadNamedArrays`);
     case 'csv': {
       const table = parseCsv((await readDataFile(source.path)).toString('utf8'), source.path, source.options, values ? 'values' : 'classes', classes);
       const answers: Answers = table.targets ? { targets: { values: table.targets, shape: [] }, path: source.path } : { labels: table.labels, path: source.path };
@@ -71,7 +76,7 @@ function classesAsValues(labels: Int32Array): FloatTargets {
   return { values: Float32Array.from(labels), shape: [] };
 }
 
-async function loadNpy(spec: string, featuresPath: string, labelsPath: string, values: boolean, classes: number | undefined): Promise<Dataset> {
+async function loadNpy(spec: string, featuresPath: string, labelsPath: string, values: boolean, classes: number | undefined, ignoreIndex: number | undefined): Promise<Dataset> {
   const [featureBytes, labelBytes] = await Promise.all([readDataFile(featuresPath), readDataFile(labelsPath)]);
   const features = parseNpy(featureBytes, featuresPath);
   const labels = parseNpy(labelBytes, labelsPath);
@@ -79,12 +84,12 @@ async function loadNpy(spec: string, featuresPath: string, labelsPath: string, v
     throw new RegraftError(`NPY feature file ${featuresPath} holds a scalar; it needs shape (samples, ...)`);
   }
   checkPairedCounts(features.shape[0], featuresPath, labels.shape[0] ?? 1, labelsPath);
-  const answers: Answers = values ? { targets: npyTargets(labels, labelsPath), path: labelsPath } : { labels: npyLabels(labels, labelsPath), path: labelsPath };
+  const answers: Answers = values ? { targets: npyTargets(labels, labelsPath), path: labelsPath } : { ...npyLabels(labels, labelsPath), path: labelsPath };
   const featureValues = npyFeatures(features);
   checkFinite(featureValues, features.shape.slice(1), featuresPath, 'features');
   if ('targets' in answers) checkFinite(answers.targets.values, answers.targets.shape, labelsPath, 'targets');
   else checkLabelRange(answers.labels, classes, labelsPath);
-  return assemble(spec, features.shape.slice(1), featureValues, answers);
+  return assemble(spec, features.shape.slice(1), featureValues, answers, ignoreIndex);
 }
 
 /** Float targets keep their per-sample shape: (N,) is one number per sample, (N, k) k numbers, and so on. */
@@ -99,25 +104,29 @@ function npyTargets(npy: NpyContents, path: string): FloatTargets {
   return { values, shape };
 }
 
-/** uint8 arrays are images and get scaled to [0, 1]; other numbers are kept as they are. */
+/** uint8 arrays are images and get scaled to [0, 1]; other numbers (bools as 0 and 1) are kept as they are. */
 function npyFeatures(npy: NpyContents): Float32Array {
   const { data } = npy;
   if (data instanceof Float32Array) return data;
   const out = new Float32Array(data.length);
-  if (data instanceof Uint8Array) {
-    for (let i = 0; i < data.length; i++) out[i] = data[i] / 255;
-  } else if (data instanceof BigInt64Array) {
+  if (data instanceof BigInt64Array) {
     for (let i = 0; i < data.length; i++) out[i] = Number(data[i]);
+  } else if (npy.descr === '|u1') {
+    for (let i = 0; i < data.length; i++) out[i] = data[i] / 255;
   } else {
     out.set(data);
   }
   return out;
 }
 
-function npyLabels(npy: NpyContents, path: string): Int32Array {
+/**
+ * Class indices of shape (N,) or (N, 1) (one per sample), or (N, d1, ...) (one per token or pixel: labelShape
+ * [d1, ...]).
+ */
+function npyLabels(npy: NpyContents, path: string): { labels: Int32Array; labelShape: number[] } {
   const { shape, data, descr } = npy;
-  if (!(shape.length === 1 || (shape.length === 2 && shape[1] === 1))) {
-    throw new RegraftError(`NPY label file ${path} has shape (${shape.join(', ')}); labels must be (N,) or (N, 1) class indices`);
+  if (shape.length === 0) {
+    throw new RegraftError(`NPY label file ${path} holds a scalar; labels must be class indices of shape (N,), (N, 1) or (N, ...)`);
   }
   if (!isIntegerDtype(descr)) {
     throw new RegraftError(`NPY label file ${path} has dtype '${descr}'; labels must be integers: save y.astype(np.int64)`);
@@ -128,7 +137,7 @@ function npyLabels(npy: NpyContents, path: string): Int32Array {
     if (y > 0x7fffffff) throw new RegraftError(`NPY label file ${path}: label ${y} of sample ${i} is too large to be a class index`);
     labels[i] = y;
   }
-  return labels;
+  return { labels, labelShape: shape.length === 2 && shape[1] === 1 ? [] : shape.slice(1) };
 }
 
 function checkPairedCounts(samples: number, featuresPath: string, labelCount: number, labelsPath: string): void {
@@ -139,12 +148,15 @@ function checkPairedCounts(samples: number, featuresPath: string, labelCount: nu
   }
 }
 
-function assemble(name: string, sampleShape: number[], features: Float32Array, answers: Answers): Dataset {
-  const size = 'labels' in answers ? answers.labels.length : answers.targets.values.length / Math.max(1, numel(answers.targets.shape));
+function assemble(name: string, sampleShape: number[], features: Float32Array, answers: Answers, ignoreIndex?: number): Dataset {
+  const size = 'labels' in answers ? answers.labels.length / Math.max(1, numel(answers.labelShape ?? [])) : answers.targets.values.length / Math.max(1, numel(answers.targets.shape));
   if (size === 0) throw new RegraftError(`data spec '${name}' holds no samples`);
   if (features.length !== size * numel(sampleShape)) {
     throw new RegraftError(`data spec '${name}': ${features.length} feature values do not split into ${size} samples of [${sampleShape.join(',')}]`);
   }
-  if ('labels' in answers) return { name, size, sampleShape, features, labels: answers.labels, numClasses: countClasses(answers.labels, answers.path) };
+  if ('labels' in answers) {
+    const labelShape = answers.labelShape && answers.labelShape.length > 0 ? { labelShape: answers.labelShape } : {};
+    return { name, size, sampleShape, features, labels: answers.labels, ...labelShape, numClasses: countClasses(answers.labels, answers.path, ignoreIndex) };
+  }
   return { name, size, sampleShape, features, labels: new Int32Array(0), numClasses: 0, targets: answers.targets };
 }

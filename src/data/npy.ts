@@ -7,7 +7,7 @@
 import { RegraftError } from '../errors.js';
 import { numel } from '../ir/tensor.js';
 
-type NpyArray = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array;
+export type NpyArray = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array;
 
 interface NpyDtype {
   /** The onnxruntime tensor type of the same elements. */
@@ -25,13 +25,13 @@ const NPY_DTYPES: Record<string, NpyDtype> = {
   '<i4': { ortType: 'int32', bytes: 4, integer: true, view: (b, n) => new Int32Array(b, 0, n) },
   '<i8': { ortType: 'int64', bytes: 8, integer: true, view: (b, n) => new BigInt64Array(b, 0, n) },
   '|u1': { ortType: 'uint8', bytes: 1, integer: true, view: (b, n) => new Uint8Array(b, 0, n) },
+  '|b1': { ortType: 'bool', bytes: 1, integer: false, view: (b, n) => new Uint8Array(b, 0, n) },
+  '|i1': { ortType: 'int8', bytes: 1, integer: true, view: (b, n) => new Int8Array(b, 0, n) },
+  '<i2': { ortType: 'int16', bytes: 2, integer: true, view: (b, n) => new Int16Array(b, 0, n) },
+  '<u2': { ortType: 'uint16', bytes: 2, integer: true, view: (b, n) => new Uint16Array(b, 0, n) },
+  '<u4': { ortType: 'uint32', bytes: 4, integer: true, view: (b, n) => new Uint32Array(b, 0, n) },
   '<f2': { ortType: 'float16', bytes: 2, integer: false },
-  '|i1': { ortType: 'int8', bytes: 1, integer: true },
-  '<i2': { ortType: 'int16', bytes: 2, integer: true },
-  '<u2': { ortType: 'uint16', bytes: 2, integer: true },
-  '<u4': { ortType: 'uint32', bytes: 4, integer: true },
   '<u8': { ortType: 'uint64', bytes: 8, integer: true },
-  '|b1': { ortType: 'bool', bytes: 1, integer: false },
 };
 
 const READABLE = Object.keys(NPY_DTYPES).filter((descr) => NPY_DTYPES[descr].view !== undefined);

@@ -14,14 +14,19 @@ export interface DatasetSplit {
  * The same (size, valFraction, seed) always gives the same split, so a resumed run validates on the same samples.
  */
 export function splitDataset(ds: Dataset, valFraction: number, seed: number): DatasetSplit {
+  return splitRows(ds.size, ds.name, valFraction, seed);
+}
+
+/** The same split of `size` rows (named arrays, or any other sample-major data) called `name` in messages. */
+export function splitRows(size: number, name: string, valFraction: number, seed: number): DatasetSplit {
   if (!(valFraction >= 0 && valFraction < 1)) {
-    throw new RegraftError(`validation fraction ${valFraction} for ${ds.name} must be in [0, 1)`);
+    throw new RegraftError(`validation fraction ${valFraction} for ${name} must be in [0, 1)`);
   }
-  const valCount = Math.round(ds.size * valFraction);
-  if (valFraction > 0 && (valCount === 0 || valCount === ds.size)) {
-    throw new RegraftError(`validation fraction ${valFraction} of ${ds.size} samples of ${ds.name} leaves one side empty; use a larger dataset or another fraction`);
+  const valCount = Math.round(size * valFraction);
+  if (valFraction > 0 && (valCount === 0 || valCount === size)) {
+    throw new RegraftError(`validation fraction ${valFraction} of ${size} samples of ${name} leaves one side empty; use a larger dataset or another fraction`);
   }
-  const order = new Int32Array(ds.size);
+  const order = new Int32Array(size);
   for (let i = 0; i < order.length; i++) order[i] = i;
   new Rng(seed).shuffle(order);
   return { train: order.slice(valCount).sort(), val: order.slice(0, valCount).sort() };

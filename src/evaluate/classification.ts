@@ -16,12 +16,16 @@ export interface EvalMetrics {
   samples: number;
   /** Mean softmax cross-entropy of the logits against the labels. */
   loss: number;
-  /** Fraction of samples whose largest logit is the label's (first index wins a tie). */
+  /** Fraction of samples (of counted positions, with `positions`) whose largest logit is the label's (first index wins a tie). */
   accuracy: number;
   /** confusion[trueClass][predictedClass] = number of samples. */
   confusion: number[][];
   /** C, the width of the logits. */
   numClasses: number;
+  /** Labelled positions that counted (labels per position: [N, T], [N, H, W], causal-lm), which loss and accuracy average over. */
+  positions?: number;
+  /** causal-lm: exp(loss), the perplexity of the next-token predictions. */
+  perplexity?: number;
 }
 
 /** Runs `session` over `ds` (or the samples in `opts.indices`) and scores the logits. */

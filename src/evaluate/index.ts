@@ -3,7 +3,9 @@
  * every other loss scores predictions against float targets (regression.ts). `regraft eval`, `train --test` and the
  * trainer's validation all choose between the two here, on a model file or on an open session.
  */
-import type { Dataset } from '../data/index.js';
+import type { Dataset, NamedArrays } from '../data/index.js';
+import { loadModel } from '../model-io.js';
+import { evaluateArraysFile, needsNamedEvaluation, type ArrayFileEvalOptions } from './array-scores.js';
 import { isRegressionLoss, type LossKind, type RegressionLoss } from '../compile/losses.js';
 import type { Session } from '../runtime/index.js';
 import type { EvalOptions } from './batches.js';
@@ -11,6 +13,8 @@ import { evaluate, evaluateModelFile, type EvalFileOptions, type EvalMetrics } f
 import { evaluateTargets, evaluateTargetsFile, type RegressionMetrics } from './regression.js';
 
 export { DEFAULT_EVAL_BATCH_SIZE, type EvalOptions } from './batches.js';
+export { evaluateArraysFile, evaluateModelData, type ArrayEvalOptions, type ArrayEvaluation, type ArrayFileEvalOptions } from './array-scores.js';
+export { CAUSAL_LM_DEFAULT_LABELS, fitModelData, loadModelData, type ModelData, type ModelDataOptions } from './model-data.js';
 export { evaluate, evaluateModelFile, type EvalFileOptions, type EvalMetrics } from './classification.js';
 export { evaluateTargets, evaluateTargetsFile, type RegressionMetrics, type TargetEvalFileOptions, type TargetEvalOptions } from './regression.js';
 
@@ -27,8 +31,16 @@ async function byLoss(
   return { kind: 'classification', metrics: await classification() };
 }
 
-/** Loads a model file and a data spec and scores the model by `opts.loss` (default cross-entropy), on CPU. */
-export function evaluateFile(modelPath: string, dataSpec: string, opts: EvalFileOptions & { loss?: LossKind } = {}): Promise<Evaluation> {
+/**
+ * Loads a model file and its data (a spec, or named arrays) and scores the model by `opts.loss` (default
+ * cross-entropy), on CPU. Named arrays, models with several inputs, causal-lm and labels per position are scored
+ * by array-scores.ts; a single-input classifier or regression model on one feature array as it always was.
+ */
+export async function evaluateFile(modelPath: string, data: string | NamedArrays, opts: ArrayFileEvalOptions = {}): Promise<Evaluation> {
+  if (typeof data !== 'string' || needsNamedEvaluation(await loadModel(modelPath), data, opts.loss ?? 'cross-entropy', opts.output)) {
+    return evaluateArraysFile(modelPath, data, opts);
+  }
+  const dataSpec = data;
   const common: EvalFileOptions = { batchSize: opts.batchSize, output: opts.output };
   return byLoss(
     opts.loss ?? 'cross-entropy',

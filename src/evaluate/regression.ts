@@ -42,13 +42,28 @@ export async function evaluateTargets(session: Session, ds: Dataset, opts: Targe
     }
     addElements(sums, prediction.data, targets, opts.loss);
   });
+  return regressionResult(sums, count, opts.loss);
+}
+
+/** Running sums of a regression evaluation, over every target element. */
+export interface ElementSums {
+  loss: number;
+  abs: number;
+  square: number;
+  hits: number;
+  elements: number;
+}
+
+/** The metrics of `samples` samples whose elements were summed into `sums`. */
+export function regressionResult(sums: ElementSums, samples: number, kind: RegressionLoss): RegressionMetrics {
   const mean = (x: number) => x / sums.elements;
-  const base = { samples: count, lossKind: opts.loss, loss: mean(sums.loss) };
-  if (opts.loss === 'bce-logits') return { ...base, accuracy: mean(sums.hits) };
+  const base = { samples, lossKind: kind, loss: mean(sums.loss) };
+  if (kind === 'bce-logits') return { ...base, accuracy: mean(sums.hits) };
   return { ...base, mae: mean(sums.abs), rmse: Math.sqrt(mean(sums.square)) };
 }
 
-function addElements(sums: { loss: number; abs: number; square: number; hits: number; elements: number }, y: Float32Array, t: Float32Array, kind: RegressionLoss): void {
+/** Adds the elements of one batch's prediction `y` against its targets `t`. */
+export function addElements(sums: ElementSums, y: Float32Array, t: Float32Array, kind: RegressionLoss): void {
   for (let i = 0; i < y.length; i++) {
     const d = y[i] - t[i];
     sums.abs += Math.abs(d);

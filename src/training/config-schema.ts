@@ -15,7 +15,7 @@
  *   - TrainConfig (config.ts) is derived from this list, so the key is there at once: read it where it is needed.
  * Defaults and ranges that another module owns (an optimizer default, Dropout's ratio check) are imported from it.
  */
-import { LOSS_KINDS } from '../compile/losses.js';
+import { DEFAULT_IGNORE_INDEX, LOSS_KINDS } from '../compile/losses.js';
 import { DEFAULT_MOMENTUM, DEFAULT_OPTIMIZER, DEFAULT_WEIGHT_DECAY, TRAINING_OPTIMIZERS } from '../compile/optimizers.js';
 import { DEFAULT_DROPOUT_RATIO, ratioProblem } from '../passes/insert-dropout.js';
 import { SCHEDULES } from './schedule.js';
@@ -25,8 +25,8 @@ const TRAINING_OPTIMIZER_DEFAULT = TRAINING_OPTIMIZERS.find((o) => o === DEFAULT
 
 export const TRAIN_SETTINGS = {
   model: textSetting({ noun: 'an ONNX model path', required: true, argument: true, help: 'ONNX model to train (or set "model" in --config)' }),
-  data: textSetting({ noun: 'a data spec', required: true, placeholder: '<spec>', help: 'training data: mnist, mnist:test, idx:IMAGES,LABELS, csv:FILE, npy:X,Y' }),
-  valData: textSetting({ noun: 'a data spec', placeholder: '<spec>', help: 'separate validation data instead of a split' }),
+  data: textSetting({ noun: 'a data spec', required: true, placeholder: '<spec>', help: 'training data: mnist, mnist:test, idx:IMAGES,LABELS, csv:FILE, npy:X,Y, or named arrays for a model with several inputs: npz:FILE.npz, npy:input_ids=ids.npy,...,labels=y.npy' }),
+  valData: textSetting({ noun: 'a data spec', placeholder: '<spec>', help: 'separate validation data instead of a split (any --data spec)' }),
   target: textSetting({ noun: 'a model output name', placeholder: '<output>', help: 'the model output the loss reads (default: the first output)' }),
   valSplit: numberSetting({ min: 0, below: 1, default: 0.1, placeholder: '<f>', help: 'fraction of the training data held out for validation' }),
   out: textSetting({ noun: 'a folder path', required: true, placeholder: '<dir>', mayChangeOnResume: true, help: 'run directory (config, metrics.jsonl, checkpoints, loss.svg)' }),
@@ -42,7 +42,18 @@ export const TRAIN_SETTINGS = {
   nesterov: booleanSetting({ default: false, help: 'Nesterov momentum' }),
   weightDecay: numberSetting({ min: 0, default: DEFAULT_WEIGHT_DECAY, searchable: true, help: "AdamW's decoupled weight decay, over the --penalize selection" }),
   clipGradNorm: numberSetting({ min: 0, default: 0, searchable: true, help: "scale the gradients so their global L2 norm is at most x (PyTorch's clip_grad_norm_); 0: no clipping" }),
-  loss: choiceSetting(LOSS_KINDS, { default: 'cross-entropy', help: `the loss: ${LOSS_KINDS.join(', ')}; cross-entropy reads class labels, the others read them as float targets` }),
+  loss: choiceSetting(LOSS_KINDS, {
+    default: 'cross-entropy',
+    help: `the loss: ${LOSS_KINDS.join(', ')}; cross-entropy reads class labels ([N], or [N, T] / [N, H, W] per position), causal-lm next-token ids (labels default to input_ids), the others read them as float targets`,
+  }),
+  classAxis: numberSetting({
+    integer: true, expected: '1 or -1', problem: (v) => (v === 1 || v === -1 ? undefined : `must be 1 or -1, got ${v}`), placeholder: '<axis>',
+    help: 'cross-entropy on logits of rank 3+: 1 (classes on axis 1, [N, C, d...], as PyTorch) or -1 (classes last, [N, T, V], as Hugging Face); needed only when the labels fit both',
+  }),
+  ignoreIndex: numberSetting({
+    integer: true, default: DEFAULT_IGNORE_INDEX, placeholder: '<n>',
+    help: 'cross-entropy and causal-lm: positions with this label do not count; the loss is the mean over the others (as PyTorch and Hugging Face)',
+  }),
   l2: numberSetting({
     min: 0, default: 0, placeholder: '<lam>', searchable: true,
     help: "L2 penalty (lam/2)*sum(w^2) on the weights (--penalize: biases and normalization parameters left out by default): PyTorch's weight_decay=lam; the article's lambda/(2m) form is lam = lambda/m",

@@ -6,7 +6,6 @@ import { loadModel, modelToBytes } from '../model-io.js';
 import { insertDropout } from '../passes/insert-dropout.js';
 import { chooseExecutionProvider } from '../runtime/execution-provider.js';
 import { createSession, type Session, type SessionOptions } from '../runtime/session.js';
-import { featureTensor } from '../runtime/tensors.js';
 import { compileEvalModel, compileTrainStep, type TrainStep } from '../compile/compile.js';
 import { feedableStep, type NamedTensor } from '../compile/step-io.js';
 import { withTiedCopies } from '../compile/tied-weights.js';
@@ -15,8 +14,10 @@ import { parameterSelection } from '../passes/add-penalty.js';
 import { StepRunner, stepModels } from './step-runner.js';
 import type { TrainConfig } from './config.js';
 import { learningRate } from './schedule.js';
-import { evaluateSession } from '../evaluate/index.js';
-import { prepareData, type PreparedData } from './prepare-data.js';
+import { prepareData, type GivenArrays, type PreparedData } from './prepare-data.js';
+import { namedArrays, type ArrayInput, type NamedArrays } from '../data/index.js';
+import { batchTensor, evaluateModelData } from '../evaluate/array-scores.js';
+import { predictionOutput } from '../evaluate/model-data.js';
 import { createRunDir, formatEpoch, openRun, recordEpoch, removeUnstartedRun, RUN_FILES, type EpochMetrics, type OpenedRun, type TrainerState } from './run-dir.js';
 import { DivergenceWatch } from './divergence.js';
 import { interruption, RunInterrupted, stopReason, withCheckpoint, type RunPosition } from './run-stop.js';
@@ -60,13 +61,25 @@ export interface TrainOptions {
    * (`controller.abort('SIGINT')`) for an exit code of 128 + its number.
    */
   signal?: AbortSignal;
+  /** The training data as arrays named after the model's inputs, plus `labels` (instead of the `data` spec). */
+  data?: NamedArrays | Record<string, ArrayInput>;
+  /** The validation data as named arrays (instead of `valData`). */
+  valData?: NamedArrays | Record<string, ArrayInput>;
+}
+
+/** Named arrays as given, or built from typed arrays by name. */
+function toNamedArrays(a: NamedArrays | Record<string, ArrayInput>, name: string): NamedArrays {
+  return 'arrays' in a && a.arrays instanceof Map ? (a as NamedArrays) : namedArrays(a as Record<string, ArrayInput>, name);
 }
 
 export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {}, opts: TrainOptions = {}): Promise<TrainResult> {
   const log = hooks.log ?? (() => {});
   const resume = opts.resume ?? false;
   const { signal } = opts;
-  const { config, resumed, metrics } = await openRun(partial, resume);
+  const given: GivenArrays = { data: opts.data && toNamedArrays(opts.data, 'data'), valData: opts.valData && toNamedArrays(opts.valData, 'valData') };
+  // Arrays handed over by the API stand for the data spec: the run's config records their name.
+  const withArrays = { ...partial, ...(given.data && { data: given.data.name }), ...(given.valData && { valData: given.valData.name }) };
+  const { config, resumed, metrics } = await openRun(withArrays, resume);
   const position: RunPosition = { runDir: config.out, created: resume, epochsDone: resumed?.state.epochsDone ?? 0, epochs: config.epochs };
   const stopIfAsked = (batch?: { index: number; of: number }) => {
     if (signal?.aborted) throw interruption(stopReason(signal), position, batch);
@@ -78,9 +91,15 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
     const { inserted } = insertDropout(model, { after: config.dropoutAfter, afterNode: config.dropoutAfterNode, ratio: config.dropoutRatio, seed: config.seed });
     log(`inserted ${inserted.length} Dropout (ratio ${config.dropoutRatio}) after ${[...config.dropoutAfter, ...config.dropoutAfterNode].join(', ')}`);
   }
+  // The data first: the labels' shape decides which axis of the logits the loss reads as the classes.
+  const data = await prepareData(config, model, given);
+  // Recorded with the run, so that validation after a resume and the export read the logits the same way.
+  if (config.classAxis === undefined && (predictionOutput(model, config.target)?.shape?.length ?? 0) > 2) config.classAxis = data.train.classAxis;
   const step = compileTrainStep(model, {
     loss: config.loss,
     output: config.target,
+    classAxis: data.train.classAxis,
+    ignoreIndex: config.ignoreIndex,
     l2: config.l2,
     l1: config.l1,
     penaltyParams: parameterSelection(config.penalize),
@@ -92,7 +111,6 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
   });
   if (config.l2 > 0 || config.l1 > 0 || config.optimizer === 'adamw') log(describeDecay(step.decayed, step.params, parameterSelection(config.penalize)));
   for (const t of step.tied) log(`tied weights: ${t.copy} is ${t.relation === 'transpose' ? 'the transpose of' : 'a copy of'} ${t.parameter}, trained as one tensor (--untie trains them apart)`);
-  const data = await prepareData(config, model, step);
   // Chosen once for the whole run: the CUDA fallback notice is printed once, not per session, and --strict fails
   // before the run directory exists.
   const sessionOptions: SessionOptions = {
@@ -148,7 +166,7 @@ async function runEpochs(ctx: RunContext): Promise<TrainResult> {
   }
   // The update half of an accumulating step has no Dropout: one session serves the whole run.
   const updateSession = models.update ? await createSession(modelToBytes(models.update), { ...sessionOptions, name: 'update step' }) : undefined;
-  const validator = data.valSet ? await openValidator(model, step, [...models.initial.keys()], config, data, sessionOptions) : undefined;
+  const validator = data.val ? await openValidator(model, step, [...models.initial.keys()], config, data, sessionOptions) : undefined;
   // A CUDA session that failed to start fell back to CPU (and said so): later sessions go straight to CPU.
   if (validator) sessionOptions.ep = validator.session.provider;
 
@@ -219,7 +237,8 @@ interface EpochContext {
  */
 async function trainEpoch(ctx: EpochContext): Promise<EpochMetrics> {
   const { config, step, data, carried, epoch, hooks } = ctx;
-  const { loader, inputName } = data;
+  const { loader } = data;
+  const fed = [...data.train.inputs];
   const perUpdate = config.accumulate;
   const updatesPerEpoch = Math.ceil(loader.batchesPerEpoch / perUpdate);
   // Recorded as the epoch's rate: the rate of its first update.
@@ -240,10 +259,8 @@ async function trainEpoch(ctx: EpochContext): Promise<EpochMetrics> {
       const last = Math.min(first + perUpdate, loader.batchesPerEpoch) - 1;
       let samples = 0;
       for (let b = first; b <= last; b++) samples += sizeOf(b);
-      const feeds: Record<string, Tensor> = {
-        [inputName]: featureTensor(batch.features, batch.featureDims, data.inputType),
-        [step.labels]: batch.targets ? new Tensor('float32', batch.targets, batch.targetDims) : new Tensor('int64', batch.labels, [batch.size]),
-      };
+      const feeds: Record<string, Tensor> = { [step.labels]: batchTensor(batch.arrays[data.train.labels!]) };
+      for (const name of fed) feeds[name] = batchTensor(batch.arrays[name]);
       const rate = perUpdateLr ? learningRate(config, epoch, update / updatesPerEpoch, updatesPerEpoch) : lr;
       const loss = await runner.run({ feeds, weight: batch.size / samples, last: batch.index === last, lr: rate });
       if (!Number.isFinite(loss)) {
@@ -264,7 +281,7 @@ async function trainEpoch(ctx: EpochContext): Promise<EpochMetrics> {
 
 /** Validation on the eval model (inference form), fed the current parameters and BatchNormalization statistics. */
 async function openValidator(model: Model, step: TrainStep, carriedNames: readonly string[], config: TrainConfig, data: PreparedData, options: SessionOptions) {
-  const evalModel = compileEvalModel(model, { loss: config.loss, withLoss: false });
+  const evalModel = compileEvalModel(model, { loss: config.loss, withLoss: false, classAxis: data.train.classAxis, ignoreIndex: config.ignoreIndex });
   // Optimizer state is carried too but the eval model does not read it; tied copies are derived from their parameter.
   const fed = [...carriedNames, ...step.tied.map((t) => t.copy)].filter((n) => evalModel.model.graph.value(n)?.initializer);
   const session = await createSession(modelToBytes(feedableStep(evalModel.model, fed).model), { ...options, name: 'eval model' });
@@ -273,15 +290,12 @@ async function openValidator(model: Model, step: TrainStep, carriedNames: readon
     async run(carried: ReadonlyMap<string, Tensor>): Promise<Pick<EpochMetrics, 'val_loss' | 'val_accuracy'>> {
       const current = withTiedCopies(tensorsOf(carried), step.tied);
       const extraFeeds = Object.fromEntries(fed.map((n) => [n, new Tensor('float32', current.get(n)!.data, current.get(n)!.dims)]));
-      const v = await evaluateSession(session, data.valSet!, {
-        inputName: data.inputName,
-        inputType: data.inputType,
+      const v = await evaluateModelData(session, data.val!, {
         outputName: config.target ?? evalModel.outputs[0],
-        sampleDims: data.sampleDims,
         indices: data.valIndices,
         extraFeeds,
         loss: config.loss,
-        targetDims: data.targetDims,
+        ignoreIndex: config.ignoreIndex,
       });
       // Classification always reports an accuracy; regression only for bce-logits.
       return { val_loss: v.metrics.loss, ...(v.metrics.accuracy !== undefined && { val_accuracy: v.metrics.accuracy }) };

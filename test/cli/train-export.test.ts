@@ -36,6 +36,8 @@ async function everySetting(out: string): Promise<TrainConfig> {
     weightDecay: 0.02,
     clipGradNorm: 5,
     loss: 'cross-entropy',
+    classAxis: 1,
+    ignoreIndex: -1,
     l2: 0.0001,
     l1: 0.00001,
     penalize: ['all'],

@@ -19,12 +19,14 @@ const C = 4;
 const PRED = [0.5, -1.2, 2.0, 0.1, -0.3, 0.8, -2.5, 1.7, 30, -30, 0.05, -0.6];
 const TARGET = [0.2, -1.0, 1.0, 0.9, 0.0, 0.5, 1.0, 0.3, 1.0, 0.0, 0.7, 0.4];
 const LABELS = [2, 1, 0];
+// causal-lm reads [N, T, V] logits: its cases are in token-losses.test.ts.
+const LOSSES_ON_N_C = LOSS_KINDS.filter((k) => k !== 'causal-lm');
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 const softplus = (x: number) => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
 
 /** Loss value and dloss/dprediction, computed directly in float64. */
-function reference(kind: LossKind): { loss: number; grad: number[] } {
+function reference(kind: Exclude<LossKind, 'causal-lm'>): { loss: number; grad: number[] } {
   const n = PRED.length;
   switch (kind) {
     case 'cross-entropy': {
@@ -82,7 +84,7 @@ function gemmModel(seed: number): Model {
 }
 
 describe('attachLoss', () => {
-  it.each(LOSS_KINDS)('%s: value and dloss/dprediction match the definitions', async (kind) => {
+  it.each(LOSSES_ON_N_C)('%s: value and dloss/dprediction match the definitions', async (kind) => {
     const step = compileTrainStep(predictionModel(), { loss: kind, optimizer: 'none', emitGradients: true });
     const fs = await openFeedableStep(step);
     try {
@@ -95,7 +97,7 @@ describe('attachLoss', () => {
     }
   });
 
-  it.each(LOSS_KINDS)('%s: gradients through a Gemm match central differences', async (kind) => {
+  it.each(LOSSES_ON_N_C)('%s: gradients through a Gemm match central differences', async (kind) => {
     const step = compileTrainStep(gemmModel(4), { loss: kind, optimizer: 'none', emitGradients: true });
     const feeds = randomFeeds(step.model, { batch: N, seed: 9 });
     feeds[step.labels] = labelsFeed(kind);

@@ -1,0 +1,146 @@
+/**
+ * Batches of named arrays: every array's rows for the same samples, in the same order, reshuffled every epoch from
+ * (seed, epoch) alone, copied into buffers allocated once. Shuffling moves whole rows, so the ids, the mask and the
+ * labels of one sample stay together.
+ */
+import { RegraftError } from '../errors.js';
+import { Rng } from '../util/rng.js';
+import { rowSize, type ArrayData, type ArrayType, type NamedArrays } from './named-arrays.js';
+
+export interface NamedBatchLoaderOptions {
+  batchSize: number;
+  /** Seeds the per-epoch shuffles; epoch e's order depends on (seed, e) only. */
+  seed: number;
+  /** Default true; false walks the samples in `indices` order (evaluation). */
+  shuffle?: boolean;
+  /** Drop the last batch when it is smaller than batchSize (default false: keep it). */
+  dropLast?: boolean;
+  /** The rows to draw from, e.g. one side of a split; default all of them. */
+  indices?: ArrayLike<number>;
+  /** The arrays to batch (default all). */
+  names?: readonly string[];
+}
+
+/** One array of a batch: a view of a buffer the loader reuses (finish with it before taking the next batch). */
+export interface BatchArray {
+  type: ArrayType;
+  data: ArrayData;
+  /** [size, ...row dims] */
+  dims: number[];
+}
+
+export interface NamedBatch {
+  epoch: number;
+  /** Position of this batch in its epoch, from 0. */
+  index: number;
+  size: number;
+  arrays: Record<string, BatchArray>;
+}
+
+/** Mixes seed and epoch into one 32-bit seed, so that every epoch's shuffle can be rebuilt without replaying earlier ones. */
+function epochSeed(seed: number, epoch: number): number {
+  let h = Math.imul((seed >>> 0) ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul((epoch >>> 0) + 0x632be5ab, 0xc2b2ae35);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x7feb352d);
+  h ^= h >>> 15;
+  return h >>> 0;
+}
+
+interface Column {
+  name: string;
+  type: ArrayType;
+  source: ArrayData;
+  per: number;
+  rowDims: number[];
+  buffer: ArrayData;
+}
+
+export class NamedBatchLoader {
+  readonly arrays: NamedArrays;
+  readonly batchSize: number;
+  readonly numSamples: number;
+  readonly batchesPerEpoch: number;
+  private readonly seed: number;
+  private readonly shuffle: boolean;
+  private readonly samples: Int32Array;
+  private readonly order: Int32Array;
+  private readonly columns: Column[];
+
+  constructor(arrays: NamedArrays, options: NamedBatchLoaderOptions) {
+    const { batchSize, seed, shuffle = true, dropLast = false } = options;
+    if (!Number.isInteger(batchSize) || batchSize < 1) {
+      throw new RegraftError(`batch size ${batchSize} for ${arrays.name} must be a whole number of at least 1`);
+    }
+    this.arrays = arrays;
+    this.batchSize = batchSize;
+    this.seed = seed;
+    this.shuffle = shuffle;
+    this.samples = options.indices === undefined ? identity(arrays.rows) : Int32Array.from(options.indices, (i) => checkedRow(arrays, i));
+    this.numSamples = this.samples.length;
+    this.batchesPerEpoch = dropLast ? Math.floor(this.numSamples / batchSize) : Math.ceil(this.numSamples / batchSize);
+    if (this.batchesPerEpoch === 0) {
+      throw new RegraftError(
+        `${arrays.name} gives ${this.numSamples} samples, fewer than one batch of ${batchSize} with the last partial batch dropped; use a smaller batch size`,
+      );
+    }
+    this.order = new Int32Array(this.numSamples);
+    this.columns = (options.names ?? [...arrays.arrays.keys()]).map((name) => {
+      const a = arrays.arrays.get(name);
+      if (!a) throw new RegraftError(`${arrays.name} has no array '${name}' (arrays: ${[...arrays.arrays.keys()].join(', ')})`);
+      const per = rowSize(a);
+      const Ctor = a.data.constructor as new (n: number) => ArrayData;
+      return { name, type: a.type, source: a.data, per, rowDims: a.dims.slice(1), buffer: new Ctor(batchSize * per) };
+    });
+  }
+
+  /** The order in which epoch `epoch` visits the rows (a fresh copy). */
+  epochOrder(epoch: number): Int32Array {
+    this.fillOrder(epoch);
+    return this.order.slice();
+  }
+
+  /**
+   * The batches of one epoch, starting at batch `startBatch` (to resume a run mid-epoch: the batches are exactly
+   * those a run from batch 0 would have produced from there on).
+   */
+  *batches(epoch: number, startBatch = 0): Generator<NamedBatch> {
+    if (!Number.isInteger(startBatch) || startBatch < 0 || startBatch > this.batchesPerEpoch) {
+      throw new RegraftError(`cannot start epoch ${epoch} of ${this.arrays.name} at batch ${startBatch}; it has ${this.batchesPerEpoch} batches`);
+    }
+    this.fillOrder(epoch);
+    for (let b = startBatch; b < this.batchesPerEpoch; b++) {
+      const start = b * this.batchSize;
+      const size = Math.min(this.batchSize, this.numSamples - start);
+      const out: Record<string, BatchArray> = {};
+      for (const c of this.columns) {
+        const { source, buffer, per } = c;
+        for (let k = 0; k < size; k++) {
+          const i = this.order[start + k];
+          (buffer as Float32Array).set((source as Float32Array).subarray(i * per, (i + 1) * per), k * per);
+        }
+        const data = size === this.batchSize ? buffer : (buffer.subarray(0, size * per) as ArrayData);
+        out[c.name] = { type: c.type, data, dims: [size, ...c.rowDims] };
+      }
+      yield { epoch, index: b, size, arrays: out };
+    }
+  }
+
+  private fillOrder(epoch: number): void {
+    if (!Number.isInteger(epoch) || epoch < 0) throw new RegraftError(`epoch ${epoch} must be a whole number from 0`);
+    this.order.set(this.samples);
+    if (this.shuffle) new Rng(epochSeed(this.seed, epoch)).shuffle(this.order);
+  }
+}
+
+function checkedRow(arrays: NamedArrays, i: number): number {
+  if (!Number.isInteger(i) || i < 0 || i >= arrays.rows) {
+    throw new RegraftError(`sample index ${i} is outside ${arrays.name} (size ${arrays.rows}); use indices in [0, ${arrays.rows})`);
+  }
+  return i;
+}
+
+function identity(n: number): Int32Array {
+  const a = new Int32Array(n);
+  for (let i = 0; i < n; i++) a[i] = i;
+  return a;
+}

@@ -1,0 +1,200 @@
+/**
+ * Evaluation of data as a model takes it (model-data.ts): every input fed from the array of its name, batch by
+ * batch, and the output scored in JS, in float64, by the loss the model trains with. Class labels are scored per
+ * position: one per sample for logits [N, C], one per position for [N, C, d1, ...] (classes on axis 1) and [N, T, V]
+ * (classes last), next-token pairs for causal-lm (position t's logits against label t + 1); positions labelled with
+ * the ignore index do not count, and loss and accuracy are means over the counted positions, as the training loss
+ * is (compile/losses.ts). Float targets are scored as regression.ts scores them.
+ */
+import { isNamedSource, NamedBatchLoader, parseDataSpec, type BatchArray, type NamedArrays } from '../data/index.js';
+import { RegraftError } from '../errors.js';
+import { Tensor } from '../runtime/onnxruntime.js';
+import { createSession, type Session } from '../runtime/index.js';
+import type { Model } from '../ir/model.js';
+import { loadModel, modelToBytes } from '../model-io.js';
+import { DEFAULT_IGNORE_INDEX, isRegressionLoss, type ClassAxis, type LossKind, type RegressionLoss } from '../compile/losses.js';
+import { DEFAULT_EVAL_BATCH_SIZE } from './batches.js';
+import type { EvalMetrics } from './classification.js';
+import { addElements, regressionResult, type RegressionMetrics } from './regression.js';
+import { loadModelData, type ModelData } from './model-data.js';
+
+/** Widest logits whose confusion matrix is kept (a vocabulary's would not fit in memory or on a screen). */
+export const MAX_CONFUSION_CLASSES = 256;
+
+export interface ArrayEvalOptions {
+  loss: LossKind;
+  /** The output the loss reads. */
+  outputName: string;
+  /** Rows per run (default 1000). */
+  batchSize?: number;
+  /** Evaluate only these rows (the validation side of a split), in this order. */
+  indices?: ArrayLike<number>;
+  /** Further feeds for every run, e.g. the current parameters of a model being trained. */
+  extraFeeds?: Record<string, Tensor>;
+  ignoreIndex?: number;
+}
+
+export type ArrayEvaluation = { kind: 'classification'; metrics: EvalMetrics } | { kind: 'regression'; metrics: RegressionMetrics };
+
+/** onnxruntime's tensor over a batch array (no copy). */
+export function batchTensor(a: BatchArray): Tensor {
+  return new Tensor(a.type, a.data as Float32Array, a.dims);
+}
+
+/** Runs `session` over the rows of `data` and scores output `outputName` against its labels. */
+export async function evaluateModelData(session: Session, data: ModelData, opts: ArrayEvalOptions): Promise<ArrayEvaluation> {
+  if (!data.labels) throw new RegraftError(`nothing to score: ${data.arrays.name} was loaded without labels`);
+  const count = opts.indices?.length ?? data.arrays.rows;
+  if (count === 0) throw new RegraftError(`nothing to evaluate: no rows of ${data.arrays.name} were selected`);
+  const loader = new NamedBatchLoader(data.arrays, {
+    batchSize: opts.batchSize ?? DEFAULT_EVAL_BATCH_SIZE,
+    seed: 0,
+    shuffle: false,
+    indices: opts.indices,
+    names: [...data.inputs, data.labels],
+  });
+  const regression = isRegressionLoss(opts.loss);
+  const sums = { loss: 0, abs: 0, square: 0, hits: 0, elements: 0 };
+  const scores = new PositionScores(opts.loss === 'causal-lm', data.classAxis ?? -1, opts.ignoreIndex ?? DEFAULT_IGNORE_INDEX);
+  for (const batch of loader.batches(0)) {
+    const feeds: Record<string, Tensor> = { ...opts.extraFeeds };
+    for (const name of data.inputs) feeds[name] = batchTensor(batch.arrays[name]);
+    const fetched = await session.run(feeds);
+    const output = fetched[opts.outputName];
+    if (output === undefined) throw new RegraftError(`model ${session.name} has no output '${opts.outputName}'; its outputs are ${session.outputNames.join(', ')}`);
+    if (!(output.data instanceof Float32Array)) throw new RegraftError(`output '${opts.outputName}' of model ${session.name} is ${output.type}; the ${opts.loss} loss reads float32`);
+    const labels = batch.arrays[data.labels];
+    const where = `output '${opts.outputName}' of model ${session.name}`;
+    if (regression) {
+      if (output.data.length !== labels.data.length) {
+        throw new RegraftError(`${where} is [${output.dims.join(', ')}] but the targets of the batch are [${labels.dims.join(', ')}]; evaluate an output shaped like the targets`);
+      }
+      addElements(sums, output.data, labels.data as Float32Array, opts.loss as RegressionLoss);
+    } else {
+      scores.add(output.data, output.dims, labels.data as BigInt64Array, labels.dims, where);
+    }
+  }
+  if (regression) return { kind: 'regression', metrics: regressionResult(sums, count, opts.loss as RegressionLoss) };
+  return { kind: 'classification', metrics: scores.result(count) };
+}
+
+/** Loss, hits and (for narrow logits) the confusion matrix over every counted position, in float64. */
+class PositionScores {
+  private lossSum = 0;
+  private hits = 0;
+  private counted = 0;
+  private classes = 0;
+  private confusion: number[][] = [];
+  private perPosition = false;
+
+  constructor(
+    private readonly causal: boolean,
+    private readonly classAxis: ClassAxis,
+    private readonly ignoreIndex: number,
+  ) {}
+
+  add(logits: Float32Array, dims: readonly number[], labels: BigInt64Array, labelDims: readonly number[], where: string): void {
+    const rows = labelDims[0];
+    const classes = this.classAxis === 1 || dims.length === 2 ? dims[1] : dims[dims.length - 1];
+    const positions = labels.length / Math.max(1, rows);
+    this.perPosition ||= labelDims.length > 1 || this.causal;
+    if (dims[0] !== rows || logits.length !== rows * classes * positions) {
+      throw new RegraftError(`${where} has shape [${dims.join(', ')}] for labels [${labelDims.join(', ')}]; it needs one row of ${classes} class scores per labelled position`);
+    }
+    if (this.classes === 0) {
+      this.classes = classes;
+      if (classes <= MAX_CONFUSION_CLASSES) this.confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
+    }
+    const onAxis1 = this.classAxis === 1 && dims.length > 2;
+    // Logit of class c at position p of row n: classes last (or [N, C]) are contiguous, on axis 1 they stride by the positions.
+    const stride = onAxis1 ? positions : 1;
+    const ignore = BigInt(this.ignoreIndex);
+    for (let n = 0; n < rows; n++) {
+      for (let p = 0; p < positions; p++) {
+        // causal-lm: position p's logits predict label p + 1; the last position has none.
+        if (this.causal && p === positions - 1) continue;
+        const y = labels[n * positions + (this.causal ? p + 1 : p)];
+        if (y === ignore) continue;
+        const label = Number(y);
+        if (label < 0 || label >= classes) throw new RegraftError(`a label of the data is ${label} but ${where} has only ${classes} classes`);
+        const base = onAxis1 ? n * classes * positions + p : (n * positions + p) * classes;
+        let max = -Infinity;
+        let argmax = 0;
+        for (let c = 0; c < classes; c++) {
+          const v = logits[base + c * stride];
+          if (v > max) {
+            max = v;
+            argmax = c;
+          }
+        }
+        let sumExp = 0;
+        for (let c = 0; c < classes; c++) sumExp += Math.exp(logits[base + c * stride] - max);
+        this.lossSum += max + Math.log(sumExp) - logits[base + label * stride];
+        if (argmax === label) this.hits++;
+        if (this.confusion.length > 0) this.confusion[label][argmax]++;
+        this.counted++;
+      }
+    }
+  }
+
+  result(samples: number): EvalMetrics {
+    if (this.counted === 0) throw new RegraftError('no position of the data counts: every label is the ignore index; label some positions');
+    const loss = this.lossSum / this.counted;
+    return {
+      samples,
+      loss,
+      accuracy: this.hits / this.counted,
+      confusion: this.confusion,
+      numClasses: this.classes,
+      ...(this.perPosition && { positions: this.counted }),
+      ...(this.causal && { perplexity: Math.exp(loss) }),
+    };
+  }
+}
+
+export interface ArrayFileEvalOptions {
+  loss?: LossKind;
+  /** The output to score (default the model's first). */
+  output?: string;
+  batchSize?: number;
+  classAxis?: ClassAxis;
+  ignoreIndex?: number;
+}
+
+/** Loads a model file and its data (a spec or named arrays), fits the data to every input and scores on CPU. */
+export async function evaluateArraysFile(modelPath: string, data: string | NamedArrays, opts: ArrayFileEvalOptions = {}): Promise<ArrayEvaluation> {
+  const model = await loadModel(modelPath);
+  const loss = opts.loss ?? 'cross-entropy';
+  const outputs = model.graph.outputs;
+  const output = opts.output === undefined ? outputs[0] : outputs.find((v) => v.name === opts.output);
+  if (output === undefined) {
+    throw new RegraftError(`model ${modelPath} has no output '${opts.output ?? ''}' (outputs: ${outputs.map((v) => v.name).join(', ') || 'none'}); pick the one to score with --target`);
+  }
+  const fitted = await loadModelData(data, model, {
+    loss,
+    prediction: output,
+    predictionWhat: `output '${output.name}' of model ${modelPath}`,
+    classAxis: opts.classAxis,
+    ignoreIndex: opts.ignoreIndex,
+    labels: true,
+    where: `model ${modelPath}`,
+    modelName: modelPath,
+  });
+  const session = await createSession(modelToBytes(model), { name: modelPath });
+  try {
+    return await evaluateModelData(session, fitted, { loss, outputName: output.name, batchSize: opts.batchSize, ignoreIndex: opts.ignoreIndex });
+  } finally {
+    await session.release();
+  }
+}
+
+/**
+ * Whether a model and its data need evaluateArraysFile: named arrays, several inputs, causal-lm, or logits of rank 3+
+ * (labels per position). Everything else is a single-input classifier or regression, scored as it always was.
+ */
+export function needsNamedEvaluation(model: Model, data: string | NamedArrays, loss: LossKind, output: string | undefined): boolean {
+  if (typeof data !== 'string' || isNamedSource(parseDataSpec(data)) || loss === 'causal-lm') return true;
+  if (model.graph.inputs.filter((v) => !v.initializer).length > 1) return true;
+  const prediction = output === undefined ? model.graph.outputs[0] : model.graph.outputs.find((v) => v.name === output);
+  return !isRegressionLoss(loss) && (prediction?.shape?.length ?? 2) > 2;
+}
