@@ -50,6 +50,7 @@ interface TrainFlags {
   strict?: boolean;
   threads?: number;
   limit?: number;
+  tensorboard?: boolean;
   export?: string;
   test?: string;
 }
@@ -95,11 +96,14 @@ export function registerTrain(program: Command, io: CliIo): void {
     .option('--strict', 'with --ep cuda: fail instead of falling back to CPU')
     .option('--threads <n>', 'onnxruntime threads per op (default 1)', parseNumber('--threads', { min: 1, integer: true }))
     .option('--limit <n>', 'use only the first n training samples (quick experiments)', parseNumber('--limit', { min: 1, integer: true }))
+    .option('--no-tensorboard', 'write no TensorBoard event files (RUN/tb/)')
     .option('--export <file>', 'after training, export the inference model (best checkpoint) here')
     .option('--test <spec>', 'after --export, evaluate the exported model on this data and print its accuracy')
     .action(async (modelArg: string | undefined, flags: TrainFlags) => {
       const fromFile = flags.config ? await readConfigFile(flags.config) : {};
-      const { config: _c, resume, export: exportTo, test, ...settings } = flags;
+      const { config: _c, resume, export: exportTo, test, tensorboard, ...given } = flags;
+      // Commander gives --no-tensorboard's setting true when the flag is absent: only the flag itself overrides a --config file.
+      const settings: Partial<TrainFlags> = tensorboard === false ? { ...given, tensorboard } : given;
       const partial: Partial<TrainConfig> = { ...fromFile, ...settings, model: modelArg ?? fromFile.model };
       if (!resume && !partial.model) throw new UsageError('train: give a MODEL (or "model" in --config)');
       if (!partial.data && !resume) throw new UsageError('train: give --data (e.g. --data mnist)');

@@ -63,6 +63,8 @@ export interface TrainConfig {
   threads: number;
   /** Use at most this many training samples (quick experiments, tests); 0 = all. */
   limit: number;
+  /** Write TensorBoard event files to RUN/tb/ (train/loss and train/lr per step, the epoch's metrics). */
+  tensorboard: boolean;
 }
 
 export const DEFAULT_CONFIG: Omit<TrainConfig, 'model' | 'data' | 'out'> = {
@@ -96,6 +98,7 @@ export const DEFAULT_CONFIG: Omit<TrainConfig, 'model' | 'data' | 'out'> = {
   strict: false,
   threads: 1,
   limit: 0,
+  tensorboard: true,
 };
 
 // Optional settings without a default (valData, target) are not among DEFAULT_CONFIG's keys, so they are listed here.
@@ -166,6 +169,7 @@ export function resolveConfig(partial: Partial<TrainConfig>): TrainConfig {
   for (const k of ['freeze', 'train', 'penalize', 'dropoutAfterNode'] as const) {
     if (typeof c[k] === 'string') c[k] = (c[k] as unknown as string).split(',').filter(Boolean);
   }
+  if (typeof c.tensorboard !== 'boolean') throw new RegraftError(`train: tensorboard must be true or false, got ${JSON.stringify(c.tensorboard)}`);
   if (typeof c.untie !== 'boolean') throw new RegraftError(`train: untie must be true or false, got ${JSON.stringify(c.untie)}`);
   return c;
 }

@@ -17,7 +17,9 @@ import type { TrainConfig } from './config.js';
 import { learningRate } from './schedule.js';
 import { evaluateSession } from '../evaluate/index.js';
 import { prepareData, type PreparedData } from './prepare-data.js';
-import { createRunDir, formatEpoch, openRun, recordEpoch, RUN_FILES, type EpochMetrics, type TrainerState } from './run-dir.js';
+import { createRunDir, formatEpoch, openRun, recordEpoch, RUN_FILES, type EpochMetrics, type StepRecord, type TrainerState } from './run-dir.js';
+import { TrainingEvents } from './tensorboard-log.js';
+import type { SessionStatus, HParamValue } from '../util/tensorboard/index.js';
 
 
 export interface TrainHooks {
@@ -27,6 +29,12 @@ export interface TrainHooks {
   onBatch?(progress: { epoch: number; epochs: number; batch: number; batches: number; meanLoss: number; samplesPerSec: number }): void;
   /** Plain log lines (epoch summaries, notices). */
   log?(line: string): void;
+}
+
+/** A run that is one session of TensorBoard's HParams tab (a tuning trial): its searched values, written at its start. */
+export interface HParamsSession {
+  hparams: Readonly<Record<string, HParamValue>>;
+  groupName: string;
 }
 
 export interface TrainResult {
@@ -43,10 +51,10 @@ export interface TrainResult {
  * whose Dropout seeds derive from (seed, epoch) — so an epoch replays exactly after a resume — feeds every batch with
  * the parameters the previous step returned, validates, writes metrics and an atomic checkpoint.
  */
-export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {}, opts: { resume?: boolean } = {}): Promise<TrainResult> {
+export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {}, opts: { resume?: boolean; hparams?: HParamsSession } = {}): Promise<TrainResult> {
   const log = hooks.log ?? (() => {});
   const resume = opts.resume ?? false;
-  const { config, resumed, metrics } = await openRun(partial, resume);
+  const { config, resumed, metrics, steps } = await openRun(partial, resume);
 
   // The model as trained: the user's model plus Dropout where asked. Saved so `export` starts from exactly it.
   const model = await loadModel(resume ? join(config.out, RUN_FILES.model) : config.model);
@@ -95,12 +103,19 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
 
   const state: TrainerState = resumed?.state ?? { epochsDone: 0, bestValLoss: null, bestEpoch: 0, staleEpochs: 0 };
   if (resume) log(`resuming ${config.out} after epoch ${state.epochsDone} of ${config.epochs}`);
+  // Every epoch has the same number of updates, so the checkpoint's last step follows from its epoch count; a
+  // resumed run cuts its event files back to it (the epoch after the checkpoint runs again).
+  const updatesPerEpoch = Math.ceil(data.loader.batchesPerEpoch / config.accumulate);
+  const events = config.tensorboard ? TrainingEvents.open(config.out, resume ? state.epochsDone * updatesPerEpoch : undefined) : undefined;
+  if (events && opts.hparams) events.sessionStart(opts.hparams);
   let stoppedEarly = false;
+  let status: SessionStatus = 'failure';
   try {
     for (let epoch = state.epochsDone; epoch < config.epochs; epoch++) {
-      const m = await trainEpoch({ config, step, feedable: models.step, updateSession, data, carried, epoch, sessionOptions, hooks });
+      const m = await trainEpoch({ config, step, feedable: models.step, updateSession, data, carried, epoch, sessionOptions, hooks, steps, events, updatesPerEpoch });
       if (validator) Object.assign(m, await validator.run(carried));
       metrics.push(m);
+      events?.epoch(m.step, m);
       log(formatEpoch(m, config.epochs));
 
       const improved = m.val_loss === undefined || state.bestValLoss === null || m.val_loss < state.bestValLoss;
@@ -108,7 +123,7 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
       if (improved) Object.assign(state, { bestValLoss: m.val_loss ?? null, bestEpoch: epoch + 1, staleEpochs: 0 });
       else state.staleEpochs++;
       // Tied copies are written next to their parameter, so that checkpoints and the export hold both, equal.
-      await recordEpoch(config.out, metrics, withTiedCopies(tensorsOf(carried), step.tied), state, improved);
+      await recordEpoch(config.out, metrics, steps, withTiedCopies(tensorsOf(carried), step.tied), state, improved);
 
       if ((await hooks.onEpoch?.(m)) === 'stop') {
         stoppedEarly = true;
@@ -120,7 +135,10 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
         break;
       }
     }
+    status = 'success';
   } finally {
+    if (events && opts.hparams) events.sessionEnd(status);
+    events?.close();
     await validator?.session.release();
     await updateSession?.release();
   }
@@ -138,6 +156,10 @@ interface EpochContext {
   epoch: number;
   sessionOptions: SessionOptions;
   hooks: TrainHooks;
+  /** The run's optimizer steps so far; the epoch's are appended. */
+  steps: StepRecord[];
+  events: TrainingEvents | undefined;
+  updatesPerEpoch: number;
 }
 
 /**
@@ -145,10 +167,9 @@ interface EpochContext {
  * may have fewer); every update's parameters and state are fed to the next.
  */
 async function trainEpoch(ctx: EpochContext): Promise<EpochMetrics> {
-  const { config, step, data, carried, epoch, hooks } = ctx;
+  const { config, step, data, carried, epoch, hooks, updatesPerEpoch } = ctx;
   const { loader, inputName } = data;
   const perUpdate = config.accumulate;
-  const updatesPerEpoch = Math.ceil(loader.batchesPerEpoch / perUpdate);
   // Recorded as the epoch's rate: the rate of its first update.
   const lr = learningRate(config, epoch, 0, updatesPerEpoch);
   const session = await openStepSession(ctx.feedable, config.seed, epoch, ctx.sessionOptions);
@@ -159,6 +180,8 @@ async function trainEpoch(ctx: EpochContext): Promise<EpochMetrics> {
   const started = performance.now();
   let lossSum = 0;
   let seen = 0;
+  let updateLossSum = 0;
+  let updateSeen = 0;
   try {
     for (const batch of loader.batches(epoch)) {
       const update = Math.floor(batch.index / perUpdate);
@@ -177,13 +200,23 @@ async function trainEpoch(ctx: EpochContext): Promise<EpochMetrics> {
       }
       lossSum += loss * batch.size;
       seen += batch.size;
+      updateLossSum += loss * batch.size;
+      updateSeen += batch.size;
+      if (batch.index === last) {
+        // Steps count updates from 1 across epochs and resumes: the x axis of train/loss and of loss.svg.
+        const record: StepRecord = { step: epoch * updatesPerEpoch + update + 1, epoch: epoch + 1, loss: updateLossSum / updateSeen, lr: rate };
+        ctx.steps.push(record);
+        ctx.events?.step(record.step, record.loss, record.lr);
+        updateLossSum = 0;
+        updateSeen = 0;
+      }
       hooks.onBatch?.({ epoch: epoch + 1, epochs: config.epochs, batch: batch.index + 1, batches: loader.batchesPerEpoch, meanLoss: lossSum / seen, samplesPerSec: seen / ((performance.now() - started) / 1000) });
     }
   } finally {
     await session.release();
   }
   const seconds = (performance.now() - started) / 1000;
-  return { epoch: epoch + 1, train_loss: lossSum / seen, lr, samples_per_sec: seen / seconds, seconds };
+  return { epoch: epoch + 1, step: (epoch + 1) * updatesPerEpoch, train_loss: lossSum / seen, lr, samples_per_sec: seen / seconds, seconds };
 }
 
 /** Validation on the eval model (inference form), fed the current parameters and BatchNormalization statistics. */
@@ -194,7 +227,7 @@ async function openValidator(model: Model, step: TrainStep, carriedNames: readon
   const session = await createSession(modelToBytes(feedableStep(evalModel.model, fed).model), { ...options, name: 'eval model' });
   return {
     session,
-    async run(carried: ReadonlyMap<string, Tensor>): Promise<Pick<EpochMetrics, 'val_loss' | 'val_accuracy'>> {
+    async run(carried: ReadonlyMap<string, Tensor>): Promise<Pick<EpochMetrics, 'val_loss' | 'val_accuracy' | 'val_mae' | 'val_rmse'>> {
       const current = withTiedCopies(tensorsOf(carried), step.tied);
       const extraFeeds = Object.fromEntries(fed.map((n) => [n, new Tensor('float32', current.get(n)!.data, current.get(n)!.dims)]));
       const v = await evaluateSession(session, data.valSet!, {
@@ -207,8 +240,14 @@ async function openValidator(model: Model, step: TrainStep, carriedNames: readon
         loss: config.loss,
         targetDims: data.targetDims,
       });
-      // Classification always reports an accuracy; regression only for bce-logits.
-      return { val_loss: v.metrics.loss, ...(v.metrics.accuracy !== undefined && { val_accuracy: v.metrics.accuracy }) };
+      // Classification always reports an accuracy; regression an accuracy for bce-logits, mae and rmse otherwise.
+      const m = v.metrics;
+      return {
+        val_loss: m.loss,
+        ...(m.accuracy !== undefined && { val_accuracy: m.accuracy }),
+        ...('mae' in m && m.mae !== undefined && { val_mae: m.mae }),
+        ...('rmse' in m && m.rmse !== undefined && { val_rmse: m.rmse }),
+      };
     },
   };
 }

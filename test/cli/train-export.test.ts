@@ -52,6 +52,7 @@ async function everySetting(out: string): Promise<TrainConfig> {
     strict: true,
     threads: 1,
     limit: 200,
+    tensorboard: false,
   };
 }
 

@@ -38,6 +38,11 @@ export function eventFileName(secs: number, host: string, pid: number, n: number
   return `events.out.tfevents.${String(Math.floor(secs)).padStart(10, '0')}.${host}.${pid}.${n}`;
 }
 
+/** Whether TensorBoard reads a file of this name as an event file: its loader takes any name containing "tfevents". */
+export function isEventFileName(name: string): boolean {
+  return name.includes('tfevents');
+}
+
 function checkStep(step: number): void {
   if (!Number.isSafeInteger(step) || step < 0) throw new RegraftError(`TensorBoard step ${step} must be a whole number >= 0`);
 }
