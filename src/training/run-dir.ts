@@ -3,15 +3,17 @@
  * holds what, the run's settings, metrics.jsonl, checkpoints and the loss plot.
  */
 import { existsSync } from 'node:fs';
-import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RegraftError } from '../errors.js';
 import type { Model } from '../ir/model.js';
 import { saveModel } from '../model-io.js';
-import { writeFileAtomic } from '../util/atomic-file.js';
+import { sweepStaleTempFiles, writeFileAtomic } from '../util/atomic-file.js';
+import { checkFolderCreatable, fileSystemError, makeFolder } from '../util/fs-errors.js';
 import type { NamedTensor } from '../compile/step-io.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
-import { resolveConfig, type TrainConfig } from './config.js';
+import { resolveConfig, TRAIN_SETTING_KEYS, type TrainConfig } from './config.js';
+import { TRAIN_SETTINGS } from './config-schema.js';
 import { renderLossPlot } from './plot.js';
 import { TENSORBOARD_DIR } from './tensorboard-log.js';
 
@@ -75,13 +77,19 @@ export interface OpenedRun {
 export async function openRun(partial: Partial<TrainConfig>, resume: boolean): Promise<OpenedRun> {
   if (!resume) {
     const config = resolveConfig(partial);
+    // Before any data is read: a run that could not be written is refused now, not after minutes of loading.
+    await checkFolderCreatable(config.out, 'a run directory');
     if (existsSync(join(config.out, RUN_FILES.config))) {
       throw new RegraftError(`${config.out}: already holds a run; continue it with --resume or choose another --out`);
     }
     return { config, metrics: [], steps: [] };
   }
   const runDir = partial.out ?? '';
+  await checkFolderCreatable(runDir, 'a run directory');
   if (!existsSync(join(runDir, RUN_FILES.config))) throw new RegraftError(`${runDir}: no ${RUN_FILES.config} to resume from; start the run without --resume`);
+  // What a killed run left half-written goes first.
+  await sweepStaleTempFiles(runDir);
+  await sweepStaleTempFiles(join(runDir, 'checkpoints'));
   const config = resumedConfig(runDir, await readRunConfig(runDir), partial);
   const resumed = existsSync(join(runDir, RUN_FILES.last)) ? await loadCheckpoint<TrainerState>(join(runDir, RUN_FILES.last)) : undefined;
   const epochsDone = resumed?.state.epochsDone ?? 0;
@@ -101,7 +109,7 @@ export async function readRunConfig(runDir: string): Promise<TrainConfig> {
 }
 
 /** Settings a resumed run may change: how long it runs and where, not what it computes per epoch. */
-const RESUME_MAY_CHANGE = new Set<keyof TrainConfig>(['out', 'epochs', 'ep', 'strict', 'threads']);
+const RESUME_MAY_CHANGE = new Set(TRAIN_SETTING_KEYS.filter((k) => TRAIN_SETTINGS[k].mayChangeOnResume));
 
 /**
  * The config of a resumed run: the stored one, with the settings of RESUME_MAY_CHANGE taken from `partial`. Any
@@ -115,10 +123,14 @@ function resumedConfig(runDir: string, stored: TrainConfig, partial: Partial<Tra
   for (const key of Object.keys(after) as (keyof TrainConfig)[]) {
     if (RESUME_MAY_CHANGE.has(key) || JSON.stringify(after[key]) === JSON.stringify(before[key])) continue;
     throw new RegraftError(
-      `${runDir}: ${key} is ${JSON.stringify(after[key])} here but ${JSON.stringify(before[key])} in the run's ${RUN_FILES.config}; a resumed run keeps its settings (only epochs, ep, strict and threads may change), so drop it or start a new run`,
+      `${runDir}: ${key} is ${JSON.stringify(after[key])} here but ${JSON.stringify(before[key])} in the run's ${RUN_FILES.config}; a resumed run keeps its settings (only ${andList([...RESUME_MAY_CHANGE].filter((k) => k !== 'out'))} may change), so drop it or start a new run`,
     );
   }
   return after;
+}
+
+function andList(words: readonly string[]): string {
+  return words.length < 2 ? words.join('') : `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}`;
 }
 
 /**
@@ -148,12 +160,22 @@ async function readJsonLines<T>(path: string, checkpointed: (line: T) => boolean
 
 /** Starts a run directory: the model as trained, the compiled step, and last the settings, which mark it a run. */
 export async function createRunDir(config: TrainConfig, model: Model, step: Model): Promise<void> {
-  await mkdir(config.out, { recursive: true });
+  await makeFolder(config.out, 'a run directory');
   await saveModel(model, join(config.out, RUN_FILES.model));
   await saveModel(step, join(config.out, RUN_FILES.step));
-  await writeFile(join(config.out, RUN_FILES.metrics), '');
-  await writeFile(join(config.out, RUN_FILES.steps), '');
+  await writeFileAtomic(join(config.out, RUN_FILES.metrics), '');
+  await writeFileAtomic(join(config.out, RUN_FILES.steps), '');
   await writeFileAtomic(join(config.out, RUN_FILES.config), JSON.stringify(config, null, 2) + '\n');
+}
+
+/**
+ * Removes what createRunDir and a first epoch wrote (and nothing else: a folder that held other files keeps them),
+ * after a start that failed before any checkpoint, so that the corrected command may use the same --out.
+ */
+export async function removeUnstartedRun(dir: string): Promise<void> {
+  for (const file of Object.values(RUN_FILES)) await rm(join(dir, file), { force: true, recursive: file === RUN_FILES.tensorboard }).catch(() => undefined);
+  await sweepStaleTempFiles(dir);
+  for (const folder of [join(dir, 'checkpoints'), dir]) await rmdir(folder).catch(() => undefined);
 }
 
 /**
@@ -169,12 +191,19 @@ export async function recordEpoch(
   improved: boolean,
 ): Promise<void> {
   const epoch = metrics[metrics.length - 1];
-  await appendFile(join(dir, RUN_FILES.metrics), JSON.stringify(epoch) + '\n');
+  const metricsPath = join(dir, RUN_FILES.metrics);
+  const stepsPath = join(dir, RUN_FILES.steps);
+  await appendFile(metricsPath, JSON.stringify(epoch) + '\n').catch((err: unknown) => {
+    throw fileSystemError(err, metricsPath, 'write');
+  });
   const epochSteps = steps.filter((s) => s.epoch === epoch.epoch);
-  await appendFile(join(dir, RUN_FILES.steps), epochSteps.map((s) => JSON.stringify(s) + '\n').join(''));
+  await appendFile(stepsPath, epochSteps.map((s) => JSON.stringify(s) + '\n').join('')).catch((err: unknown) => {
+    throw fileSystemError(err, stepsPath, 'write');
+  });
   if (improved) await saveCheckpoint(join(dir, RUN_FILES.best), tensors, state);
-  await saveCheckpoint(join(dir, RUN_FILES.last), tensors, state);
   await writeFileAtomic(join(dir, RUN_FILES.plot), renderLossPlot(metrics, steps));
+  // Last: once checkpoints/last.onnx holds the epoch, the epoch is recorded (resume starts after it).
+  await saveCheckpoint(join(dir, RUN_FILES.last), tensors, state);
 }
 
 export function formatEpoch(m: EpochMetrics, epochs: number): string {
