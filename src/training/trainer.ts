@@ -170,8 +170,16 @@ async function runEpochs(ctx: RunContext): Promise<TrainResult> {
   // Every epoch has the same number of updates, so the checkpoint's last step follows from its epoch count; a
   // resumed run cuts its event files back to it (the epoch after the checkpoint runs again).
   const updatesPerEpoch = Math.ceil(data.loader.batchesPerEpoch / config.accumulate);
-  const events = config.tensorboard ? TrainingEvents.open(config.out, resume ? state.epochsDone * updatesPerEpoch : undefined) : undefined;
-  if (events && hparams) events.sessionStart(hparams);
+  let events: TrainingEvents | undefined;
+  try {
+    events = config.tensorboard ? TrainingEvents.open(config.out, resume ? state.epochsDone * updatesPerEpoch : undefined) : undefined;
+    if (events && hparams) events.sessionStart(hparams);
+  } catch (err) {
+    events?.close();
+    await validator?.session.release();
+    await updateSession?.release();
+    throw withCheckpoint(err, position);
+  }
   const divergence = new DivergenceWatch(metrics);
   let warnedDivergence = false;
   let stoppedEarly = false;
@@ -179,13 +187,20 @@ async function runEpochs(ctx: RunContext): Promise<TrainResult> {
   try {
     for (let epoch = state.epochsDone; epoch < config.epochs; epoch++) {
       stopIfAsked();
-      const m = await trainEpoch({ config, step, feedable: models.step, updateSession, data, carried, epoch, sessionOptions, hooks, divergence, stopIfAsked, steps, events, updatesPerEpoch });
+      // A full disk while writing tb/ names the last good checkpoint, as for the run's other files.
+      const m = await trainEpoch({ config, step, feedable: models.step, updateSession, data, carried, epoch, sessionOptions, hooks, divergence, stopIfAsked, steps, events, updatesPerEpoch }).catch((err: unknown) => {
+        throw withCheckpoint(err, position);
+      });
       if (validator) Object.assign(m, await validator.run(carried));
       const diverging = divergence.check(m.epoch, m.train_loss, m.lr);
       // Under --strict the diverged epoch is not recorded: the checkpoints keep the weights from before it.
       if (diverging && config.strict) throw new RegraftError(`train: ${diverging}; stopped by --strict before epoch ${m.epoch}'s checkpoint`);
       metrics.push(m);
-      events?.epoch(m.step, m);
+      try {
+        events?.epoch(m.step, m);
+      } catch (err) {
+        throw withCheckpoint(err, position);
+      }
       log(formatEpoch(m, config.epochs));
       if (diverging && !warnedDivergence) log(`warning: ${diverging}; --strict makes this an error`);
       warnedDivergence ||= diverging !== undefined;
@@ -212,7 +227,11 @@ async function runEpochs(ctx: RunContext): Promise<TrainResult> {
     }
     status = 'success';
   } finally {
-    if (events && hparams) events.sessionEnd(status);
+    try {
+      if (events && hparams) events.sessionEnd(status);
+    } catch {
+      // a session end that cannot be written (a full disk) must not hide the error that ended the run
+    }
     events?.close();
     await validator?.session.release();
     await updateSession?.release();
