@@ -40,3 +40,10 @@ export const UPDATED_SUFFIX = '_updated';
  */
 export const GRAD_ACCUMULATOR_SUFFIX = '.grad_accum';
 export const GRAD_WEIGHT_NAME = 'grad_weight';
+
+/**
+ * The bool scalar input of a Monte-Carlo Dropout export (`export --mc-dropout`, `strip --mc-dropout`): every kept
+ * Dropout reads it as its training_mode. Backed by a `false` initializer, so a model fed nothing infers exactly as
+ * the plain export; fed true, each pass draws new Dropout masks.
+ */
+export const MC_DROPOUT_NAME = 'mc_dropout';

@@ -18,6 +18,9 @@ import { loadModelData } from '../evaluate/model-data.js';
 import { loadModel, modelToBytes } from '../model-io.js';
 import { createSession } from '../runtime/index.js';
 import type { CliIo } from './context.js';
+import { parseNumber } from './options.js';
+import { MC_DROPOUT_NAME } from '../training-interface.js';
+import type { Session } from '../runtime/session.js';
 
 /** Values shown per output on the console. */
 const PREVIEW_VALUES = 8;
@@ -153,18 +156,19 @@ export function registerRun(program: Command, io: CliIo): void {
     .option('--input <name=file.npy>', 'feed this NPY file to this input (repeat for each input)', parseInputArg, [])
     .option('--data <spec>', 'instead of --input: named arrays, one per input, cast to the input types (npz:FILE.npz or npy:input_ids=ids.npy,...; a labels array is left out)')
     .option('--output-dir <dir>', 'also write each output as <dir>/<name>.npy')
-    .action(async (modelPath: string, opts: { input: InputArg[]; data?: string; outputDir?: string }) => {
+    .option('--mc-samples <n>', `Monte-Carlo Dropout: run n passes with '${MC_DROPOUT_NAME}' true and print each output's mean and standard deviation (a model from export/strip --mc-dropout)`, parseNumber('--mc-samples', { min: 2, integer: true }))
+    .action(async (modelPath: string, opts: { input: InputArg[]; data?: string; outputDir?: string; mcSamples?: number }) => {
       if (opts.data !== undefined && opts.input.length > 0) throw new UsageError('run: give --data or --input, not both');
       const model = await loadModel(modelPath);
       const feeds = opts.data === undefined ? await buildFeeds(model.graph.inputs, opts.input, modelPath) : await dataFeeds(model, opts.data, modelPath);
+      if (opts.mcSamples !== undefined) prepareMcDropout(model, modelPath, feeds);
       const session = await createSession(modelToBytes(model), { name: modelPath });
-      let fetched;
+      let outputs: [string, Tensor][];
       try {
-        fetched = await session.run(feeds);
+        outputs = opts.mcSamples !== undefined ? await mcDropoutStatistics(session, feeds, opts.mcSamples) : await plainOutputs(session, feeds);
       } finally {
         await session.release();
       }
-      const outputs = session.outputNames.map((name) => [name, fetched[name]] as [string, Tensor]);
       for (const [name, t] of outputs) io.out(describeOutput(name, t));
       if (opts.outputDir !== undefined) {
         for (const path of await writeOutputs(opts.outputDir, outputs)) io.out(`wrote ${path}`);
@@ -172,3 +176,47 @@ export function registerRun(program: Command, io: CliIo): void {
     });
 }
 
+
+async function plainOutputs(session: Session, feeds: Record<string, Tensor>): Promise<[string, Tensor][]> {
+  const fetched = await session.run(feeds);
+  return session.outputNames.map((name) => [name, fetched[name]]);
+}
+
+/**
+ * Makes the model's `mc_dropout` switch a plain input fed true. onnxruntime-node feeds only the session's input
+ * names, which leave out inputs with a stored default, so a feed for the initializer-backed switch would be ignored.
+ */
+function prepareMcDropout(model: Model, modelPath: string, feeds: Record<string, Tensor>): void {
+  const mc = model.graph.inputs.find((v) => v.name === MC_DROPOUT_NAME);
+  if (!mc) {
+    throw new RegraftError(`model ${modelPath} has no '${MC_DROPOUT_NAME}' input, so --mc-samples cannot switch its Dropout on; export it with 'regraft export RUN -o OUT --mc-dropout' or 'regraft strip MODEL -o OUT --mc-dropout'`);
+  }
+  if (mc.initializer) model.graph.initializerToInput(mc);
+  feeds[MC_DROPOUT_NAME] = new Tensor('bool', [true], []);
+}
+
+/**
+ * `samples` passes with Dropout on; per output element the mean and the sample standard deviation (n - 1), in
+ * float64 (Welford's update), returned as `<output>_mean` and `<output>_std` float32 tensors.
+ */
+async function mcDropoutStatistics(session: Session, feeds: Record<string, Tensor>, samples: number): Promise<[string, Tensor][]> {
+  const stats = new Map<string, { dims: readonly number[]; mean: Float64Array; m2: Float64Array }>();
+  for (let pass = 1; pass <= samples; pass++) {
+    const fetched = await session.run(feeds);
+    for (const name of session.outputNames) {
+      const t = fetched[name];
+      if (!(t.data instanceof Float32Array)) throw new RegraftError(`--mc-samples: output '${name}' is ${t.type}; a mean and standard deviation need float32 outputs`);
+      let s = stats.get(name);
+      if (!s) stats.set(name, (s = { dims: t.dims, mean: new Float64Array(t.size), m2: new Float64Array(t.size) }));
+      for (let i = 0; i < t.size; i++) {
+        const delta = t.data[i] - s.mean[i];
+        s.mean[i] += delta / pass;
+        s.m2[i] += delta * (t.data[i] - s.mean[i]);
+      }
+    }
+  }
+  return [...stats].flatMap(([name, s]) => [
+    [`${name}_mean`, new Tensor('float32', Float32Array.from(s.mean), s.dims)],
+    [`${name}_std`, new Tensor('float32', Float32Array.from(s.m2, (m2) => Math.sqrt(m2 / (samples - 1))), s.dims)],
+  ] as [string, Tensor][]);
+}

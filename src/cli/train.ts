@@ -79,7 +79,7 @@ export function registerTrain(program: Command, io: CliIo): void {
           },
           { resume, signal: stop.signal },
         );
-        io.out(`run saved in ${result.runDir} (metrics.jsonl, checkpoints/, loss.svg); best epoch ${result.bestEpoch}`);
+        io.out(`run saved in ${result.runDir} (metrics.jsonl, checkpoints/, loss.svg${result.config.tensorboard ? ', tb/' : ''}); best epoch ${result.bestEpoch}`);
         stopIfAsked(stop.signal, position, exportTo);
         if (exportTo) {
           const report = await exportRun(result.runDir, exportTo);

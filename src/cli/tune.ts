@@ -4,14 +4,15 @@ import { RegraftError, UsageError, describeError } from '../errors.js';
 import { exportRun } from '../training/export.js';
 import { checkSettings, resolveConfig, type TrainConfig } from '../training/config.js';
 import { parseYaml } from '../util/yaml.js';
-import { parseStudyConfig, type StudyConfig } from '../tune/config.js';
+import { parseStudyConfig } from '../tune/config.js';
 import { formatTable, rankTrials, renderHtmlReport, reportJson } from '../tune/report.js';
 import { trainTrialModulePath } from '../tune/package-root.js';
 import { ProcessPoolExecutor } from '../tune/process-pool.js';
 import { loadStudyFrom, type StudySummary } from '../tune/snapshot.js';
 import { migrateLegacyStudyFile } from '../tune/store/migrate.js';
 import type { TrialRecord } from '../tune/types.js';
-import { tune } from '../tune/study.js';
+import { tune, type StudyForExecutor } from '../tune/study.js';
+import { writeStudyExperiment } from '../tune/tensorboard-study.js';
 import { BASE_ENV, BUILDER_MLP, TRAIN_PARAM_NAMES } from '../tune/train-trial.js';
 import { isRegressionLoss } from '../compile/losses.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
@@ -72,10 +73,12 @@ function workOptions(cmd: Command): Command {
 
 /** The trial processes of a CLI study: train() runs with the study's base settings, handed over in their environment. */
 function trainExecutor(parallel: number | undefined) {
-  return ({ config, train }: { config: StudyConfig; train: unknown }) => {
+  return ({ config, train, runsDir, name }: StudyForExecutor) => {
     if (train === null || train === undefined) {
       throw new RegraftError(`the study has no 'train:' settings (it was not started by 'regraft tune CONFIG'); start it with a config that has train:`);
     }
+    // The HParams tab's experiment, beside the trials' own event files (train.tensorboard: false writes none).
+    if ((train as Partial<TrainConfig>).tensorboard !== false) writeStudyExperiment(runsDir, name, config);
     return new ProcessPoolExecutor(trainTrialModulePath(), { parallel: parallel ?? config.parallel, env: { [BASE_ENV]: JSON.stringify(train) } });
   };
 }

@@ -28,10 +28,13 @@ import { boolTensor, DataType, dtypeName, floatTensor, GraphBuilder, tensorType,
 import { GRAD_SUFFIX, LOSS_DATA_NAME, LOSS_NAME, PENALTY_L1_NAME, PENALTY_L2_NAME, UPDATED_SUFFIX } from '../training-interface.js';
 import type { Pass, PassResult } from './pass.js';
 import { demoteInputToInitializer, keepFirstOutputOnly, replaceValue } from './rewire.js';
+import { switchDropoutToMcInput } from './mc-dropout.js';
 
 export interface StripTrainingOptions {
   /** The inference outputs to keep (graph output names); default: every output that is not training-only. */
   keepOutputs?: readonly string[];
+  /** Keep the Dropout nodes behind a bool input `mc_dropout` (false by default) for Monte-Carlo Dropout; see mc-dropout.ts. */
+  mcDropout?: boolean;
 }
 
 export interface StripTrainingResult extends PassResult {
@@ -40,6 +43,8 @@ export interface StripTrainingResult extends PassResult {
   /** Parameters taken off the graph input list (now plain initializers). */
   foldedParameters: string[];
   removedDropouts: number;
+  /** With mcDropout: the Dropout nodes kept behind the `mc_dropout` input. */
+  keptDropouts: number;
   /** BatchNormalization nodes switched from training to inference mode. */
   batchNormsToInference: number;
 }
@@ -65,7 +70,8 @@ export function stripTraining(model: Model, opts: StripTrainingOptions = {}): St
   let modified = graph.cleanup().removedNodes > 0 || removedOutputs.length > 0;
 
   const dropouts = graph.nodes.filter((n) => n.opType === 'Dropout' && n.domain === '');
-  dropouts.forEach(removeDropout);
+  const mcSwitch = opts.mcDropout ? switchDropoutToMcInput(graph, dropouts) : undefined;
+  if (!mcSwitch) dropouts.forEach(removeDropout);
   let batchNormsToInference = 0;
   for (const node of graph.nodes.filter((n) => n.opType === 'BatchNormalization' && n.domain === '')) {
     if (toInferenceMode(node)) batchNormsToInference++;
@@ -87,9 +93,11 @@ export function stripTraining(model: Model, opts: StripTrainingOptions = {}): St
       demoteInputToInitializer(v);
     }
   }
+  // Listed after the parameters were taken off the input list: the switch is the one input with a stored default.
+  if (mcSwitch) graph.exposeAsInput(mcSwitch);
   modified ||= graph.cleanup().removedInitializers > 0 || removedInputs.length + foldedParameters.length > 0;
   graph.toposort();
-  return { model, modified, removedOutputs, removedInputs, foldedParameters, removedDropouts: dropouts.length, batchNormsToInference };
+  return { model, modified, removedOutputs, removedInputs, foldedParameters, removedDropouts: mcSwitch ? 0 : dropouts.length, keptDropouts: mcSwitch ? dropouts.length : 0, batchNormsToInference };
 }
 
 function removeTrainingOutputs(graph: Graph, keepOutputs: readonly string[] | undefined): string[] {

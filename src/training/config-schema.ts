@@ -79,6 +79,7 @@ export const TRAIN_SETTINGS = {
   strict: booleanSetting({ default: false, mayChangeOnResume: true, help: 'turn warnings into errors: --ep cuda without CUDA, a diverging loss' }),
   threads: numberSetting({ integer: true, min: 1, default: 1, mayChangeOnResume: true, help: 'onnxruntime threads per op' }),
   limit: numberSetting({ integer: true, min: 0, default: 0, help: 'use only the first n training samples (quick experiments); 0: all' }),
+  tensorboard: booleanSetting({ default: true, help: 'TensorBoard event files in RUN/tb/ (train/loss and train/lr per step, validation and speed per epoch); --no-tensorboard (tensorboard: false) writes none' }),
 } as const;
 
 export type TrainSettingKey = keyof typeof TRAIN_SETTINGS;

@@ -22,6 +22,8 @@ export interface ExportOptions {
   checkpoint?: 'best' | 'last';
   /** Fold inference BatchNormalization into the Conv/Gemm/MatMul feeding it (before the check against the eval model). */
   foldBatchNorm?: boolean;
+  /** Keep Dropout behind the bool input `mc_dropout` (default false) for Monte-Carlo Dropout. */
+  mcDropout?: boolean;
 }
 
 export interface ExportReport {
@@ -30,6 +32,8 @@ export interface ExportReport {
   epoch: number;
   parameters: number;
   verify: VerifyReport;
+  /** Dropout nodes kept behind `mc_dropout` (mcDropout), else 0. */
+  keptDropouts: number;
   /** With foldBatchNorm: what was folded, and what was left and why. */
   batchNorm?: { folded: FoldedBatchNorm[]; skipped: SkippedBatchNorm[] };
 }
@@ -57,17 +61,19 @@ export async function trainedInferenceModel(runDir: string, opts: ExportOptions 
     const target = model.graph.value(v.name);
     if (target?.initializer) target.initializer = v.initializer;
   }
-  stripTraining(model);
+  stripTraining(model, { mcDropout: opts.mcDropout });
   const batchNorm = opts.foldBatchNorm ? foldBatchNorm(model) : undefined;
   assertValid(model);
-  const leftover = model.graph.nodes.find((n) => TRAINING_ONLY_OPS.has(n.opType));
+  const leftover = model.graph.nodes.find((n) => TRAINING_ONLY_OPS.has(n.opType) && !(opts.mcDropout && n.opType === 'Dropout'));
   if (leftover) throw new RegraftError(`export: ${leftover.describe()} is still in the inference model; strip could not remove it`);
   return { model, trained, checkpoint, epoch: which === 'best' ? state.bestEpoch : state.epochsDone, parameters, config, batchNorm: batchNorm && { folded: batchNorm.folded, skipped: batchNorm.skipped } };
 }
 
 /**
  * `regraft export`: writes the inference model of a run (trained weights, no Dropout or training-only node),
- * after checking in onnxruntime that it computes what the run's eval model computes with the same weights.
+ * after checking in onnxruntime that it computes what the run's eval model computes with the same weights. With
+ * mcDropout the Dropout nodes stay behind `mc_dropout`; the check then runs the model as it answers by default
+ * (mc_dropout false), so it proves that default equal to the plain inference model.
  */
 export async function exportRun(runDir: string, output: string, opts: ExportOptions = {}): Promise<ExportReport> {
   const { model, trained, checkpoint, epoch, parameters, config, batchNorm } = await trainedInferenceModel(runDir, opts);
@@ -75,5 +81,6 @@ export async function exportRun(runDir: string, output: string, opts: ExportOpti
   const verify = await verifyEquivalent(evalModel, model, { seed: 1 });
   assertVerified(verify);
   await saveModel(model, output);
-  return { output, checkpoint, epoch, parameters, verify, ...(batchNorm && { batchNorm }) };
+  const keptDropouts = model.graph.nodes.filter((n) => n.opType === 'Dropout').length;
+  return { output, checkpoint, epoch, parameters, verify, keptDropouts, ...(batchNorm && { batchNorm }) };
 }

@@ -14,7 +14,8 @@ import type { NamedTensor } from '../compile/step-io.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { resolveConfig, TRAIN_SETTING_KEYS, type TrainConfig } from './config.js';
 import { TRAIN_SETTINGS } from './config-schema.js';
-import { renderLossCurveSvg } from './plot.js';
+import { renderLossPlot } from './plot.js';
+import { TENSORBOARD_DIR } from './tensorboard-log.js';
 
 export const RUN_FILES = {
   config: 'config.json',
@@ -24,17 +25,34 @@ export const RUN_FILES = {
   last: join('checkpoints', 'last.onnx'),
   best: join('checkpoints', 'best.onnx'),
   plot: 'loss.svg',
+  /** Per optimizer step: the update's training loss and learning rate (what loss.svg draws per step). */
+  steps: 'steps.jsonl',
+  tensorboard: TENSORBOARD_DIR,
 } as const;
 
 /** One line of metrics.jsonl. */
 export interface EpochMetrics {
   epoch: number;
+  /** The optimizer step that ended the epoch (steps count updates from 1 and go on across epochs and resumes). */
+  step: number;
   train_loss: number;
   val_loss?: number;
   val_accuracy?: number;
+  /** Regression validation (mse, mse-half, l1): mean absolute error and root mean squared error. */
+  val_mae?: number;
+  val_rmse?: number;
   lr: number;
   samples_per_sec: number;
   seconds: number;
+}
+
+/** One line of steps.jsonl: one optimizer update. */
+export interface StepRecord {
+  step: number;
+  epoch: number;
+  /** The update's training loss: the sample-weighted mean over its micro-batches, penalties included. */
+  loss: number;
+  lr: number;
 }
 
 /** What a checkpoint's metadata holds besides the tensors. */
@@ -51,6 +69,8 @@ export interface OpenedRun {
   resumed?: { tensors: Map<string, NamedTensor>; state: TrainerState };
   /** Metrics of the epochs already done (resume). */
   metrics: EpochMetrics[];
+  /** Their optimizer steps (resume). */
+  steps: StepRecord[];
 }
 
 /** Settings of a new run, or of the run in `partial.out` to resume (with its checkpoint and metrics). */
@@ -62,7 +82,7 @@ export async function openRun(partial: Partial<TrainConfig>, resume: boolean): P
     if (existsSync(join(config.out, RUN_FILES.config))) {
       throw new RegraftError(`${config.out}: already holds a run; continue it with --resume or choose another --out`);
     }
-    return { config, metrics: [] };
+    return { config, metrics: [], steps: [] };
   }
   const runDir = partial.out ?? '';
   await checkFolderCreatable(runDir, 'a run directory');
@@ -72,8 +92,10 @@ export async function openRun(partial: Partial<TrainConfig>, resume: boolean): P
   await sweepStaleTempFiles(join(runDir, 'checkpoints'));
   const config = resumedConfig(runDir, await readRunConfig(runDir), partial);
   const resumed = existsSync(join(runDir, RUN_FILES.last)) ? await loadCheckpoint<TrainerState>(join(runDir, RUN_FILES.last)) : undefined;
-  const metrics = await readMetrics(join(runDir, RUN_FILES.metrics), resumed?.state.epochsDone ?? 0);
-  return { config, resumed, metrics };
+  const epochsDone = resumed?.state.epochsDone ?? 0;
+  const metrics = await readJsonLines<EpochMetrics>(join(runDir, RUN_FILES.metrics), (m) => m.epoch <= epochsDone);
+  const steps = await readJsonLines<StepRecord>(join(runDir, RUN_FILES.steps), (s) => s.epoch <= epochsDone);
+  return { config, resumed, metrics, steps };
 }
 
 /** The config.json of a run directory (which must exist), as the run started with it. */
@@ -111,12 +133,29 @@ function andList(words: readonly string[]): string {
   return words.length < 2 ? words.join('') : `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}`;
 }
 
-/** Metrics of the checkpointed epochs; lines of an epoch that ran after the last checkpoint are dropped (it runs again). */
-async function readMetrics(path: string, epochs: number): Promise<EpochMetrics[]> {
-  const text = existsSync(path) ? await readFile(path, 'utf8') : '';
-  const lines = text.split('\n').filter((l) => l.trim() !== '').slice(0, epochs);
+/**
+ * The lines of metrics.jsonl or steps.jsonl that belong to checkpointed epochs; the file is cut back to them (the
+ * lines of an epoch that ran after the last checkpoint go: it runs again). A run from before steps.jsonl has none.
+ */
+async function readJsonLines<T>(path: string, checkpointed: (line: T) => boolean): Promise<T[]> {
+  if (!existsSync(path)) return [];
+  const text = await readFile(path, 'utf8');
+  const lines: string[] = [];
+  const records: T[] = [];
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    let record: T;
+    try {
+      record = JSON.parse(line) as T;
+    } catch {
+      break; // a line cut short by a crash, and everything after it, is not checkpointed
+    }
+    if (!checkpointed(record)) break;
+    lines.push(line);
+    records.push(record);
+  }
   await writeFileAtomic(path, lines.map((l) => l + '\n').join(''));
-  return lines.map((l) => JSON.parse(l) as EpochMetrics);
+  return records;
 }
 
 /** Starts a run directory: the model as trained, the compiled step, and last the settings, which mark it a run. */
@@ -125,6 +164,7 @@ export async function createRunDir(config: TrainConfig, model: Model, step: Mode
   await saveModel(model, join(config.out, RUN_FILES.model));
   await saveModel(step, join(config.out, RUN_FILES.step));
   await writeFileAtomic(join(config.out, RUN_FILES.metrics), '');
+  await writeFileAtomic(join(config.out, RUN_FILES.steps), '');
   await writeFileAtomic(join(config.out, RUN_FILES.config), JSON.stringify(config, null, 2) + '\n');
 }
 
@@ -133,33 +173,37 @@ export async function createRunDir(config: TrainConfig, model: Model, step: Mode
  * after a start that failed before any checkpoint, so that the corrected command may use the same --out.
  */
 export async function removeUnstartedRun(dir: string): Promise<void> {
-  for (const file of Object.values(RUN_FILES)) await rm(join(dir, file), { force: true }).catch(() => undefined);
+  for (const file of Object.values(RUN_FILES)) await rm(join(dir, file), { force: true, recursive: file === RUN_FILES.tensorboard }).catch(() => undefined);
   await sweepStaleTempFiles(dir);
   for (const folder of [join(dir, 'checkpoints'), dir]) await rmdir(folder).catch(() => undefined);
 }
 
-/** Records a finished epoch: its metrics line, the checkpoints (best when it improved) and the plot. */
+/**
+ * Records a finished epoch: its metrics line and step lines, the checkpoints (best when it improved) and the plot.
+ * `metrics` and `steps` are the whole run's so far, the epoch's own last.
+ */
 export async function recordEpoch(
   dir: string,
   metrics: readonly EpochMetrics[],
+  steps: readonly StepRecord[],
   tensors: ReadonlyMap<string, NamedTensor>,
   state: TrainerState,
   improved: boolean,
 ): Promise<void> {
+  const epoch = metrics[metrics.length - 1];
   const metricsPath = join(dir, RUN_FILES.metrics);
-  await appendFile(metricsPath, JSON.stringify(metrics[metrics.length - 1]) + '\n').catch((err: unknown) => {
+  const stepsPath = join(dir, RUN_FILES.steps);
+  await appendFile(metricsPath, JSON.stringify(epoch) + '\n').catch((err: unknown) => {
     throw fileSystemError(err, metricsPath, 'write');
   });
+  const epochSteps = steps.filter((s) => s.epoch === epoch.epoch);
+  await appendFile(stepsPath, epochSteps.map((s) => JSON.stringify(s) + '\n').join('')).catch((err: unknown) => {
+    throw fileSystemError(err, stepsPath, 'write');
+  });
   if (improved) await saveCheckpoint(join(dir, RUN_FILES.best), tensors, state);
-  await writePlot(dir, metrics);
+  await writeFileAtomic(join(dir, RUN_FILES.plot), renderLossPlot(metrics, steps));
   // Last: once checkpoints/last.onnx holds the epoch, the epoch is recorded (resume starts after it).
   await saveCheckpoint(join(dir, RUN_FILES.last), tensors, state);
-}
-
-async function writePlot(dir: string, metrics: readonly EpochMetrics[]): Promise<void> {
-  const series = [{ name: 'train loss', points: metrics.map((m) => ({ x: m.epoch, y: m.train_loss })) }];
-  if (metrics.some((m) => m.val_loss !== undefined)) series.push({ name: 'validation loss', points: metrics.map((m) => ({ x: m.epoch, y: m.val_loss ?? NaN })) });
-  await writeFileAtomic(join(dir, RUN_FILES.plot), renderLossCurveSvg(series, { title: 'Loss per epoch', xLabel: 'epoch', yLabel: 'loss' }));
 }
 
 export function formatEpoch(m: EpochMetrics, epochs: number): string {

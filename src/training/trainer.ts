@@ -18,9 +18,11 @@ import { prepareData, type GivenArrays, type PreparedData } from './prepare-data
 import { namedArrays, type ArrayInput, type NamedArrays } from '../data/index.js';
 import { batchTensor, evaluateModelData } from '../evaluate/array-scores.js';
 import { predictionOutput } from '../evaluate/model-data.js';
-import { createRunDir, formatEpoch, openRun, recordEpoch, removeUnstartedRun, RUN_FILES, type EpochMetrics, type OpenedRun, type TrainerState } from './run-dir.js';
+import { createRunDir, formatEpoch, openRun, recordEpoch, removeUnstartedRun, RUN_FILES, type EpochMetrics, type OpenedRun, type StepRecord, type TrainerState } from './run-dir.js';
 import { DivergenceWatch } from './divergence.js';
 import { interruption, RunInterrupted, stopReason, withCheckpoint, type RunPosition } from './run-stop.js';
+import { TrainingEvents } from './tensorboard-log.js';
+import type { SessionStatus, HParamValue } from '../util/tensorboard/index.js';
 
 
 export interface TrainHooks {
@@ -35,6 +37,12 @@ export interface TrainHooks {
    * current (epochs checkpointed), for a caller that must say so without waiting for train() (a forced exit).
    */
   onStarted?(position: Readonly<RunPosition>): void;
+}
+
+/** A run that is one session of TensorBoard's HParams tab (a tuning trial): its searched values, written at its start. */
+export interface HParamsSession {
+  hparams: Readonly<Record<string, HParamValue>>;
+  groupName: string;
 }
 
 export interface TrainResult {
@@ -65,6 +73,8 @@ export interface TrainOptions {
   data?: NamedArrays | Record<string, ArrayInput>;
   /** The validation data as named arrays (instead of `valData`). */
   valData?: NamedArrays | Record<string, ArrayInput>;
+  /** The run is one session of TensorBoard's HParams tab (a tuning trial): written to its tb/ at start and end. */
+  hparams?: HParamsSession;
 }
 
 /** Named arrays as given, or built from typed arrays by name. */
@@ -79,7 +89,7 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
   const given: GivenArrays = { data: opts.data && toNamedArrays(opts.data, 'data'), valData: opts.valData && toNamedArrays(opts.valData, 'valData') };
   // Arrays handed over by the API stand for the data spec: the run's config records their name.
   const withArrays = { ...partial, ...(given.data && { data: given.data.name }), ...(given.valData && { valData: given.valData.name }) };
-  const { config, resumed, metrics } = await openRun(withArrays, resume);
+  const { config, resumed, metrics, steps } = await openRun(withArrays, resume);
   const position: RunPosition = { runDir: config.out, created: resume, epochsDone: resumed?.state.epochsDone ?? 0, epochs: config.epochs };
   const stopIfAsked = (batch?: { index: number; of: number }) => {
     if (signal?.aborted) throw interruption(stopReason(signal), position, batch);
@@ -131,7 +141,7 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
   position.created = true;
   hooks.onStarted?.(position);
   try {
-    return await runEpochs({ config, model, step, data, sessionOptions, resumed, metrics, position, hooks, stopIfAsked, resume });
+    return await runEpochs({ config, model, step, data, sessionOptions, resumed, metrics, steps, position, hooks, stopIfAsked, resume, hparams: opts.hparams });
   } catch (err) {
     // A new run that fails before its first checkpoint (a NaN loss, --strict divergence, a full disk) is removed,
     // so the corrected command can use the same --out; a stopped one stays, for --resume.
@@ -148,15 +158,18 @@ interface RunContext {
   sessionOptions: SessionOptions;
   resumed: OpenedRun['resumed'];
   metrics: EpochMetrics[];
+  /** The optimizer steps of the checkpointed epochs (resume); the new ones are appended. */
+  steps: StepRecord[];
   position: RunPosition;
   hooks: TrainHooks;
   stopIfAsked: (batch?: { index: number; of: number }) => void;
   resume: boolean;
+  hparams: HParamsSession | undefined;
 }
 
 /** The epochs of a run whose directory exists: train, validate, watch for divergence, checkpoint. */
 async function runEpochs(ctx: RunContext): Promise<TrainResult> {
-  const { config, model, step, data, sessionOptions, resumed, metrics, position, hooks, stopIfAsked, resume } = ctx;
+  const { config, model, step, data, sessionOptions, resumed, metrics, steps, position, hooks, stopIfAsked, resume, hparams } = ctx;
   const log = hooks.log ?? (() => {});
   const models = stepModels(step);
   const carried = new Map<string, Tensor>();
@@ -172,18 +185,40 @@ async function runEpochs(ctx: RunContext): Promise<TrainResult> {
 
   const state: TrainerState = resumed?.state ?? { epochsDone: 0, bestValLoss: null, bestEpoch: 0, staleEpochs: 0 };
   if (resume) log(`resuming ${config.out} after epoch ${state.epochsDone} of ${config.epochs}`);
+  // Every epoch has the same number of updates, so the checkpoint's last step follows from its epoch count; a
+  // resumed run cuts its event files back to it (the epoch after the checkpoint runs again).
+  const updatesPerEpoch = Math.ceil(data.loader.batchesPerEpoch / config.accumulate);
+  let events: TrainingEvents | undefined;
+  try {
+    events = config.tensorboard ? TrainingEvents.open(config.out, resume ? state.epochsDone * updatesPerEpoch : undefined) : undefined;
+    if (events && hparams) events.sessionStart(hparams);
+  } catch (err) {
+    events?.close();
+    await validator?.session.release();
+    await updateSession?.release();
+    throw withCheckpoint(err, position);
+  }
   const divergence = new DivergenceWatch(metrics);
   let warnedDivergence = false;
   let stoppedEarly = false;
+  let status: SessionStatus = 'failure';
   try {
     for (let epoch = state.epochsDone; epoch < config.epochs; epoch++) {
       stopIfAsked();
-      const m = await trainEpoch({ config, step, feedable: models.step, updateSession, data, carried, epoch, sessionOptions, hooks, divergence, stopIfAsked });
+      // A full disk while writing tb/ names the last good checkpoint, as for the run's other files.
+      const m = await trainEpoch({ config, step, feedable: models.step, updateSession, data, carried, epoch, sessionOptions, hooks, divergence, stopIfAsked, steps, events, updatesPerEpoch }).catch((err: unknown) => {
+        throw withCheckpoint(err, position);
+      });
       if (validator) Object.assign(m, await validator.run(carried));
       const diverging = divergence.check(m.epoch, m.train_loss, m.lr);
       // Under --strict the diverged epoch is not recorded: the checkpoints keep the weights from before it.
       if (diverging && config.strict) throw new RegraftError(`train: ${diverging}; stopped by --strict before epoch ${m.epoch}'s checkpoint`);
       metrics.push(m);
+      try {
+        events?.epoch(m.step, m);
+      } catch (err) {
+        throw withCheckpoint(err, position);
+      }
       log(formatEpoch(m, config.epochs));
       if (diverging && !warnedDivergence) log(`warning: ${diverging}; --strict makes this an error`);
       warnedDivergence ||= diverging !== undefined;
@@ -193,7 +228,7 @@ async function runEpochs(ctx: RunContext): Promise<TrainResult> {
       if (improved) Object.assign(state, { bestValLoss: m.val_loss ?? null, bestEpoch: epoch + 1, staleEpochs: 0 });
       else state.staleEpochs++;
       // Tied copies are written next to their parameter, so that checkpoints and the export hold both, equal.
-      await recordEpoch(config.out, metrics, withTiedCopies(tensorsOf(carried), step.tied), state, improved).catch((err: unknown) => {
+      await recordEpoch(config.out, metrics, steps, withTiedCopies(tensorsOf(carried), step.tied), state, improved).catch((err: unknown) => {
         throw withCheckpoint(err, position);
       });
       position.epochsDone = state.epochsDone;
@@ -208,7 +243,14 @@ async function runEpochs(ctx: RunContext): Promise<TrainResult> {
         break;
       }
     }
+    status = 'success';
   } finally {
+    try {
+      if (events && hparams) events.sessionEnd(status);
+    } catch {
+      // a session end that cannot be written (a full disk) must not hide the error that ended the run
+    }
+    events?.close();
     await validator?.session.release();
     await updateSession?.release();
   }
@@ -229,6 +271,10 @@ interface EpochContext {
   divergence: DivergenceWatch;
   /** Throws when a stop was asked for; called before each batch but the first, with the batches done. */
   stopIfAsked(batch: { index: number; of: number }): void;
+  /** The run's optimizer steps so far; the epoch's are appended. */
+  steps: StepRecord[];
+  events: TrainingEvents | undefined;
+  updatesPerEpoch: number;
 }
 
 /**
@@ -236,11 +282,10 @@ interface EpochContext {
  * may have fewer); every update's parameters and state are fed to the next.
  */
 async function trainEpoch(ctx: EpochContext): Promise<EpochMetrics> {
-  const { config, step, data, carried, epoch, hooks } = ctx;
+  const { config, step, data, carried, epoch, hooks, updatesPerEpoch } = ctx;
   const { loader } = data;
   const fed = [...data.train.inputs];
   const perUpdate = config.accumulate;
-  const updatesPerEpoch = Math.ceil(loader.batchesPerEpoch / perUpdate);
   // Recorded as the epoch's rate: the rate of its first update.
   const lr = learningRate(config, epoch, 0, updatesPerEpoch);
   const session = await openStepSession(ctx.feedable, config.seed, epoch, ctx.sessionOptions);
@@ -251,6 +296,8 @@ async function trainEpoch(ctx: EpochContext): Promise<EpochMetrics> {
   const started = performance.now();
   let lossSum = 0;
   let seen = 0;
+  let updateLossSum = 0;
+  let updateSeen = 0;
   try {
     for (const batch of loader.batches(epoch)) {
       if (batch.index > 0) ctx.stopIfAsked({ index: batch.index, of: loader.batchesPerEpoch });
@@ -270,13 +317,23 @@ async function trainEpoch(ctx: EpochContext): Promise<EpochMetrics> {
       if (epoch === 0 && batch.index === 0) ctx.divergence.see(loss, 'the first batch');
       lossSum += loss * batch.size;
       seen += batch.size;
+      updateLossSum += loss * batch.size;
+      updateSeen += batch.size;
+      if (batch.index === last) {
+        // Steps count updates from 1 across epochs and resumes: the x axis of train/loss and of loss.svg.
+        const record: StepRecord = { step: epoch * updatesPerEpoch + update + 1, epoch: epoch + 1, loss: updateLossSum / updateSeen, lr: rate };
+        ctx.steps.push(record);
+        ctx.events?.step(record.step, record.loss, record.lr);
+        updateLossSum = 0;
+        updateSeen = 0;
+      }
       hooks.onBatch?.({ epoch: epoch + 1, epochs: config.epochs, batch: batch.index + 1, batches: loader.batchesPerEpoch, meanLoss: lossSum / seen, samplesPerSec: seen / ((performance.now() - started) / 1000) });
     }
   } finally {
     await session.release();
   }
   const seconds = (performance.now() - started) / 1000;
-  return { epoch: epoch + 1, train_loss: lossSum / seen, lr, samples_per_sec: seen / seconds, seconds };
+  return { epoch: epoch + 1, step: (epoch + 1) * updatesPerEpoch, train_loss: lossSum / seen, lr, samples_per_sec: seen / seconds, seconds };
 }
 
 /** Validation on the eval model (inference form), fed the current parameters and BatchNormalization statistics. */
@@ -287,7 +344,7 @@ async function openValidator(model: Model, step: TrainStep, carriedNames: readon
   const session = await createSession(modelToBytes(feedableStep(evalModel.model, fed).model), { ...options, name: 'eval model' });
   return {
     session,
-    async run(carried: ReadonlyMap<string, Tensor>): Promise<Pick<EpochMetrics, 'val_loss' | 'val_accuracy'>> {
+    async run(carried: ReadonlyMap<string, Tensor>): Promise<Pick<EpochMetrics, 'val_loss' | 'val_accuracy' | 'val_mae' | 'val_rmse'>> {
       const current = withTiedCopies(tensorsOf(carried), step.tied);
       const extraFeeds = Object.fromEntries(fed.map((n) => [n, new Tensor('float32', current.get(n)!.data, current.get(n)!.dims)]));
       const v = await evaluateModelData(session, data.val!, {
@@ -297,8 +354,14 @@ async function openValidator(model: Model, step: TrainStep, carriedNames: readon
         loss: config.loss,
         ignoreIndex: config.ignoreIndex,
       });
-      // Classification always reports an accuracy; regression only for bce-logits.
-      return { val_loss: v.metrics.loss, ...(v.metrics.accuracy !== undefined && { val_accuracy: v.metrics.accuracy }) };
+      // Classification always reports an accuracy; regression an accuracy for bce-logits, mae and rmse otherwise.
+      const m = v.metrics;
+      return {
+        val_loss: m.loss,
+        ...(m.accuracy !== undefined && { val_accuracy: m.accuracy }),
+        ...('mae' in m && m.mae !== undefined && { val_mae: m.mae }),
+        ...('rmse' in m && m.rmse !== undefined && { val_rmse: m.rmse }),
+      };
     },
   };
 }

@@ -44,7 +44,7 @@ export interface TuneOptions {
   /** A trial function run in this process, one trial at a time. */
   trialFunction?: TrialFunction;
   /** Any executor, instead of the two above; or a function making one from the study's config and train settings (what a worker that joins a study by name needs). */
-  executor?: Executor | ((study: { config: StudyConfig; train: unknown }) => Executor);
+  executor?: Executor | ((study: StudyForExecutor) => Executor);
   /** The study's SQLite file (`--study FILE.db`). */
   studyPath?: string;
   /** Or a storage URL: postgresql://user:password@host:port/db, sqlite:///FILE.db (`--storage URL`). */
@@ -95,7 +95,7 @@ export async function tune(opts: TuneOptions): Promise<StudySummary> {
   });
   try {
     const runsDir = opts.runsDir ?? defaultRunsDir(target, store.name);
-    const driver = new StudyDriver(resilient, config, createExecutor(opts, config, train), runsDir, emit, {
+    const driver = new StudyDriver(resilient, config, createExecutor(opts, { config, train, runsDir, name: store.name }), runsDir, emit, {
       heartbeatMs: (opts.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS) * 1000,
       graceSeconds: opts.gracePeriodSeconds ?? DEFAULT_GRACE_SECONDS,
       claimedBy: opts.resume ? 'on resume' : `by worker ${shortWorker(currentWorker())}`,
@@ -188,10 +188,21 @@ async function reconcileConfig(store: StudyStore, opts: TuneOptions, given: Stud
   return { config: merged, train };
 }
 
-function createExecutor(opts: TuneOptions, config: StudyConfig, train: unknown): Executor {
+/** What an executor factory is told about the study it runs trials for. */
+export interface StudyForExecutor {
+  config: StudyConfig;
+  /** The settings stored with the study (the CLI's `train:`). */
+  train: unknown;
+  /** The parent folder of this worker's trial folders. */
+  runsDir: string;
+  name: string;
+}
+
+function createExecutor(opts: TuneOptions, study: StudyForExecutor): Executor {
+  const { config } = study;
   const sources = [opts.executor, opts.trialModule, opts.trialFunction].filter((s) => s !== undefined).length;
   if (sources !== 1) throw new RegraftError(`tune needs exactly one of trialModule, trialFunction or executor (got ${sources})`);
-  if (typeof opts.executor === 'function') return opts.executor({ config, train });
+  if (typeof opts.executor === 'function') return opts.executor(study);
   if (opts.executor) return opts.executor;
   if (opts.trialModule) return new ProcessPoolExecutor(opts.trialModule, { parallel: config.parallel });
   return new InlineExecutor(opts.trialFunction as TrialFunction);

@@ -63,6 +63,8 @@ export async function runTrainTrial(base: Partial<TrainConfig>, params: Params, 
         return (await ctx.report(m.epoch, epochMetrics(m))) === 'stop' ? 'stop' : undefined;
       },
     },
+    // The trial is one session of TensorBoard's HParams tab, under its searched values.
+    { hparams: { hparams: params, groupName: `trial-${ctx.trialId}` } },
   );
   if (!last) throw new RegraftError(`trial ${ctx.trialId}: training ran no epoch`);
   return epochMetrics(last);

@@ -22,6 +22,11 @@ export interface ChartSeries {
   line?: boolean;
   /** Draw a circle at each point (default true). */
   markers?: boolean;
+  /** The line's width (default 2) and opacity (default 1): raw values drawn faint under their smoothed curve. */
+  strokeWidth?: number;
+  opacity?: number;
+  /** List the series in the legend (default true). */
+  legend?: boolean;
 }
 
 export type XScale = { kind: 'linear' } | { kind: 'log' } | { kind: 'categorical'; categories: string[] };
@@ -31,6 +36,8 @@ export interface ChartSpec {
   xLabel: string;
   yLabel: string;
   x: XScale;
+  /** Linear (default) or log; a log axis leaves out values <= 0. */
+  y?: { kind: 'linear' } | { kind: 'log' };
   series: ChartSeries[];
   width?: number;
   height?: number;
@@ -75,7 +82,9 @@ export function renderChart(spec: ChartSpec): string {
   const attrs = (...parts: string[]) => parts.filter((p) => p !== '').join(' ');
   const plotW = width - MARGIN.left - MARGIN.right;
   const plotH = height - MARGIN.top - MARGIN.bottom;
-  const all = spec.series.flatMap((s) => s.points).filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
+  const yLog = spec.y?.kind === 'log';
+  const drawable = (p: ChartPoint) => Number.isFinite(p.x) && Number.isFinite(p.y) && (!yLog || p.y > 0) && (spec.x.kind !== 'log' || p.x > 0);
+  const all = spec.series.flatMap((s) => s.points).filter(drawable);
   // Standalone, text inherits its font from the root, as the report's `svg text` rule gives it on the page.
   const root = standalone ? ` font-family="sans-serif" ${attributesOf(LOOK.text.declarations)}` : '';
   const parts: string[] = [
@@ -90,7 +99,7 @@ export function renderChart(spec: ChartSpec): string {
   }
 
   const xAxis = makeXAxis(spec.x, all.map((p) => p.x));
-  const yAxis = linearAxis(all.map((p) => p.y));
+  const yAxis = yLog ? logAxis(all.map((p) => p.y)) : linearAxis(all.map((p) => p.y));
   const px = (x: number) => MARGIN.left + xAxis.fraction(x) * plotW;
   const py = (y: number) => MARGIN.top + (1 - yAxis.fraction(y)) * plotH;
 
@@ -111,12 +120,15 @@ export function renderChart(spec: ChartSpec): string {
       `${escapeXml(spec.yLabel)}</text>`,
   );
 
-  spec.series.forEach((s, i) => {
-    const pts = s.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
+  const legendEntries = spec.series.filter((s) => s.legend ?? true).length;
+  let legendIndex = 0;
+  spec.series.forEach((s) => {
+    const pts = s.points.filter(drawable);
     // A line of one point draws nothing, but keeps one polyline per line series (its marker shows the point).
     if (s.line && pts.length > 0) {
       const d = pts.map((p) => `${svgCoord(px(p.x))},${svgCoord(py(p.y))}`).join(' ');
-      parts.push(`<polyline points="${d}" fill="none" stroke="${s.color}" stroke-width="2"/>`);
+      const opacity = s.opacity !== undefined && s.opacity < 1 ? ` stroke-opacity="${s.opacity}"` : '';
+      parts.push(`<polyline points="${d}" fill="none" stroke="${s.color}" stroke-width="${s.strokeWidth ?? 2}"${opacity} stroke-linejoin="round"/>`);
     }
     if (s.markers ?? true) {
       for (const p of pts) {
@@ -126,8 +138,9 @@ export function renderChart(spec: ChartSpec): string {
         );
       }
     }
+    if (!(s.legend ?? true)) return;
     // The legend runs in one row between the title and the plot, where it cannot hide a point.
-    const lx = MARGIN.left + i * Math.floor(plotW / Math.max(spec.series.length, 1));
+    const lx = MARGIN.left + legendIndex++ * Math.floor(plotW / Math.max(legendEntries, 1));
     parts.push(`<rect x="${lx}" y="28" width="10" height="10" fill="${s.color}"/>`);
     parts.push(`<text ${attrs(`x="${lx + 14}" y="37"`, style('legend'))}>${escapeXml(s.label)}</text>`);
   });

@@ -54,6 +54,7 @@ async function everySetting(out: string): Promise<TrainConfig> {
     strict: true,
     threads: 1,
     limit: 200,
+    tensorboard: false,
   };
 }
 

@@ -7,7 +7,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/main.js';
-import { flagName } from '../../src/cli/flags.js';
+import { flagName, flagOf } from '../../src/cli/flags.js';
 import { TRAIN_SETTINGS } from '../../src/training/config-schema.js';
 import { checkSettings, readConfigFile, resolveConfig, TRAIN_SETTING_KEYS } from '../../src/training/config.js';
 import { train } from '../../src/training/trainer.js';
@@ -107,7 +107,9 @@ describe('one key list, one set of types and ranges', () => {
   it('every setting but the model (the argument) is a train flag named after its key, and only those and five command flags are', () => {
     const command = buildProgram({ out: () => {}, err: () => {}, isTty: false }).commands.find((c) => c.name() === 'train')!;
     const flags = command.options.map((o) => o.long);
-    const expected = TRAIN_SETTING_KEYS.filter((k) => k !== 'model').map((k) => `--${flagName(k)}`);
+    const expected = TRAIN_SETTING_KEYS.filter((k) => k !== 'model').map(flagOf);
+    // A switch that defaults to true is typed as its negation.
+    expect(expected).toContain(`--no-${flagName('tensorboard')}`);
     expect(flags.sort()).toEqual([...expected, '--config', '--resume', '--export', '--test'].sort());
   });
 

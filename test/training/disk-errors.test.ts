@@ -54,7 +54,7 @@ describe('a full disk', () => {
     const line = oneLine(done.stderr);
     const { state } = await loadCheckpoint<{ epochsDone: number }>(join(out, 'checkpoints', 'last.onnx'));
     expect(line).toMatch(new RegExp(
-      `^regraft: no space left on device while writing ${escape(out)}/(metrics\\.jsonl|checkpoints/(best|last)\\.onnx|loss\\.svg); free some space or write elsewhere; ` +
+      `^regraft: no space left on device while writing ${escape(out)}/(metrics\\.jsonl|checkpoints/(best|last)\\.onnx|loss\\.svg|steps\\.jsonl|tb/events\\.out\\.tfevents\\.[^/]+); free some space or write elsewhere; ` +
         `the last good checkpoint is ${escape(join(out, 'checkpoints', 'last.onnx'))} \\(epoch ${state.epochsDone}\\); then continue with: regraft train --resume --out ${escape(out)}$`,
     ));
     expect([...tempFilesIn(out), ...tempFilesIn(join(out, 'checkpoints'))]).toEqual([]);

@@ -35,8 +35,10 @@ describe('train() run directory', () => {
     const metrics = readMetrics(run);
     expect(metrics).toEqual(result.metrics);
     expect(metrics.map((m) => m.epoch)).toEqual([1, 2, 3]);
+    // 480 training samples in batches of 32: 15 optimizer steps an epoch, counted on across epochs.
+    expect(metrics.map((m) => m.step)).toEqual([15, 30, 45]);
     for (const m of metrics) {
-      expect(Object.keys(m).sort()).toEqual(['epoch', 'lr', 'samples_per_sec', 'seconds', 'train_loss', 'val_accuracy', 'val_loss']);
+      expect(Object.keys(m).sort()).toEqual(['epoch', 'lr', 'samples_per_sec', 'seconds', 'step', 'train_loss', 'val_accuracy', 'val_loss']);
       expect(m.samples_per_sec).toBeGreaterThan(0);
       expect(m.seconds).toBeGreaterThan(0);
       expect(m.val_accuracy).toBeGreaterThanOrEqual(0);

@@ -9,6 +9,8 @@ import { loadModel } from '../../src/model-io.js';
 import type { StudyReportJson } from '../../src/tune/report.js';
 import { loadStudy, type StudySummary } from '../../src/tune/snapshot.js';
 import { runCli } from '../cli/helpers.js';
+import { pythonWith } from '../python.js';
+import { readWithTensorBoard } from '../tensorboard-reader.js';
 
 // `regraft tune` with the real trainer on small MNIST subsets. Trials run in worker processes that execute the
 // compiled dist/tune/train-trial.js: `npm test` builds dist first (or run `npx tsc -p tsconfig.build.json`).
@@ -65,10 +67,14 @@ async function waitUntil(condition: () => boolean, timeoutMs: number, what: stri
 }
 
 describe('regraft tune with the real trainer', () => {
+  /** The first study, which the TensorBoard test below reads back. */
+  let firstStudy: string | undefined;
+
   it('runs a random study in two workers, ranks it, reports it as JSON and HTML, and exports a model eval can score', async () => {
     const dir = tempDir();
     const config = writeStudyConfig(dir);
     const study = join(dir, 'study.db');
+    firstStudy = study;
     const html = join(dir, 'run-report.html');
 
     const run = await runCli('tune', 'run', config, '--study', study, '--parallel', '2', '--html', html);
@@ -125,6 +131,47 @@ describe('regraft tune with the real trainer', () => {
     // Trained on 1200 images for one epoch: far from converged, but clearly learned, and close to its validation score.
     expect(accuracy).toBeGreaterThan(0.5);
     expect(Math.abs(accuracy - (byObjective[0].objective as number))).toBeLessThan(0.15);
+  });
+
+  it("gives TensorBoard's HParams tab the study's experiment and every trial: its searched values, status, objective and curves", async ({ skip }) => {
+    const env = await pythonWith(['tensorboard']);
+    if (env.python === undefined) return skip(`TensorBoard's reader cannot be installed here (under CI=true this fails): ${env.missing}`);
+    if (firstStudy === undefined) throw new Error('the study test above did not run');
+    const summary = loadStudy(firstStudy);
+    const runsDir = dirname(summary.trials[0].runDir);
+    const read = await readWithTensorBoard(env.python, runsDir);
+    const trialRuns = summary.trials.map((t) => join(t.runDir.slice(runsDir.length + 1), 'tb'));
+    expect(Object.keys(read.runs).sort()).toEqual(['tb', ...trialRuns].sort());
+    // As the study wrote it (the tab's own experiment view sorts the names and keeps the intervals).
+    expect(read.runs.tb.hparams['_hparams_/experiment']).toMatchObject({
+      name: 'mnist-mlp-small',
+      hparam_infos: [
+        { name: 'lr', type: 'DATA_TYPE_FLOAT64', domain_interval: { min_value: 0.05, max_value: 0.5 } },
+        { name: 'hidden', type: 'DATA_TYPE_FLOAT64', domain_discrete: [16, 32] },
+        { name: 'depth', type: 'DATA_TYPE_FLOAT64', domain_interval: { min_value: 1, max_value: 2 } },
+        { name: 'dropoutRatio', type: 'DATA_TYPE_FLOAT64', domain_interval: { min_value: 0.1, max_value: 0.4 } },
+      ],
+      metric_infos: [
+        { name: { tag: 'val/accuracy' }, dataset_type: 'DATASET_VALIDATION' },
+        { name: { tag: 'val/loss' }, dataset_type: 'DATASET_VALIDATION' },
+        { name: { tag: 'train/epoch_loss' }, dataset_type: 'DATASET_TRAINING' },
+        { name: { tag: 'train/loss' }, dataset_type: 'DATASET_TRAINING' },
+      ],
+    });
+    expect((read.experiment.hparam_infos as { name: string }[]).map((h) => h.name)).toEqual(['depth', 'dropoutRatio', 'hidden', 'lr']);
+    const groups = new Map(read.session_groups.map((g) => [g.name, g]));
+    expect([...groups.keys()].sort()).toEqual(summary.trials.map((t) => `trial-${t.id}`).sort());
+    // 1200 training samples in batches of 32: 38 optimizer steps in the one epoch.
+    for (const t of summary.trials) {
+      const group = groups.get(`trial-${t.id}`)!;
+      expect(group.hparams).toEqual(t.params);
+      expect(group.sessions.map((s) => s.status)).toEqual(['STATUS_SUCCESS']);
+      const metric = Object.fromEntries(group.metric_values.map((m) => [m.name.tag, [m.value, m.training_step]]));
+      expect(metric['val/accuracy']).toEqual([Math.fround(t.objective as number), 38]);
+      const run = read.runs[join(t.runDir.slice(runsDir.length + 1), 'tb')];
+      expect(run.raw_scalars['train/loss'].map(([step]) => step)).toEqual(Array.from({ length: 38 }, (_, i) => i + 1));
+      expect(run.raw_scalars['val/accuracy']).toEqual([[38, Math.fround(t.objective as number)]]);
+    }
   });
 
   it('records trials the trainer rejects or whose loss diverges as failed, with their error, and goes on', async () => {

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegraftError } from '../../src/errors.js';
 import { crc32c, EventFileWriter, eventFileName, frameRecord, maskedCrc32c, type ExperimentSpec } from '../../src/util/tensorboard/index.js';
-import { pythonWith, runPython, type PythonEnv } from '../python.js';
+import { pythonWith, type PythonEnv } from '../python.js';
+import { readWithTensorBoard, type ReadBack } from '../tensorboard-reader.js';
 
 // TensorBoard event files, read back by TensorBoard itself: its event file loader and EventAccumulator for every
 // scalar, its HParams plugin for the experiment, each trial's session start and end, and the session groups its
@@ -73,75 +74,12 @@ describe('EventFileWriter', () => {
   it('cannot create a file in a folder it cannot make, and says where', () => {
     writeFileSync(join(scratch, 'a-file'), '');
     expect(() => EventFileWriter.create(join(scratch, 'a-file', 'tb'))).toThrow(
-      new RegExp(`^cannot create the TensorBoard event file ${join(scratch, 'a-file', 'tb')}/events\\.out\\.tfevents\\..*; check that the folder is writable$`),
+      new RegExp(`^cannot create ${join(scratch, 'a-file', 'tb')}/events\\.out\\.tfevents\\..*: a part of the path is a file, not a folder$`),
     );
   });
 });
 
 // --- Read back by TensorBoard -----------------------------------------------------------------------------------
-
-/** What TensorBoard reads from each run folder of a log folder, and what its HParams plugin makes of them. */
-const READER = String.raw`
-import json, os, sys
-from google.protobuf import json_format
-from tensorboard import context as tb_context
-from tensorboard.backend.event_processing import data_provider, event_accumulator, plugin_event_multiplexer
-from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
-from tensorboard.compat.tensorflow_stub.pywrap_tensorflow import masked_crc32c
-from tensorboard.plugins import base_plugin
-from tensorboard.plugins.hparams import api_pb2, backend_context, get_experiment, list_session_groups, metadata
-
-logdir = sys.argv[1]
-as_dict = lambda m: json_format.MessageToDict(m, preserving_proto_field_name=True)
-PARSERS = {
-    metadata.EXPERIMENT_TAG: metadata.parse_experiment_plugin_data,
-    metadata.SESSION_START_INFO_TAG: metadata.parse_session_start_info_plugin_data,
-    metadata.SESSION_END_INFO_TAG: metadata.parse_session_end_info_plugin_data,
-}
-runs = {}
-for folder, _, files in os.walk(logdir):
-    for name in files:
-        path = os.path.join(folder, name)
-        events = list(EventFileLoader(path).Load())
-        acc = event_accumulator.EventAccumulator(path, size_guidance={event_accumulator.SCALARS: 0, event_accumulator.TENSORS: 0})
-        acc.Reload()
-        try:
-            contents = acc.PluginTagToContent(metadata.PLUGIN_NAME)
-        except KeyError:
-            contents = {}
-        runs[os.path.relpath(folder, logdir)] = {
-            "file": name,
-            "first_event": as_dict(events[0]),
-            "event_count": len(events),
-            "scalars": {tag: [[s.step, s.value, s.wall_time] for s in acc.Scalars(tag)] for tag in acc.Tags()["scalars"]},
-            "hparams": {tag: as_dict(PARSERS[tag](c)) for tag, c in contents.items()},
-        }
-mux = plugin_event_multiplexer.EventMultiplexer()
-mux.AddRunsFromDirectory(logdir)
-mux.Reload()
-ctx = backend_context.Context(base_plugin.TBContext(logdir=logdir, multiplexer=mux, data_provider=data_provider.MultiplexerDataProvider(mux, logdir)))
-request = tb_context.RequestContext()
-experiment = get_experiment.Handler(request, ctx, "", api_pb2.GetExperimentRequest()).run()
-groups = list_session_groups.Handler(request, ctx, "", api_pb2.ListSessionGroupsRequest(start_index=0, slice_size=100, allowed_statuses=[0, 1, 2, 3])).run()
-samples = [bytes(range(n)) * 3 for n in (0, 1, 7, 100, 255)]
-print(json.dumps({
-    "runs": runs,
-    "experiment": as_dict(experiment),
-    "session_groups": as_dict(groups).get("session_groups", []),
-    "masked_crc32c": [masked_crc32c(s) for s in samples],
-}))
-`;
-
-interface ReadBack {
-  runs: Record<string, { file: string; first_event: Record<string, unknown>; event_count: number; scalars: Record<string, [number, number, number][]>; hparams: Record<string, Record<string, unknown>> }>;
-  experiment: Record<string, unknown>;
-  session_groups: { name: string; hparams: Record<string, unknown>; metric_values: { name: { tag: string }; value: number; training_step: number }[]; sessions: { name: string; status: string; start_time_secs: number; end_time_secs: number }[] }[];
-  masked_crc32c: number[];
-}
-
-async function readWithTensorBoard(python: string, logdir: string): Promise<ReadBack> {
-  return JSON.parse(await runPython(python, READER, [logdir], 300_000)) as ReadBack;
-}
 
 /** A clock for the writers: each reading is 0.25 s after the last, from 2026-01-01. */
 function clock(): () => number {

@@ -1,7 +1,7 @@
 /**
  * An event file as TensorBoard reads it: `events.out.tfevents.<secs>.<host>.<pid>.<n>` in a run's folder, a
  * sequence of TFRecord-framed Event protobufs starting with the file version. Every record is handed to the
- * operating system in one write as it is made, so a crash loses at most the record being written, which
+ * operating system in one write as it is made (the file opened for it and closed after), so a crash loses at most the record being written, which
  * TensorBoard's reader then skips as truncated.
  */
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
@@ -20,6 +20,7 @@ import {
   type SessionStartSpec,
 } from './hparams.js';
 import { frameRecord } from './tfrecord.js';
+import { fileSystemError } from '../fs-errors.js';
 
 export const FILE_VERSION = 'brain.Event:2';
 
@@ -38,34 +39,36 @@ export function eventFileName(secs: number, host: string, pid: number, n: number
   return `events.out.tfevents.${String(Math.floor(secs)).padStart(10, '0')}.${host}.${pid}.${n}`;
 }
 
+/** Whether TensorBoard reads a file of this name as an event file: its loader takes any name containing "tfevents". */
+export function isEventFileName(name: string): boolean {
+  return name.includes('tfevents');
+}
+
 function checkStep(step: number): void {
   if (!Number.isSafeInteger(step) || step < 0) throw new RegraftError(`TensorBoard step ${step} must be a whole number >= 0`);
 }
 
 export class EventFileWriter {
-  private fd: number | undefined;
+  private closed = false;
 
   private constructor(
     readonly path: string,
-    fd: number,
     private readonly now: () => number,
-  ) {
-    this.fd = fd;
-  }
+  ) {}
 
   /** Creates `dir` if needed and a new event file in it, whose first record is the file version. */
   static create(dir: string, opts: EventFileOptions = {}): EventFileWriter {
     const now = opts.now ?? Date.now;
     const name = eventFileName(now() / 1000, opts.hostname ?? hostname(), opts.pid ?? process.pid, filesOpened++);
     const path = join(dir, name);
-    let fd: number;
     try {
       mkdirSync(dir, { recursive: true });
-      fd = openSync(path, 'wx');
+      closeSync(openSync(path, 'wx'));
     } catch (err) {
-      throw new RegraftError(`cannot create the TensorBoard event file ${path}: ${describeError(err)}; check that the folder is writable`);
+      // A full disk, a read-only or unwritable folder: said as every other file of a run says it.
+      throw fileSystemError(err, path, 'create');
     }
-    const writer = new EventFileWriter(path, fd, now);
+    const writer = new EventFileWriter(path, now);
     writer.writeEvent({ step: 0, fileVersion: FILE_VERSION });
     return writer;
   }
@@ -97,9 +100,7 @@ export class EventFileWriter {
   }
 
   close(): void {
-    if (this.fd === undefined) return;
-    closeSync(this.fd);
-    this.fd = undefined;
+    this.closed = true;
   }
 
   private writePlugin(tag: string, content: Uint8Array): void {
@@ -107,15 +108,23 @@ export class EventFileWriter {
   }
 
   private writeEvent(event: { step: number; fileVersion?: string; summary?: SummaryValue[]; wallTimeSecs?: number }): void {
-    if (this.fd === undefined) throw new RegraftError(`the TensorBoard event file ${this.path} is closed; open a new writer`);
+    if (this.closed) throw new RegraftError(`the TensorBoard event file ${this.path} is closed; open a new writer`);
     const record = frameRecord(encodeEvent({ wallTime: event.wallTimeSecs ?? this.now() / 1000, step: event.step, fileVersion: event.fileVersion, summary: event.summary }));
+    // Opened for each record and closed at once: a run holds no file open for writing between steps (a file system
+    // can then be remounted read-only under it, and a crash leaves nothing buffered).
+    let fd: number | undefined;
     try {
+      fd = openSync(this.path, 'a');
       // The whole record goes to the operating system now (one write, unless the OS takes it in parts), so the
       // file holds at most one partial record: the one a crash interrupts.
       let written = 0;
-      while (written < record.length) written += writeSync(this.fd, record, written);
+      while (written < record.length) written += writeSync(fd, record, written);
+      closeSync(fd);
+      fd = undefined;
     } catch (err) {
-      throw new RegraftError(`cannot write to the TensorBoard event file ${this.path}: ${describeError(err)}`);
+      if (fd !== undefined) closeSync(fd);
+      const known = fileSystemError(err, this.path, 'write');
+      throw known instanceof RegraftError ? known : new RegraftError(`cannot write to the TensorBoard event file ${this.path}: ${describeError(err)}`);
     }
   }
 }

@@ -25,4 +25,5 @@ export {
   type SessionStartSpec,
   type SessionStatus,
 } from './hparams.js';
-export { EventFileWriter, eventFileName, FILE_VERSION, type EventFileOptions } from './event-file.js';
+export { EventFileWriter, eventFileName, isEventFileName, FILE_VERSION, type EventFileOptions } from './event-file.js';
+export { readRecordSpans, truncateEventFile, type RecordSpan } from './event-reader.js';
