@@ -3,6 +3,7 @@ import { UsageError } from '../errors.js';
 import { DEFAULT_DROPOUT_RATIO } from '../passes/insert-dropout.js';
 import { DEFAULT_CONFIG, readConfigFile, type TrainConfig } from '../training/config.js';
 import { SCHEDULES } from '../training/schedule.js';
+import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../runtime/execution-provider.js';
 import { evaluateFile } from '../evaluate/index.js';
 import { exportRun } from '../training/export.js';
 import { inapplicableOptimizerSetting, TRAINING_OPTIMIZERS } from '../compile/optimizers.js';
@@ -46,7 +47,7 @@ interface TrainFlags {
   valData?: string;
   target?: string;
   seed?: number;
-  ep?: 'cpu' | 'cuda';
+  ep?: ExecutionProvider;
   strict?: boolean;
   threads?: number;
   limit?: number;
@@ -91,8 +92,8 @@ export function registerTrain(program: Command, io: CliIo): void {
     .option('--val-data <spec>', 'separate validation data instead of a split')
     .addOption(targetOption())
     .option('--seed <n>', 'seed for initial shuffles, Dropout masks and the split (default 0)', parseNumber('--seed', { integer: true }))
-    .option('--ep <provider>', 'execution provider: cpu or cuda (falls back to cpu when CUDA is not installed)', parseChoice('--ep', ['cpu', 'cuda'] as const))
-    .option('--strict', 'with --ep cuda: fail instead of falling back to CPU')
+    .option('--ep <provider>', 'execution provider: cpu, cuda or webgpu (falls back to cpu, saying why, when the GPU provider is not installed or does not start)', parseChoice('--ep', EXECUTION_PROVIDERS))
+    .option('--strict', 'with --ep cuda or webgpu: fail instead of falling back to CPU')
     .option('--threads <n>', 'onnxruntime threads per op (default 1)', parseNumber('--threads', { min: 1, integer: true }))
     .option('--limit <n>', 'use only the first n training samples (quick experiments)', parseNumber('--limit', { min: 1, integer: true }))
     .option('--export <file>', 'after training, export the inference model (best checkpoint) here')

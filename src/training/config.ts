@@ -4,6 +4,7 @@ import { RegraftError } from '../errors.js';
 import { DEFAULT_DROPOUT_RATIO, ratioProblem } from '../passes/insert-dropout.js';
 import { LOSS_KINDS, type LossKind } from '../compile/losses.js';
 import { DEFAULT_MOMENTUM, DEFAULT_OPTIMIZER, DEFAULT_WEIGHT_DECAY, TRAINING_OPTIMIZERS, type OptimizerKind } from '../compile/optimizers.js';
+import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../runtime/execution-provider.js';
 import { SCHEDULES, type ScheduleKind } from './schedule.js';
 
 /** Everything `regraft train` takes; a config file (JSON or YAML) holds the same keys. */
@@ -58,7 +59,7 @@ export interface TrainConfig {
   /** Stop when validation loss has not improved for this many epochs (0: never). */
   patience: number;
   seed: number;
-  ep: 'cpu' | 'cuda';
+  ep: ExecutionProvider;
   strict: boolean;
   threads: number;
   /** Use at most this many training samples (quick experiments, tests); 0 = all. */
@@ -161,7 +162,7 @@ export function resolveConfig(partial: Partial<TrainConfig>): TrainConfig {
   oneOf('optimizer', TRAINING_OPTIMIZERS);
   oneOf('loss', LOSS_KINDS);
   oneOf('schedule', SCHEDULES);
-  oneOf('ep', ['cpu', 'cuda'] as const);
+  oneOf('ep', EXECUTION_PROVIDERS);
   if (typeof c.dropoutAfter === 'string') c.dropoutAfter = (c.dropoutAfter as string).split(',').filter(Boolean);
   for (const k of ['freeze', 'train', 'penalize', 'dropoutAfterNode'] as const) {
     if (typeof c[k] === 'string') c[k] = (c[k] as unknown as string).split(',').filter(Boolean);

@@ -4,8 +4,7 @@ import { RegraftError } from '../errors.js';
 import type { Model } from '../ir/model.js';
 import { loadModel, modelToBytes } from '../model-io.js';
 import { insertDropout } from '../passes/insert-dropout.js';
-import { chooseExecutionProvider } from '../runtime/execution-provider.js';
-import { createSession, type Session, type SessionOptions } from '../runtime/session.js';
+import { createSession, startExecutionProvider, type Session, type SessionOptions } from '../runtime/session.js';
 import { featureTensor } from '../runtime/tensors.js';
 import { compileEvalModel, compileTrainStep, type TrainStep } from '../compile/compile.js';
 import { feedableStep, type NamedTensor } from '../compile/step-io.js';
@@ -69,10 +68,10 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
   if (config.l2 > 0 || config.l1 > 0 || config.optimizer === 'adamw') log(describeDecay(step.decayed, step.params, parameterSelection(config.penalize)));
   for (const t of step.tied) log(`tied weights: ${t.copy} is ${t.relation === 'transpose' ? 'the transpose of' : 'a copy of'} ${t.parameter}, trained as one tensor (--untie trains them apart)`);
   const data = await prepareData(config, model, step);
-  // Chosen once for the whole run: the CUDA fallback notice is printed once, not per session, and --strict fails
-  // before the run directory exists.
+  // Chosen and started once for the whole run: the GPU fallback notice is printed once, not per session, and
+  // --strict fails before the run directory exists.
   const sessionOptions: SessionOptions = {
-    ep: chooseExecutionProvider(config.ep, { strict: config.strict, log }),
+    ep: await startExecutionProvider(config.ep, { strict: config.strict, log }),
     strict: config.strict,
     intraOpThreads: config.threads,
     log,
