@@ -12,6 +12,7 @@ import { withTiedCopies } from '../compile/tied-weights.js';
 import { describeDecay } from '../compile/parameter-choice.js';
 import { parameterSelection } from '../passes/add-penalty.js';
 import { StepRunner, stepModels } from './step-runner.js';
+import { StepSessions } from './step-sessions.js';
 import type { TrainConfig } from './config.js';
 import { learningRate } from './schedule.js';
 import { evaluateSession } from '../evaluate/index.js';
@@ -38,8 +39,9 @@ export interface TrainResult {
 }
 
 /**
- * Trains a model with onnxruntime: compiles the training step once, then for each epoch opens a step session
- * whose Dropout seeds derive from (seed, epoch) — so an epoch replays exactly after a resume — feeds every batch with
+ * Trains a model with onnxruntime: compiles the training step once, then for each epoch takes a step session
+ * (with Dropout, a new one whose Dropout seeds derive from (seed, epoch), so that an epoch replays exactly after a
+ * resume; without random ops, the same one for the whole run), feeds every batch with
  * the parameters the previous step returned, validates, writes metrics and an atomic checkpoint.
  */
 export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {}, opts: { resume?: boolean } = {}): Promise<TrainResult> {
@@ -92,12 +94,14 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
   // A CUDA session that failed to start fell back to CPU (and said so): later sessions go straight to CPU.
   if (validator) sessionOptions.ep = validator.session.provider;
 
+  const stepSessions = new StepSessions(models.step, config.seed, sessionOptions);
+
   const state: TrainerState = resumed?.state ?? { epochsDone: 0, bestValLoss: null, bestEpoch: 0, staleEpochs: 0 };
   if (resume) log(`resuming ${config.out} after epoch ${state.epochsDone} of ${config.epochs}`);
   let stoppedEarly = false;
   try {
     for (let epoch = state.epochsDone; epoch < config.epochs; epoch++) {
-      const m = await trainEpoch({ config, step, feedable: models.step, updateSession, data, carried, epoch, sessionOptions, hooks });
+      const m = await trainEpoch({ config, step, updateSession, data, carried, epoch, sessionOptions, stepSessions, hooks });
       if (validator) Object.assign(m, await validator.run(carried));
       metrics.push(m);
       log(formatEpoch(m, config.epochs));
@@ -120,6 +124,7 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
       }
     }
   } finally {
+    await stepSessions.release();
     await validator?.session.release();
     await updateSession?.release();
   }
@@ -129,13 +134,13 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
 interface EpochContext {
   config: TrainConfig;
   step: TrainStep;
-  feedable: Model;
   updateSession: Session | undefined;
   data: PreparedData;
   /** Parameters and state, updated in place to their values after the epoch. */
   carried: Map<string, Tensor>;
   epoch: number;
   sessionOptions: SessionOptions;
+  stepSessions: StepSessions;
   hooks: TrainHooks;
 }
 
@@ -150,7 +155,7 @@ async function trainEpoch(ctx: EpochContext): Promise<EpochMetrics> {
   const updatesPerEpoch = Math.ceil(loader.batchesPerEpoch / perUpdate);
   // Recorded as the epoch's rate: the rate of its first update.
   const lr = learningRate(config, epoch, 0, updatesPerEpoch);
-  const session = await openStepSession(ctx.feedable, config.seed, epoch, ctx.sessionOptions);
+  const session = await ctx.stepSessions.forEpoch(epoch);
   ctx.sessionOptions.ep = session.provider;
   const runner = new StepRunner(step, session, ctx.updateSession, carried);
   const perUpdateLr = config.schedule === 'cosine' || config.schedule === 'linear' || config.warmup > 0;
@@ -179,7 +184,7 @@ async function trainEpoch(ctx: EpochContext): Promise<EpochMetrics> {
       hooks.onBatch?.({ epoch: epoch + 1, epochs: config.epochs, batch: batch.index + 1, batches: loader.batchesPerEpoch, meanLoss: lossSum / seen, samplesPerSec: seen / ((performance.now() - started) / 1000) });
     }
   } finally {
-    await session.release();
+    await ctx.stepSessions.endEpoch();
   }
   const seconds = (performance.now() - started) / 1000;
   return { epoch: epoch + 1, train_loss: lossSum / seen, lr, samples_per_sec: seen / seconds, seconds };
@@ -210,19 +215,6 @@ async function openValidator(model: Model, step: TrainStep, carriedNames: readon
       return { val_loss: v.metrics.loss, ...(v.metrics.accuracy !== undefined && { val_accuracy: v.metrics.accuracy }) };
     },
   };
-}
-
-/** A session of the step whose Dropout seeds are derived from (seed, epoch): the epoch's masks replay exactly. */
-async function openStepSession(model: Model, seed: number, epoch: number, options: SessionOptions): Promise<Session> {
-  model.graph.nodes
-    .filter((n) => n.opType === 'Dropout')
-    .forEach((n, i) => n.setAttribute('seed', dropoutSeed(seed, epoch, i)));
-  return createSession(modelToBytes(model), { ...options, name: 'train step' });
-}
-
-/** A distinct, reproducible seed per (run seed, epoch, Dropout node); positive 31-bit, as Dropout's INT seed. */
-function dropoutSeed(seed: number, epoch: number, index: number): number {
-  return (Math.imul(seed + 1, 0x9e3779b1) ^ Math.imul(epoch + 1, 0x85ebca6b) ^ Math.imul(index + 1, 0xc2b2ae35)) >>> 1;
 }
 
 function tensorsOf(carried: ReadonlyMap<string, Tensor>): Map<string, NamedTensor> {
