@@ -112,6 +112,15 @@ export function floatTensor(name: string, data: Float32Array | number[], dims: r
   });
 }
 
+/**
+ * A float tensor of zeros. Its bytes are a fresh zero-filled buffer, not a copy of a Float32Array: the pages of
+ * a large one (Adam's moments of a ResNet-50: 200 MB) are not touched until written, where floatTensor's copy
+ * would fault all of them in.
+ */
+export function zerosFloatTensor(name: string, dims: readonly number[]): TensorProto {
+  return create(TensorProtoSchema, { name, dims: dims.map(BigInt), dataType: DataType.FLOAT, rawData: new Uint8Array(numel(dims) * 4) });
+}
+
 export function int64Tensor(name: string, data: BigInt64Array | readonly (number | bigint)[], dims: readonly number[]): TensorProto {
   const arr = data instanceof BigInt64Array ? data : BigInt64Array.from(data, (x) => BigInt(x));
   if (arr.length !== numel(dims)) {
