@@ -6,10 +6,10 @@ import { parameterSelection } from '../passes/add-penalty.js';
 import { describeTie } from '../compile/tied-weights.js';
 import { describeDecay } from '../compile/parameter-choice.js';
 import type { LossKind } from '../compile/losses.js';
-import { inapplicableOptimizerSetting, OPTIMIZERS, type OptimizerKind } from '../compile/optimizers.js';
+import { inapplicableOptimizerSetting, type OptimizerKind } from '../compile/optimizers.js';
 import { GRAD_SUFFIX, UPDATED_SUFFIX } from '../training-interface.js';
 import type { CliIo } from './context.js';
-import { clipGradNormOption, freezeOption, l1Option, l2Option, lossOption, momentumOption, nesterovOption, optimizerOption, penalizeOption, targetOption, trainOption, untieOption, weightDecayOption } from './flags.js';
+import { compileOptimizerOption, lossOption, settingOption } from './flags.js';
 
 interface CompileFlags {
   output: string;
@@ -35,20 +35,20 @@ export function registerCompile(program: Command, io: CliIo): void {
     .description('compile a model into one training step of standard ONNX ops: loss (+ L1/L2), backward pass, optimizer update')
     .argument('<model>', 'ONNX model')
     .requiredOption('-o, --output <file>', 'train-step model to write')
-    .addOption(lossOption())
-    .addOption(targetOption())
-    .addOption(l2Option())
-    .addOption(l1Option())
-    .addOption(penalizeOption())
-    .addOption(optimizerOption(OPTIMIZERS, true))
-    .addOption(momentumOption())
-    .addOption(nesterovOption())
-    .addOption(weightDecayOption())
-    .addOption(clipGradNormOption())
+    .addOption(lossOption(true))
+    .addOption(settingOption('target'))
+    .addOption(settingOption('l2'))
+    .addOption(settingOption('l1'))
+    .addOption(settingOption('penalize'))
+    .addOption(compileOptimizerOption())
+    .addOption(settingOption('momentum'))
+    .addOption(settingOption('nesterov'))
+    .addOption(settingOption('weightDecay'))
+    .addOption(settingOption('clipGradNorm'))
     .option('--emit-gradients', 'also output <param>_grad for every trainable parameter')
-    .addOption(freezeOption())
-    .addOption(trainOption())
-    .addOption(untieOption())
+    .addOption(settingOption('freeze'))
+    .addOption(settingOption('train'))
+    .addOption(settingOption('untie'))
     .action(async (path: string, flags: CompileFlags) => {
       const ignored = inapplicableOptimizerSetting(flags.optimizer, flags);
       if (ignored) throw new UsageError(`compile: ${ignored}`);

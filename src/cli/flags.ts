@@ -1,84 +1,70 @@
 /**
- * The flags that `train`, `compile` and `gradcheck` share, each declared once: its name, its help text and its
- * parser. Where the commands differ, the difference is an argument here rather than a second declaration:
- * compile and gradcheck require --loss where train has a default; compile offers `--optimizer none` (gradients
- * only) and fills in the default optimizer, while train offers TRAINING_OPTIMIZERS and leaves every default to its
- * run settings (so that a config file is not overridden by a flag nobody typed).
+ * Command-line options made from the train settings of training/config-schema.ts, which owns each one's name,
+ * help text, range and default: `train` takes every setting this way, and `compile` and `gradcheck` take the ones
+ * they share with it (--loss, --l2, --optimizer, ...) through the same declarations. Where the commands differ, the
+ * difference is an argument here rather than a second declaration: compile and gradcheck require --loss where
+ * train has a default; compile offers `--optimizer none` (gradients only) and fills in the default optimizer, while
+ * train leaves every default to its run settings (so that a config file is not overridden by a flag nobody typed).
  */
 import { Option } from 'commander';
-import { LOSS_KINDS, type LossKind } from '../compile/losses.js';
-import { DEFAULT_MOMENTUM, DEFAULT_OPTIMIZER, DEFAULT_WEIGHT_DECAY, type OptimizerKind } from '../compile/optimizers.js';
-import { parseChoice, parseList, parseNumber } from './options.js';
+import { UsageError } from '../errors.js';
+import { OPTIMIZERS, DEFAULT_OPTIMIZER, type OptimizerKind } from '../compile/optimizers.js';
+import { TRAIN_SETTINGS, type TrainSettingKey } from '../training/config-schema.js';
+import type { Setting } from '../training/setting-kinds.js';
+import { parseChoice } from './options.js';
 
-/** --loss; `defaultLoss` is the command's default, said in the help, or undefined where the flag is required. */
-export function lossOption(defaultLoss?: LossKind): Option {
-  const shownDefault = defaultLoss === undefined ? '' : ` (default ${defaultLoss})`;
-  const option = new Option(
-    '--loss <kind>',
-    `the loss: ${LOSS_KINDS.join(', ')}${shownDefault}; cross-entropy reads class labels, the others read them as float targets`,
-  ).argParser(parseChoice('--loss', LOSS_KINDS));
-  return defaultLoss === undefined ? option.makeOptionMandatory() : option;
+/** `batchSize` -> `batch-size`. */
+export function flagName(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
-export function targetOption(): Option {
-  return new Option('--target <output>', 'the model output the loss reads (default: the first output)');
+/** The flag that sets a setting, as the user types it: `--batch-size`, `--no-tensorboard`, `--strict`. */
+export function flagOf(key: TrainSettingKey): string {
+  const setting = TRAIN_SETTINGS[key] as Setting;
+  return setting.flag.kind === 'switch' && setting.default === true ? `--no-${flagName(key)}` : `--${flagName(key)}`;
 }
 
-export function l2Option(): Option {
-  return new Option(
-    '--l2 <lam>',
-    "L2 penalty (lam/2)*sum(w^2) on the weights (--penalize: biases and normalization parameters left out by default): PyTorch's weight_decay=lam; the article's lambda/(2m) form is lam = lambda/m",
-  ).argParser(parseNumber('--l2', { min: 0 }));
+/**
+ * The option of one train setting: `--kebab-name <placeholder>` (or a switch), the schema's help with the default
+ * said, and a parser that refuses a bad value with a usage error (exit 2) naming the flag. Commander fills in no
+ * default: settings left out come from --config or from the schema's defaults.
+ */
+export function settingOption(key: TrainSettingKey, opts: { showDefault?: boolean } = {}): Option {
+  const setting = TRAIN_SETTINGS[key] as Setting;
+  const flag = flagOf(key);
+  const shownDefault = (opts.showDefault ?? true) && showsDefault(setting) ? ` (default ${String(setting.default)})` : '';
+  if (setting.flag.kind === 'switch') return new Option(flag, setting.help + shownDefault);
+  if (setting.flag.kind === 'argument') throw new Error(`${key} is the command's argument, not a flag`);
+  return new Option(`${flag} ${setting.flag.placeholder}`, setting.help + shownDefault).argParser(settingParser(key));
 }
 
-export function penalizeOption(): Option {
-  return new Option(
-    '--penalize <globs>',
-    "what --l2, --l1 and AdamW's --weight-decay cover: 'default' (every trained parameter but biases and normalization scales and shifts, as Hugging Face's Trainer), 'all', or initializer-name globs",
-  ).argParser(parseList);
+/** Reads a flag's text as the setting's type and checks it; a bad value is a usage error naming the flag. */
+export function settingParser(key: TrainSettingKey): (raw: string) => unknown {
+  const setting = TRAIN_SETTINGS[key] as Setting;
+  const flag = flagOf(key);
+  return (raw: string) => {
+    const value = setting.fromFlag(raw);
+    if (setting.jsType === 'number' && typeof value !== 'number') throw new UsageError(`${flag} must be ${setting.expected}, got '${raw}'`);
+    const checked = setting.check(value);
+    if ('problem' in checked) throw new UsageError(`${flag} ${checked.problem}`);
+    return checked.value;
+  };
 }
 
-export function weightDecayOption(): Option {
-  return new Option('--weight-decay <x>', `AdamW's decoupled weight decay (default ${DEFAULT_WEIGHT_DECAY}), over the --penalize selection`).argParser(
-    parseNumber('--weight-decay', { min: 0 }),
-  );
+/** Defaults worth saying in the help: numbers and words, not an empty list or a switch's false. */
+function showsDefault(setting: Setting): boolean {
+  return typeof setting.default === 'number' || (typeof setting.default === 'string' && setting.default !== '');
 }
 
-export function l1Option(): Option {
-  return new Option('--l1 <lam>', 'L1 penalty lam*sum(|w|) on the same weights').argParser(parseNumber('--l1', { min: 0 }));
+/** --loss; required (no default said) for compile and gradcheck, where there is no run setting to fall back on. */
+export function lossOption(required: boolean): Option {
+  const option = settingOption('loss', { showDefault: !required });
+  return required ? option.makeOptionMandatory() : option;
 }
 
-/** --optimizer over `choices`; `fillDefault` sets DEFAULT_OPTIMIZER when the flag is not given. */
-export function optimizerOption(choices: readonly OptimizerKind[], fillDefault: boolean): Option {
-  const option = new Option('--optimizer <kind>', `${choices.join(', ')} (default ${DEFAULT_OPTIMIZER})`).argParser(parseChoice('--optimizer', choices));
-  return fillDefault ? option.default(DEFAULT_OPTIMIZER) : option;
-}
-
-export function momentumOption(): Option {
-  return new Option('--momentum <x>', `momentum factor (default ${DEFAULT_MOMENTUM})`).argParser(parseNumber('--momentum', { min: 0, max: 0.999999 }));
-}
-
-export function nesterovOption(): Option {
-  return new Option('--nesterov', 'Nesterov momentum');
-}
-
-export function clipGradNormOption(): Option {
-  return new Option('--clip-grad-norm <x>', "scale the gradients so their global L2 norm is at most x (PyTorch's clip_grad_norm_)").argParser(
-    parseNumber('--clip-grad-norm', { min: 0 }),
-  );
-}
-
-export function freezeOption(): Option {
-  return new Option('--freeze <globs>', 'parameters not to train (initializer-name globs; they win over --train)').argParser(parseList);
-}
-
-export function trainOption(): Option {
-  return new Option(
-    '--train <globs>',
-    "also train these initializers, which regraft takes for constants (rank 0, one element read only by arithmetic, inf/NaN; 'regraft inspect MODEL' lists them)",
-  ).argParser(parseList);
-}
-
-export function untieOption(): Option {
-  return new Option('--untie', 'train tied weights (equal or transposed copies, e.g. GPT-2 embedding and head) as separate tensors');
+/** compile's --optimizer: the training optimizers plus `none` (gradients only), with the default filled in. */
+export function compileOptimizerOption(): Option {
+  return new Option('--optimizer <kind>', `${OPTIMIZERS.join(', ')} (default ${DEFAULT_OPTIMIZER})`)
+    .argParser(parseChoice('--optimizer', OPTIMIZERS))
+    .default(DEFAULT_OPTIMIZER satisfies OptimizerKind);
 }

@@ -10,7 +10,7 @@ import { attachLoss, type LossKind } from '../compile/losses.js';
 import { LOSS_NAME } from '../training-interface.js';
 import { Rng } from '../util/rng.js';
 import type { CliIo } from './context.js';
-import { l1Option, l2Option, lossOption } from './flags.js';
+import { lossOption, settingOption } from './flags.js';
 import { parseNumber } from './options.js';
 
 interface GradcheckFlags {
@@ -29,13 +29,13 @@ export function registerGradcheck(program: Command, io: CliIo): void {
     .command('gradcheck')
     .description("compare regraft's compiled gradients with central differences on random inputs; prints the worst relative error per parameter")
     .argument('<model>', 'ONNX model')
-    .addOption(lossOption())
+    .addOption(lossOption(true))
     .option('--batch <n>', 'size of symbolic batch dims in the generated inputs', parseNumber('--batch', { min: 1, integer: true }), 2)
     .option('--seed <n>', 'seed of the generated inputs', parseNumber('--seed', { integer: true }), 0)
     .option('--eps <x>', 'central-difference step', parseNumber('--eps', { min: 1e-8 }), 1e-2)
     .option('--samples <n>', 'elements checked per parameter', parseNumber('--samples', { min: 1, integer: true }), 8)
-    .addOption(l2Option())
-    .addOption(l1Option())
+    .addOption(settingOption('l2'))
+    .addOption(settingOption('l1'))
     .option('--tolerance <x>', 'fail (exit 1) when a relative error exceeds this (float32 differences resolve ~1e-3 on smooth models, ~1e-2 in early layers of deep ones; a wrong rule is off by O(1))', parseNumber('--tolerance', { min: 0 }), 5e-2)
     .action(async (path: string, flags: GradcheckFlags) => {
       const model = await loadModel(path);

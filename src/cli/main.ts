@@ -15,11 +15,20 @@ export function buildProgram(io: CliIo): Command {
       writeOut: (s) => io.out(s.replace(/\n$/, '')),
       writeErr: (s) => io.err(s.replace(/\n$/, '')),
       // Usage errors read like every other error: one line, then where to look.
-      outputError: (s, write) => write(`regraft: ${s.replace(/^error: /, '').trim()} (see 'regraft --help')\n`),
+      // Commander puts its suggestion on a line of its own: "unknown option '--batchsize'\n(Did you mean --batch-size?)".
+      outputError: (s, write) => write(`regraft: ${oneLine(s)} (see 'regraft --help')\n`),
     })
     .exitOverride();
   for (const register of COMMANDS) register(program, io);
   return program;
+}
+
+function oneLine(commanderMessage: string): string {
+  return commanderMessage
+    .replace(/^error: /, '')
+    .trim()
+    .replace(/\s*\n\(Did you mean (.+)\?\)/, '; did you mean $1?')
+    .replace(/\s*\n\s*/g, ' ');
 }
 
 /**

@@ -20,6 +20,8 @@ export interface Progress {
   update(batch: number, meanLoss: number, samplesPerSec: number): void;
   /** Clears the status line (on a terminal) and prints `line` through io.out. */
   done(line: string): void;
+  /** Clears the status line (on a terminal), printing nothing: before an error line. */
+  clear(): void;
 }
 
 /** At most ~10 redraws per second: faster is unreadable and, at 100k samples/s, measurably slow. */
@@ -43,9 +45,12 @@ export function createProgress(io: CliIo, opts: ProgressOptions): Progress {
       write(CLEAR_LINE + statusLine(opts, batch, meanLoss, samplesPerSec));
     },
     done(line) {
+      this.clear();
+      io.out(line);
+    },
+    clear() {
       if (drawn) write(CLEAR_LINE);
       drawn = false;
-      io.out(line);
     },
   };
 }

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { RegraftError, UsageError, describeError } from '../errors.js';
 import { exportRun } from '../training/export.js';
-import { resolveConfig, type TrainConfig } from '../training/config.js';
+import { checkSettings, resolveConfig, type TrainConfig } from '../training/config.js';
+import { parseYaml } from '../util/yaml.js';
 import { parseStudyConfig, type StudyConfig } from '../tune/config.js';
 import { formatTable, rankTrials, renderHtmlReport, reportJson } from '../tune/report.js';
 import { trainTrialModulePath } from '../tune/package-root.js';
@@ -32,10 +32,12 @@ function readStudyFile(path: string): { study: Record<string, unknown>; train: P
   if (typeof train !== 'object' || train === null) {
     throw new RegraftError(`${path}: missing 'train:' (base settings of every trial, e.g. model, data, epochs)`);
   }
-  const base = train as Partial<TrainConfig>;
+  // The same keys, types and ranges as `train --config`: a typo or a bad value fails before any trial runs.
+  const where = { source: path, keyPath: 'train.' };
+  const base = checkSettings(train, where);
   if (!base.model || !base.data) throw new RegraftError(`${path}: 'train:' needs model (a path, or '${BUILDER_MLP}' to build one per trial) and data`);
-  // Everything but the per-trial values must already be valid, so a typo fails before any trial runs.
-  resolveConfig({ ...base, model: base.model, out: 'check' });
+  if (base.out !== undefined) throw new RegraftError(`${path}: train.out is set per trial (in --runs); remove it`);
+  resolveConfig({ ...base, out: 'per-trial' }, where);
   return { study, train: base };
 }
 

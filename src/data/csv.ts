@@ -5,6 +5,7 @@
  * mark before the header is ignored. Blank lines are skipped, so a trailing newline is fine.
  */
 import { RegraftError } from '../errors.js';
+import { outsideClasses } from './validate.js';
 
 export interface CsvOptions {
   /** Label column: an index (0-based, negative counts from the end) or a header name. Default -1, the last column. */
@@ -117,8 +118,11 @@ function toNumber(field: string): number {
   return value === 0 && field.trim() === '' ? NaN : value;
 }
 
-/** `labelKind` 'values' reads the label column as float targets (regression) instead of class indices. */
-export function parseCsv(text: string, path: string, options: CsvOptions, labelKind: 'classes' | 'values' = 'classes'): CsvTable {
+/**
+ * `labelKind` 'values' reads the label column as float targets (regression) instead of class indices; `classes`
+ * (the model's class count, when known) makes a label outside [0, classes) an error naming its line.
+ */
+export function parseCsv(text: string, path: string, options: CsvOptions, labelKind: 'classes' | 'values' = 'classes', classes?: number): CsvTable {
   if (options.separator.includes('"')) {
     throw new RegraftError(`CSV file ${path}: the separator '${options.separator}' contains '"', which CSV keeps for quoting; choose another separator`);
   }
@@ -158,11 +162,18 @@ export function parseCsv(text: string, path: string, options: CsvOptions, labelK
       if (Number.isNaN(value)) {
         throw new RegraftError(`CSV file ${path} line ${row + 1} column ${c + 1} is not a number: '${fields[c].slice(0, 40)}'`);
       }
+      if (!Number.isFinite(value)) {
+        // Number('Infinity') is Infinity: a value no loss or gradient survives, so it is refused here, not as a NaN loss later.
+        throw new RegraftError(`CSV file ${path} line ${row + 1} column ${c + 1} is ${value}; ${c === labelColumn ? 'targets' : 'features'} must be finite numbers (fix or drop that row)`);
+      }
       if (c === labelColumn && targets) {
         targets[count] = value;
       } else if (c === labelColumn) {
         if (!Number.isInteger(value) || value < 0) {
           throw new RegraftError(`CSV file ${path} line ${row + 1}: label '${fields[c]}' is not a class index (0, 1, 2, ...)`);
+        }
+        if (classes !== undefined && value >= classes) {
+          throw new RegraftError(`CSV file ${path} line ${row + 1} column ${c + 1}: ${outsideClasses(value, classes)}`);
         }
         labels[count] = value;
       } else {

@@ -7,6 +7,7 @@ import { parseIdxFeatures, parseIdxLabels } from './idx.js';
 import { mnistFiles } from './mnist.js';
 import { isIntegerDtype, parseNpy, type NpyContents } from './npy.js';
 import { parseDataSpec } from './spec.js';
+import { checkFinite, checkLabelRange } from './validate.js';
 
 export interface LoadOptions {
   /** Keep only the first `limit` samples (IDX files convert only those). */
@@ -16,6 +17,8 @@ export interface LoadOptions {
    * float targets for the regression losses, any numeric dtype, one or more numbers per sample.
    */
   targets?: 'classes' | 'values';
+  /** The model's class count, when known: a class label outside [0, classes) is an error naming its row. */
+  classes?: number;
 }
 
 /** What pairs with the features: class indices, or float targets. */
@@ -24,20 +27,20 @@ type Answers = { labels: Int32Array; path: string } | { targets: FloatTargets; p
 /** Loads the dataset a spec names (see spec.ts for the syntax) into memory. */
 export async function loadDataset(spec: string, opts: LoadOptions = {}): Promise<Dataset> {
   const source = parseDataSpec(spec);
-  const { limit } = opts;
+  const { limit, classes } = opts;
   const values = opts.targets === 'values';
   if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new RegraftError(`data limit must be a positive integer, got ${limit}`);
   switch (source.kind) {
     case 'mnist': {
       const files = mnistFiles(source.split);
-      return loadIdx(spec, files.images, files.labels, limit, values);
+      return loadIdx(spec, files.images, files.labels, limit, values, classes);
     }
     case 'idx':
-      return loadIdx(spec, source.images, source.labels, limit, values);
+      return loadIdx(spec, source.images, source.labels, limit, values, classes);
     case 'npy':
-      return firstSamples(await loadNpy(spec, source.features, source.labels, values), limit);
+      return firstSamples(await loadNpy(spec, source.features, source.labels, values, classes), limit);
     case 'csv': {
-      const table = parseCsv((await readDataFile(source.path)).toString('utf8'), source.path, source.options, values ? 'values' : 'classes');
+      const table = parseCsv((await readDataFile(source.path)).toString('utf8'), source.path, source.options, values ? 'values' : 'classes', classes);
       const answers: Answers = table.targets ? { targets: { values: table.targets, shape: [] }, path: source.path } : { labels: table.labels, path: source.path };
       return firstSamples(assemble(spec, [table.featureCount], table.features, answers), limit);
     }
@@ -48,12 +51,14 @@ function firstSamples(ds: Dataset, limit: number | undefined): Dataset {
   return limit !== undefined && limit < ds.size ? subsetDataset(ds, limit) : ds;
 }
 
-async function loadIdx(spec: string, imagesPath: string, labelsPath: string, limit: number | undefined, values: boolean): Promise<Dataset> {
+async function loadIdx(spec: string, imagesPath: string, labelsPath: string, limit: number | undefined, values: boolean, classes: number | undefined): Promise<Dataset> {
   const [imageBytes, labelBytes] = await Promise.all([readDataFile(imagesPath), readDataFile(labelsPath)]);
   const images = parseIdxFeatures(imageBytes, imagesPath, limit);
   const labels = parseIdxLabels(labelBytes, labelsPath);
   checkPairedCounts(images.count, imagesPath, labels.length, labelsPath);
+  checkFinite(images.features, images.sampleShape, imagesPath, 'features');
   const kept = images.features.length / Math.max(1, numel(images.sampleShape));
+  if (!values) checkLabelRange(labels.subarray(0, kept), classes, labelsPath);
   const answers = (l: Int32Array): Answers => (values ? { targets: classesAsValues(l), path: labelsPath } : { labels: l, path: labelsPath });
   if (kept === labels.length) return assemble(spec, images.sampleShape, images.features, answers(labels));
   // As subsetDataset: the class count is the whole file's (a model's output width does not shrink with the data).
@@ -66,7 +71,7 @@ function classesAsValues(labels: Int32Array): FloatTargets {
   return { values: Float32Array.from(labels), shape: [] };
 }
 
-async function loadNpy(spec: string, featuresPath: string, labelsPath: string, values: boolean): Promise<Dataset> {
+async function loadNpy(spec: string, featuresPath: string, labelsPath: string, values: boolean, classes: number | undefined): Promise<Dataset> {
   const [featureBytes, labelBytes] = await Promise.all([readDataFile(featuresPath), readDataFile(labelsPath)]);
   const features = parseNpy(featureBytes, featuresPath);
   const labels = parseNpy(labelBytes, labelsPath);
@@ -75,7 +80,11 @@ async function loadNpy(spec: string, featuresPath: string, labelsPath: string, v
   }
   checkPairedCounts(features.shape[0], featuresPath, labels.shape[0] ?? 1, labelsPath);
   const answers: Answers = values ? { targets: npyTargets(labels, labelsPath), path: labelsPath } : { labels: npyLabels(labels, labelsPath), path: labelsPath };
-  return assemble(spec, features.shape.slice(1), npyFeatures(features), answers);
+  const featureValues = npyFeatures(features);
+  checkFinite(featureValues, features.shape.slice(1), featuresPath, 'features');
+  if ('targets' in answers) checkFinite(answers.targets.values, answers.targets.shape, labelsPath, 'targets');
+  else checkLabelRange(answers.labels, classes, labelsPath);
+  return assemble(spec, features.shape.slice(1), featureValues, answers);
 }
 
 /** Float targets keep their per-sample shape: (N,) is one number per sample, (N, k) k numbers, and so on. */

@@ -1,7 +1,7 @@
 import { create } from '@bufbuild/protobuf';
 import { GraphProtoSchema, ModelProtoSchema, StringStringEntryProtoSchema } from 'onnx-buf';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname } from 'node:path';
+import { makeFolder } from '../util/fs-errors.js';
 import { RegraftError } from '../errors.js';
 import { floatTensor, tensorDims, tensorToFloat32 } from '../ir/tensor.js';
 import { loadModelFile } from '../onnx/load.js';
@@ -22,7 +22,7 @@ export async function saveCheckpoint(path: string, tensors: ReadonlyMap<string, 
     }),
     metadataProps: [create(StringStringEntryProtoSchema, { key: 'regraft.state', value: JSON.stringify(state) })],
   });
-  await mkdir(join(path, '..'), { recursive: true });
+  await makeFolder(dirname(path));
   await saveModelFile(proto, path);
 }
 

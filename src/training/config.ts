@@ -1,108 +1,84 @@
+/**
+ * The settings of a training run (TrainConfig), read from any of the places that hold them: a JSON or YAML config
+ * file, a tuning study's `train:` block, the API's object, a run's config.json. Every key, type and range comes from
+ * the one list in config-schema.ts; this file turns that list into the type, the defaults and the checks.
+ */
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
 import { RegraftError } from '../errors.js';
-import { DEFAULT_DROPOUT_RATIO, ratioProblem } from '../passes/insert-dropout.js';
-import { LOSS_KINDS, type LossKind } from '../compile/losses.js';
-import { DEFAULT_MOMENTUM, DEFAULT_OPTIMIZER, DEFAULT_WEIGHT_DECAY, TRAINING_OPTIMIZERS, type OptimizerKind } from '../compile/optimizers.js';
-import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../runtime/execution-provider.js';
-import { SCHEDULES, type ScheduleKind } from './schedule.js';
+import { nearestName } from '../util/nearest-name.js';
+import { parseYaml } from '../util/yaml.js';
+import { TRAIN_SETTINGS, type TrainSettingKey } from './config-schema.js';
+import { describeValue, type Presence, type Setting } from './setting-kinds.js';
 
-/** Everything `regraft train` takes; a config file (JSON or YAML) holds the same keys. */
-export interface TrainConfig {
-  /** ONNX model path. */
-  model: string;
-  /** Data spec: `mnist`, `mnist:test`, `idx:...`, `csv:...`, `npy:...`. */
-  data: string;
-  /** Validation data spec; default: a `valSplit` fraction of `data`. */
-  valData?: string;
-  /** The model output the loss reads (default: the first output). */
-  target?: string;
-  valSplit: number;
-  /** Run directory. */
-  out: string;
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  schedule: ScheduleKind;
-  /** Epochs (fractions allowed) over which lr rises linearly to the scheduled rate, step by step; 0 = no warmup. */
-  warmup: number;
-  /** step schedule: multiply lr by `gamma` every `stepSize` epochs. */
-  stepSize: number;
-  gamma: number;
-  optimizer: OptimizerKind;
-  momentum: number;
-  nesterov: boolean;
-  /** AdamW's decoupled weight decay. */
-  weightDecay: number;
-  /** Clip the global gradient norm to this before each update (PyTorch's clip_grad_norm_); 0 = no clipping. */
-  clipGradNorm: number;
-  loss: LossKind;
-  l2: number;
-  l1: number;
-  /**
-   * What l2, l1 and AdamW's weightDecay cover: [] or ['default'] (every trained parameter but biases and
-   * normalization scales and shifts), ['all'], or initializer-name globs.
-   */
-  penalize: string[];
-  /** Micro-batches of batchSize per optimizer update (gradient accumulation); 1 = none. */
-  accumulate: number;
-  /** Op types after which Dropout is inserted (e.g. ['Relu']). */
-  dropoutAfter: string[];
-  /** Node-name globs after whose nodes Dropout is inserted (with or instead of dropoutAfter). */
-  dropoutAfterNode: string[];
-  dropoutRatio: number;
-  freeze: string[];
-  /** Globs of initializers to train although they are taken for constants (inspect lists them). */
-  train: string[];
-  /** Train tied weights (equal or transposed copies) as separate tensors. */
-  untie: boolean;
-  /** Stop when validation loss has not improved for this many epochs (0: never). */
-  patience: number;
-  seed: number;
-  ep: ExecutionProvider;
-  strict: boolean;
-  threads: number;
-  /** Use at most this many training samples (quick experiments, tests); 0 = all. */
-  limit: number;
+type Schema = typeof TRAIN_SETTINGS;
+type ValueOf<S> = S extends Setting<infer T, Presence> ? T : never;
+type KeysWhere<P extends Presence> = { [K in TrainSettingKey]: Schema[K]['presence'] extends P ? K : never }[TrainSettingKey];
+type Flatten<T> = { [K in keyof T]: T[K] };
+
+/** Everything `regraft train` takes (see config-schema.ts for each setting); a config file holds the same keys. */
+export type TrainConfig = Flatten<
+  { -readonly [K in KeysWhere<'required' | 'defaulted'>]: ValueOf<Schema[K]> } & { -readonly [K in KeysWhere<'optional'>]?: ValueOf<Schema[K]> }
+>;
+
+type DefaultedKey = KeysWhere<'defaulted'>;
+
+/** The default of every setting that has one. */
+export const DEFAULT_CONFIG = Object.fromEntries(
+  Object.entries(TRAIN_SETTINGS).filter(([, s]) => s.presence === 'defaulted').map(([k, s]) => [k, s.default]),
+) as Pick<TrainConfig, DefaultedKey>;
+
+export const TRAIN_SETTING_KEYS = Object.keys(TRAIN_SETTINGS) as TrainSettingKey[];
+
+/** A setting's key as a config file writes it: camelCase, or the flag's kebab-case (`batch-size`). */
+export function settingKey(written: string): string {
+  return written.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
-export const DEFAULT_CONFIG: Omit<TrainConfig, 'model' | 'data' | 'out'> = {
-  valSplit: 0.1,
-  epochs: 10,
-  batchSize: 64,
-  lr: 0.01,
-  schedule: 'constant',
-  warmup: 0,
-  stepSize: 10,
-  gamma: 0.1,
-  optimizer: DEFAULT_OPTIMIZER,
-  momentum: DEFAULT_MOMENTUM,
-  nesterov: false,
-  weightDecay: DEFAULT_WEIGHT_DECAY,
-  clipGradNorm: 0,
-  loss: 'cross-entropy',
-  l2: 0,
-  l1: 0,
-  penalize: [],
-  accumulate: 1,
-  dropoutAfter: [],
-  dropoutAfterNode: [],
-  dropoutRatio: DEFAULT_DROPOUT_RATIO,
-  freeze: [],
-  train: [],
-  untie: false,
-  patience: 0,
-  seed: 0,
-  ep: 'cpu',
-  strict: false,
-  threads: 1,
-  limit: 0,
-};
+/** The problem with one setting's value, or its checked value (a comma-separated list split). */
+export function checkSetting(key: TrainSettingKey, raw: unknown): { value: unknown } | { problem: string } {
+  return (TRAIN_SETTINGS[key] as Setting).check(raw);
+}
 
-// Optional settings without a default (valData, target) are not among DEFAULT_CONFIG's keys, so they are listed here.
-const KEYS = new Set<string>(['model', 'data', 'out', 'valData', 'target', ...Object.keys(DEFAULT_CONFIG)]);
+/** Where settings were written, for messages: the file (or `train` for the API) and the keys' prefix (`train.`). */
+export interface SettingsSource {
+  source: string;
+  /** Prefix of the keys inside the source: `train.` in a tuning study. */
+  keyPath?: string;
+}
 
-/** Reads a JSON or YAML config file holding any TrainConfig keys (unknown keys are an error naming the file). */
+/**
+ * Checks a mapping of train settings as written (a config file, a study's `train:`, the API's object): every key
+ * known (an unknown one names the nearest), none given twice (as `batchSize` and `batch-size`), every value of the
+ * setting's type and range. Returns the settings under their camelCase keys, lists split; `undefined` values are
+ * left out (not given).
+ */
+export function checkSettings(raw: unknown, { source, keyPath = '' }: SettingsSource): Partial<TrainConfig> {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    const what = keyPath === '' ? 'the settings' : `'${keyPath.replace(/\.$/, '')}'`;
+    throw new RegraftError(`${source}: ${what} must be a mapping of train settings (model, data, epochs, ...), got ${describeValue(raw)}`);
+  }
+  const settings: Record<string, unknown> = {};
+  const writtenAs = new Map<string, string>();
+  for (const [written, value] of Object.entries(raw)) {
+    if (value === undefined) continue;
+    const key = settingKey(written);
+    if (!(key in TRAIN_SETTINGS)) {
+      const nearest = nearestName(written, TRAIN_SETTING_KEYS);
+      throw new RegraftError(
+        `${source}: unknown setting '${keyPath}${written}'; did you mean '${keyPath}${nearest}'? (known: ${TRAIN_SETTING_KEYS.join(', ')})`,
+      );
+    }
+    const earlier = writtenAs.get(key);
+    if (earlier !== undefined) throw new RegraftError(`${source}: setting '${keyPath}${key}' is given twice (as '${earlier}' and '${written}'); keep one`);
+    writtenAs.set(key, written);
+    const checked = checkSetting(key as TrainSettingKey, value);
+    if ('problem' in checked) throw new RegraftError(`${source}: ${keyPath}${key} ${checked.problem}`);
+    settings[key] = checked.value;
+  }
+  return settings as Partial<TrainConfig>;
+}
+
+/** Reads a JSON or YAML config file holding any TrainConfig keys; every key and value is checked, naming the file. */
 export async function readConfigFile(path: string): Promise<Partial<TrainConfig>> {
   let text: string;
   try {
@@ -116,61 +92,16 @@ export async function readConfigFile(path: string): Promise<Partial<TrainConfig>
   } catch (err) {
     throw new RegraftError(`${path}: not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'} (${(err as Error).message.split('\n')[0]})`);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new RegraftError(`${path}: expected a mapping of train settings`);
-  const settings: Record<string, unknown> = {};
-  for (const [written, value] of Object.entries(parsed)) {
-    // Flags are kebab-case (--batch-size); a file may spell them either way.
-    const key = written.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-    if (!KEYS.has(key)) throw new RegraftError(`${path}: unknown setting '${written}'; known: ${[...KEYS].join(', ')}`);
-    if (key in settings) throw new RegraftError(`${path}: setting '${key}' is given twice (as '${written}' too); keep one`);
-    settings[key] = value;
-  }
-  return settings as Partial<TrainConfig>;
+  return checkSettings(parsed, { source: path });
 }
 
-/** Fills defaults and checks every value, naming the setting at fault. */
-export function resolveConfig(partial: Partial<TrainConfig>): TrainConfig {
-  const c = { ...DEFAULT_CONFIG, ...stripUndefined(partial) } as TrainConfig;
-  for (const key of ['model', 'data', 'out'] as const) {
-    if (typeof c[key] !== 'string' || c[key] === '') throw new RegraftError(`train: '${key}' is required`);
+/** Fills defaults and checks every value: the settings of a run. */
+export function resolveConfig(partial: Partial<TrainConfig>, where: SettingsSource = { source: 'train' }): TrainConfig {
+  const given = checkSettings(partial, where);
+  for (const key of TRAIN_SETTING_KEYS) {
+    if (TRAIN_SETTINGS[key].presence === 'required' && given[key] === undefined) {
+      throw new RegraftError(`${where.source}: '${where.keyPath ?? ''}${key}' is required`);
+    }
   }
-  const positiveInt = (k: keyof TrainConfig) => {
-    const v = c[k] as number;
-    if (!Number.isInteger(v) || v < 1) throw new RegraftError(`train: ${k} must be a positive integer, got ${v}`);
-  };
-  const nonNegative = (k: keyof TrainConfig) => {
-    const v = c[k] as number;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new RegraftError(`train: ${k} must be a number >= 0, got ${v}`);
-  };
-  positiveInt('epochs');
-  positiveInt('batchSize');
-  positiveInt('stepSize');
-  positiveInt('threads');
-  positiveInt('accumulate');
-  for (const k of ['patience', 'limit'] as const) {
-    if (!Number.isInteger(c[k])) throw new RegraftError(`train: ${k} must be a whole number >= 0, got ${c[k]}`);
-  }
-  (['lr', 'l2', 'l1', 'momentum', 'weightDecay', 'clipGradNorm', 'warmup', 'patience', 'gamma', 'limit'] as const).forEach(nonNegative);
-  if (!(c.lr > 0)) throw new RegraftError(`train: lr must be > 0, got ${c.lr}`);
-  if (!(c.valSplit >= 0 && c.valSplit < 1)) throw new RegraftError(`train: valSplit must be in [0, 1), got ${c.valSplit}`);
-  const ratioIssue = ratioProblem(c.dropoutRatio);
-  if (ratioIssue) throw new RegraftError(`train: dropoutRatio ${ratioIssue}`);
-  if (!Number.isInteger(c.seed)) throw new RegraftError(`train: seed must be an integer, got ${c.seed}`);
-  const oneOf = <T extends string>(k: keyof TrainConfig, options: readonly T[]) => {
-    if (!options.includes(c[k] as T)) throw new RegraftError(`train: ${k} must be one of ${options.join(', ')}; got '${String(c[k])}'`);
-  };
-  oneOf('optimizer', TRAINING_OPTIMIZERS);
-  oneOf('loss', LOSS_KINDS);
-  oneOf('schedule', SCHEDULES);
-  oneOf('ep', EXECUTION_PROVIDERS);
-  if (typeof c.dropoutAfter === 'string') c.dropoutAfter = (c.dropoutAfter as string).split(',').filter(Boolean);
-  for (const k of ['freeze', 'train', 'penalize', 'dropoutAfterNode'] as const) {
-    if (typeof c[k] === 'string') c[k] = (c[k] as unknown as string).split(',').filter(Boolean);
-  }
-  if (typeof c.untie !== 'boolean') throw new RegraftError(`train: untie must be true or false, got ${JSON.stringify(c.untie)}`);
-  return c;
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+  return { ...DEFAULT_CONFIG, ...given } as TrainConfig;
 }

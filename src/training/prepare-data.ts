@@ -37,8 +37,11 @@ export async function prepareData(config: TrainConfig, model: Model, step: Train
   // The output the loss reads: the one named, or the first (as compileTrainStep chooses).
   const prediction = config.target ? model.graph.requireValue(config.target, 'model output') : model.graph.outputs[0];
   const targets = isRegressionLoss(config.loss) ? 'values' : 'classes';
+  // The class count the logits declare, when static: a label beyond it is refused at load, naming its row.
+  const classDim = targets === 'classes' ? prediction?.shape?.[1] : undefined;
+  const classes = typeof classDim === 'number' ? classDim : undefined;
   const load = async (spec: string, limit = 0): Promise<{ ds: Dataset; sampleDims: number[]; targetDims?: number[] }> => {
-    const ds = await loadDataset(spec, { targets, ...(limit > 0 && { limit }) });
+    const ds = await loadDataset(spec, { targets, classes, ...(limit > 0 && { limit }) });
     const sampleDims = fitSampleShape(ds, inputDims, inputName);
     checkFeaturesFit(ds, inputType, inputName);
     if (targets === 'classes') {

@@ -3,15 +3,17 @@
  * holds what, the run's settings, metrics.jsonl, checkpoints and the loss plot.
  */
 import { existsSync } from 'node:fs';
-import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RegraftError } from '../errors.js';
 import type { Model } from '../ir/model.js';
 import { saveModel } from '../model-io.js';
-import { writeFileAtomic } from '../util/atomic-file.js';
+import { sweepStaleTempFiles, writeFileAtomic } from '../util/atomic-file.js';
+import { checkFolderCreatable, fileSystemError, makeFolder } from '../util/fs-errors.js';
 import type { NamedTensor } from '../compile/step-io.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
-import { resolveConfig, type TrainConfig } from './config.js';
+import { resolveConfig, TRAIN_SETTING_KEYS, type TrainConfig } from './config.js';
+import { TRAIN_SETTINGS } from './config-schema.js';
 import { renderLossCurveSvg } from './plot.js';
 
 export const RUN_FILES = {
@@ -55,13 +57,19 @@ export interface OpenedRun {
 export async function openRun(partial: Partial<TrainConfig>, resume: boolean): Promise<OpenedRun> {
   if (!resume) {
     const config = resolveConfig(partial);
+    // Before any data is read: a run that could not be written is refused now, not after minutes of loading.
+    await checkFolderCreatable(config.out, 'a run directory');
     if (existsSync(join(config.out, RUN_FILES.config))) {
       throw new RegraftError(`${config.out}: already holds a run; continue it with --resume or choose another --out`);
     }
     return { config, metrics: [] };
   }
   const runDir = partial.out ?? '';
+  await checkFolderCreatable(runDir, 'a run directory');
   if (!existsSync(join(runDir, RUN_FILES.config))) throw new RegraftError(`${runDir}: no ${RUN_FILES.config} to resume from; start the run without --resume`);
+  // What a killed run left half-written goes first.
+  await sweepStaleTempFiles(runDir);
+  await sweepStaleTempFiles(join(runDir, 'checkpoints'));
   const config = resumedConfig(runDir, await readRunConfig(runDir), partial);
   const resumed = existsSync(join(runDir, RUN_FILES.last)) ? await loadCheckpoint<TrainerState>(join(runDir, RUN_FILES.last)) : undefined;
   const metrics = await readMetrics(join(runDir, RUN_FILES.metrics), resumed?.state.epochsDone ?? 0);
@@ -79,7 +87,7 @@ export async function readRunConfig(runDir: string): Promise<TrainConfig> {
 }
 
 /** Settings a resumed run may change: how long it runs and where, not what it computes per epoch. */
-const RESUME_MAY_CHANGE = new Set<keyof TrainConfig>(['out', 'epochs', 'ep', 'strict', 'threads']);
+const RESUME_MAY_CHANGE = new Set(TRAIN_SETTING_KEYS.filter((k) => TRAIN_SETTINGS[k].mayChangeOnResume));
 
 /**
  * The config of a resumed run: the stored one, with the settings of RESUME_MAY_CHANGE taken from `partial`. Any
@@ -93,10 +101,14 @@ function resumedConfig(runDir: string, stored: TrainConfig, partial: Partial<Tra
   for (const key of Object.keys(after) as (keyof TrainConfig)[]) {
     if (RESUME_MAY_CHANGE.has(key) || JSON.stringify(after[key]) === JSON.stringify(before[key])) continue;
     throw new RegraftError(
-      `${runDir}: ${key} is ${JSON.stringify(after[key])} here but ${JSON.stringify(before[key])} in the run's ${RUN_FILES.config}; a resumed run keeps its settings (only epochs, ep, strict and threads may change), so drop it or start a new run`,
+      `${runDir}: ${key} is ${JSON.stringify(after[key])} here but ${JSON.stringify(before[key])} in the run's ${RUN_FILES.config}; a resumed run keeps its settings (only ${andList([...RESUME_MAY_CHANGE].filter((k) => k !== 'out'))} may change), so drop it or start a new run`,
     );
   }
   return after;
+}
+
+function andList(words: readonly string[]): string {
+  return words.length < 2 ? words.join('') : `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}`;
 }
 
 /** Metrics of the checkpointed epochs; lines of an epoch that ran after the last checkpoint are dropped (it runs again). */
@@ -109,11 +121,21 @@ async function readMetrics(path: string, epochs: number): Promise<EpochMetrics[]
 
 /** Starts a run directory: the model as trained, the compiled step, and last the settings, which mark it a run. */
 export async function createRunDir(config: TrainConfig, model: Model, step: Model): Promise<void> {
-  await mkdir(config.out, { recursive: true });
+  await makeFolder(config.out, 'a run directory');
   await saveModel(model, join(config.out, RUN_FILES.model));
   await saveModel(step, join(config.out, RUN_FILES.step));
-  await writeFile(join(config.out, RUN_FILES.metrics), '');
+  await writeFileAtomic(join(config.out, RUN_FILES.metrics), '');
   await writeFileAtomic(join(config.out, RUN_FILES.config), JSON.stringify(config, null, 2) + '\n');
+}
+
+/**
+ * Removes what createRunDir and a first epoch wrote (and nothing else: a folder that held other files keeps them),
+ * after a start that failed before any checkpoint, so that the corrected command may use the same --out.
+ */
+export async function removeUnstartedRun(dir: string): Promise<void> {
+  for (const file of Object.values(RUN_FILES)) await rm(join(dir, file), { force: true }).catch(() => undefined);
+  await sweepStaleTempFiles(dir);
+  for (const folder of [join(dir, 'checkpoints'), dir]) await rmdir(folder).catch(() => undefined);
 }
 
 /** Records a finished epoch: its metrics line, the checkpoints (best when it improved) and the plot. */
@@ -124,10 +146,14 @@ export async function recordEpoch(
   state: TrainerState,
   improved: boolean,
 ): Promise<void> {
-  await appendFile(join(dir, RUN_FILES.metrics), JSON.stringify(metrics[metrics.length - 1]) + '\n');
+  const metricsPath = join(dir, RUN_FILES.metrics);
+  await appendFile(metricsPath, JSON.stringify(metrics[metrics.length - 1]) + '\n').catch((err: unknown) => {
+    throw fileSystemError(err, metricsPath, 'write');
+  });
   if (improved) await saveCheckpoint(join(dir, RUN_FILES.best), tensors, state);
-  await saveCheckpoint(join(dir, RUN_FILES.last), tensors, state);
   await writePlot(dir, metrics);
+  // Last: once checkpoints/last.onnx holds the epoch, the epoch is recorded (resume starts after it).
+  await saveCheckpoint(join(dir, RUN_FILES.last), tensors, state);
 }
 
 async function writePlot(dir: string, metrics: readonly EpochMetrics[]): Promise<void> {

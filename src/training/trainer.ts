@@ -17,7 +17,9 @@ import type { TrainConfig } from './config.js';
 import { learningRate } from './schedule.js';
 import { evaluateSession } from '../evaluate/index.js';
 import { prepareData, type PreparedData } from './prepare-data.js';
-import { createRunDir, formatEpoch, openRun, recordEpoch, RUN_FILES, type EpochMetrics, type TrainerState } from './run-dir.js';
+import { createRunDir, formatEpoch, openRun, recordEpoch, removeUnstartedRun, RUN_FILES, type EpochMetrics, type OpenedRun, type TrainerState } from './run-dir.js';
+import { DivergenceWatch } from './divergence.js';
+import { interruption, RunInterrupted, stopReason, withCheckpoint, type RunPosition } from './run-stop.js';
 
 
 export interface TrainHooks {
@@ -27,6 +29,11 @@ export interface TrainHooks {
   onBatch?(progress: { epoch: number; epochs: number; batch: number; batches: number; meanLoss: number; samplesPerSec: number }): void;
   /** Plain log lines (epoch summaries, notices). */
   log?(line: string): void;
+  /**
+   * Once the run directory exists (at once for a resumed run): where the run is, an object the trainer keeps
+   * current (epochs checkpointed), for a caller that must say so without waiting for train() (a forced exit).
+   */
+  onStarted?(position: Readonly<RunPosition>): void;
 }
 
 export interface TrainResult {
@@ -44,10 +51,27 @@ export interface TrainResult {
  * resume; without random ops, the same one for the whole run), feeds every batch with
  * the parameters the previous step returned, validates, writes metrics and an atomic checkpoint.
  */
-export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {}, opts: { resume?: boolean } = {}): Promise<TrainResult> {
+export interface TrainOptions {
+  /** Continue the run in `out` from its last checkpoint. */
+  resume?: boolean;
+  /**
+   * Stops the run at the next batch boundary: the batch running finishes, the epoch it belongs to is abandoned
+   * (it runs again on resume) and no file is left half-written; train() then rejects with a RunInterrupted whose
+   * message says where it stopped and which checkpoint holds. Abort with the signal's name
+   * (`controller.abort('SIGINT')`) for an exit code of 128 + its number.
+   */
+  signal?: AbortSignal;
+}
+
+export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {}, opts: TrainOptions = {}): Promise<TrainResult> {
   const log = hooks.log ?? (() => {});
   const resume = opts.resume ?? false;
+  const { signal } = opts;
   const { config, resumed, metrics } = await openRun(partial, resume);
+  const position: RunPosition = { runDir: config.out, created: resume, epochsDone: resumed?.state.epochsDone ?? 0, epochs: config.epochs };
+  const stopIfAsked = (batch?: { index: number; of: number }) => {
+    if (signal?.aborted) throw interruption(stopReason(signal), position, batch);
+  };
 
   // The model as trained: the user's model plus Dropout where asked. Saved so `export` starts from exactly it.
   const model = await loadModel(resume ? join(config.out, RUN_FILES.model) : config.model);
@@ -80,8 +104,43 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
   };
   // Everything that can fail on bad input has been checked: only now is the run directory written, so a failed
   // start leaves nothing behind that would block the corrected command ("already holds a run").
-  if (!resume) await createRunDir(config, model, step.model);
+  stopIfAsked();
+  if (!resume) {
+    await createRunDir(config, model, step.model).catch(async (err: unknown) => {
+      await removeUnstartedRun(config.out);
+      throw err;
+    });
+  }
+  position.created = true;
+  hooks.onStarted?.(position);
+  try {
+    return await runEpochs({ config, model, step, data, sessionOptions, resumed, metrics, position, hooks, stopIfAsked, resume });
+  } catch (err) {
+    // A new run that fails before its first checkpoint (a NaN loss, --strict divergence, a full disk) is removed,
+    // so the corrected command can use the same --out; a stopped one stays, for --resume.
+    if (!resume && position.epochsDone === 0 && !(err instanceof RunInterrupted)) await removeUnstartedRun(config.out);
+    throw err;
+  }
+}
 
+interface RunContext {
+  config: TrainConfig;
+  model: Model;
+  step: TrainStep;
+  data: PreparedData;
+  sessionOptions: SessionOptions;
+  resumed: OpenedRun['resumed'];
+  metrics: EpochMetrics[];
+  position: RunPosition;
+  hooks: TrainHooks;
+  stopIfAsked: (batch?: { index: number; of: number }) => void;
+  resume: boolean;
+}
+
+/** The epochs of a run whose directory exists: train, validate, watch for divergence, checkpoint. */
+async function runEpochs(ctx: RunContext): Promise<TrainResult> {
+  const { config, model, step, data, sessionOptions, resumed, metrics, position, hooks, stopIfAsked, resume } = ctx;
+  const log = hooks.log ?? (() => {});
   const models = stepModels(step);
   const carried = new Map<string, Tensor>();
   for (const [name, initial] of models.initial) {
@@ -98,20 +157,31 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
 
   const state: TrainerState = resumed?.state ?? { epochsDone: 0, bestValLoss: null, bestEpoch: 0, staleEpochs: 0 };
   if (resume) log(`resuming ${config.out} after epoch ${state.epochsDone} of ${config.epochs}`);
+  const divergence = new DivergenceWatch(metrics);
+  let warnedDivergence = false;
   let stoppedEarly = false;
   try {
     for (let epoch = state.epochsDone; epoch < config.epochs; epoch++) {
-      const m = await trainEpoch({ config, step, updateSession, data, carried, epoch, sessionOptions, stepSessions, hooks });
+      stopIfAsked();
+      const m = await trainEpoch({ config, step, updateSession, data, carried, epoch, sessionOptions, stepSessions, hooks, divergence, stopIfAsked });
       if (validator) Object.assign(m, await validator.run(carried));
+      const diverging = divergence.check(m.epoch, m.train_loss, m.lr);
+      // Under --strict the diverged epoch is not recorded: the checkpoints keep the weights from before it.
+      if (diverging && config.strict) throw new RegraftError(`train: ${diverging}; stopped by --strict before epoch ${m.epoch}'s checkpoint`);
       metrics.push(m);
       log(formatEpoch(m, config.epochs));
+      if (diverging && !warnedDivergence) log(`warning: ${diverging}; --strict makes this an error`);
+      warnedDivergence ||= diverging !== undefined;
 
       const improved = m.val_loss === undefined || state.bestValLoss === null || m.val_loss < state.bestValLoss;
       state.epochsDone = epoch + 1;
       if (improved) Object.assign(state, { bestValLoss: m.val_loss ?? null, bestEpoch: epoch + 1, staleEpochs: 0 });
       else state.staleEpochs++;
       // Tied copies are written next to their parameter, so that checkpoints and the export hold both, equal.
-      await recordEpoch(config.out, metrics, withTiedCopies(tensorsOf(carried), step.tied), state, improved);
+      await recordEpoch(config.out, metrics, withTiedCopies(tensorsOf(carried), step.tied), state, improved).catch((err: unknown) => {
+        throw withCheckpoint(err, position);
+      });
+      position.epochsDone = state.epochsDone;
 
       if ((await hooks.onEpoch?.(m)) === 'stop') {
         stoppedEarly = true;
@@ -142,6 +212,9 @@ interface EpochContext {
   sessionOptions: SessionOptions;
   stepSessions: StepSessions;
   hooks: TrainHooks;
+  divergence: DivergenceWatch;
+  /** Throws when a stop was asked for; called before each batch but the first, with the batches done. */
+  stopIfAsked(batch: { index: number; of: number }): void;
 }
 
 /**
@@ -165,6 +238,7 @@ async function trainEpoch(ctx: EpochContext): Promise<EpochMetrics> {
   let seen = 0;
   try {
     for (const batch of loader.batches(epoch)) {
+      if (batch.index > 0) ctx.stopIfAsked({ index: batch.index, of: loader.batchesPerEpoch });
       const update = Math.floor(batch.index / perUpdate);
       const first = update * perUpdate;
       const last = Math.min(first + perUpdate, loader.batchesPerEpoch) - 1;
@@ -179,6 +253,8 @@ async function trainEpoch(ctx: EpochContext): Promise<EpochMetrics> {
       if (!Number.isFinite(loss)) {
         throw new RegraftError(`train: loss became ${loss} at epoch ${epoch + 1}, batch ${batch.index + 1}; lower the learning rate (now ${rate})`);
       }
+      // The untrained model's loss is the first point the divergence watch compares with.
+      if (epoch === 0 && batch.index === 0) ctx.divergence.see(loss, 'the first batch');
       lossSum += loss * batch.size;
       seen += batch.size;
       hooks.onBatch?.({ epoch: epoch + 1, epochs: config.epochs, batch: batch.index + 1, batches: loader.batchesPerEpoch, meanLoss: lossSum / seen, samplesPerSec: seen / ((performance.now() - started) / 1000) });

@@ -22,8 +22,9 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, extname } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { RegraftError, describeError } from '../errors.js';
+import { didYouMean } from '../util/nearest-name.js';
+import { parseYaml } from '../util/yaml.js';
 import { isPlainObject, parseSpace, type SearchSpace } from './space.js';
 import { gridSize } from './strategies/grid.js';
 import type { StrategyConfig } from './strategies/strategy.js';
@@ -88,7 +89,7 @@ export function parseStudyConfig(raw: unknown, opts: ParseConfigOptions = {}): S
   };
   if (!isPlainObject(raw)) return fail('expected a mapping with at least `space` and `objective`');
   const unknown = Object.keys(raw).filter((k) => !TOP_KEYS.includes(k));
-  if (unknown.length > 0) fail(`unknown key '${unknown[0]}'; allowed: ${TOP_KEYS.join(', ')}`);
+  if (unknown.length > 0) fail(`unknown key '${unknown[0]}'${didYouMean(unknown[0], TOP_KEYS)} (allowed: ${TOP_KEYS.join(', ')})`);
 
   const space = parseSpace(raw.space, { allowedParams: opts.allowedParams, source: opts.source });
   const objective = parseObjective(raw.objective, fail);

@@ -16,6 +16,7 @@
  * `grid` is a count (that many evenly spaced points, in log space for log parameters, integers rounded and
  * de-duplicated) or an explicit list of values inside the range. Categorical and fixed parameters need no grid.
  */
+import { didYouMean } from '../util/nearest-name.js';
 import { RegraftError } from '../errors.js';
 import type { Rng } from '../util/rng.js';
 import type { ParamValue } from './types.js';
@@ -96,7 +97,7 @@ export function parseSpace(raw: unknown, opts: ParseSpaceOptions = {}): SearchSp
       throw new RegraftError(`${where}search space parameter '${name}': ${msg}`);
     };
     if (opts.allowedParams && !opts.allowedParams.includes(name)) {
-      fail(`unknown parameter; the trainer accepts ${opts.allowedParams.join(', ')}`);
+      fail(`unknown parameter${didYouMean(name, opts.allowedParams)} (the trainer accepts ${opts.allowedParams.join(', ')})`);
     }
     space[name] = parseParam(entry, fail);
   }

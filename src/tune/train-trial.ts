@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { RegraftError } from '../errors.js';
 import { saveModel } from '../model-io.js';
 import { buildMlp } from '../models/builders.js';
-import type { TrainConfig } from '../training/config.js';
+import { TRAIN_SETTING_KEYS, type TrainConfig } from '../training/config.js';
+import { TRAIN_SETTINGS } from '../training/config-schema.js';
 import type { EpochMetrics } from '../training/run-dir.js';
 import { train } from '../training/trainer.js';
 import type { Metrics, Params, TrialContext } from './types.js';
@@ -18,10 +19,11 @@ export const BASE_ENV = 'REGRAFT_TUNE_TRAIN';
 /** The model name that means "build an MLP per trial from hidden/depth". */
 export const BUILDER_MLP = 'mlp';
 
-/** Parameter names a study may search over (the trainer's settings plus the model builder's). */
-export const TRAIN_PARAM_NAMES = [
-  'lr', 'batchSize', 'epochs', 'optimizer', 'momentum', 'l1', 'l2', 'dropoutRatio', 'dropoutAfter', 'hidden', 'depth', 'weightDecay', 'seed', 'schedule', 'clipGradNorm', 'warmup', 'accumulate',
-] as const;
+/** The model builder's parameters (with `model: mlp`): width and number of hidden layers. */
+const BUILDER_PARAM_NAMES = ['hidden', 'depth'] as const;
+
+/** Parameter names a study may search over: the trainer's searchable settings (config-schema.ts) plus the model builder's. */
+export const TRAIN_PARAM_NAMES: readonly string[] = [...TRAIN_SETTING_KEYS.filter((k) => TRAIN_SETTINGS[k].searchable), ...BUILDER_PARAM_NAMES];
 
 export async function runTrial(params: Params, ctx: TrialContext): Promise<Metrics> {
   const raw = process.env[BASE_ENV];

@@ -97,23 +97,23 @@ describe('regraft train --config', () => {
     expect(runConfig(out).model).toBe(other);
   });
 
-  it('an unknown key is a one-line error naming the file and the key, exit 1, and nothing is written', async () => {
+  it('an unknown key is a one-line error naming the file, the key and the nearest known key, exit 1, and nothing is written', async () => {
     const file = join(dir, 'typo.yaml');
     writeFileSync(file, `model: ${await MODEL}\ndata: ${MNIST_SUBSET}\nepochz: 3\n`);
     const out = join(dir, 'typo-run');
     const r = await runCli('train', '--config', file, '--out', out);
     expect(r.code).toBe(1);
     expect(r.err).toHaveLength(1);
-    expect(r.err[0]).toMatch(new RegExp(`^regraft: ${file}: unknown setting 'epochz'; known: model, data, out, `));
+    expect(r.err[0]).toMatch(new RegExp(`^regraft: ${file}: unknown setting 'epochz'; did you mean 'epochs'\\? \\(known: model, data, `));
     expect(existsSync(out)).toBe(false);
   });
 
-  it('a bad value in the file names the setting (exit 1)', async () => {
+  it('a bad value in the file names the file and the setting (exit 1)', async () => {
     const file = join(dir, 'bad-value.json');
     writeFileSync(file, JSON.stringify({ model: await MODEL, data: MNIST_SUBSET, out: join(dir, 'bad-value'), batchSize: 0 }));
     const r = await runCli('train', '--config', file);
     expect(r.code).toBe(1);
-    expect(r.err).toEqual(['regraft: train: batchSize must be a positive integer, got 0']);
+    expect(r.err).toEqual([`regraft: ${file}: batchSize must be a positive integer, got 0`]);
   });
 });
 

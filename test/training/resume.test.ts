@@ -1,11 +1,9 @@
 /**
  * Resume for real: a `regraft train` child process is SIGKILLed mid-run (after its first checkpoint), then
  * `regraft train --resume` finishes the run; the final weights must equal, bit for bit, those of an uninterrupted
- * run with the same settings. The child runs bin/regraft.js, i.e. dist/: `npm test` builds it before vitest; when
- * running this file alone, build first with `npx tsc -p tsconfig.build.json`.
+ * run with the same settings. The child runs dist/ (see fixtures/child.ts).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildMlp } from '../../src/models/builders.js';
@@ -13,51 +11,10 @@ import { loadCheckpoint } from '../../src/training/checkpoint.js';
 import type { TrainConfig } from '../../src/training/config.js';
 import { train } from '../../src/training/trainer.js';
 import { runCli } from '../cli/helpers.js';
+import { assertDistIsFresh, metricLines, startCli, waitFor } from './fixtures/child.js';
 import { bytesOf, checkpointTensors, readMetrics, tempDir, writeModel } from './fixtures/runs.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
-const BIN = join(ROOT, 'bin', 'regraft.js');
 const dir = tempDir('resume');
-
-/** The child runs dist/; a dist older than the sources it is built from would test old code. */
-function assertDistIsFresh(): void {
-  for (const name of ['training/trainer', 'training/checkpoint', 'training/config', 'cli/train']) {
-    const built = join(ROOT, 'dist', `${name}.js`);
-    const source = join(ROOT, 'src', `${name}.ts`);
-    if (!existsSync(built) || statSync(built).mtimeMs < statSync(source).mtimeMs) {
-      throw new Error(`dist/${name}.js is missing or older than src/${name}.ts; run \`npx tsc -p tsconfig.build.json\` first (npm test does)`);
-    }
-  }
-}
-
-function startCli(args: string[]): { child: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> } {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })),
-  );
-  return { child, exited };
-}
-
-function metricLines(runDir: string): number {
-  const path = join(runDir, 'metrics.jsonl');
-  return existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '').length : 0;
-}
-
-/** Polls until `ready()` holds, or fails when the process ends first or time runs out. */
-async function waitFor(ready: () => boolean, exited: Promise<unknown>, what: string, timeoutMs = 40_000): Promise<void> {
-  let ended = false;
-  void exited.then(() => (ended = true));
-  const deadline = Date.now() + timeoutMs;
-  while (!ready()) {
-    if (ended) throw new Error(`the training process ended before ${what}`);
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('resume after SIGKILL', () => {
   it('finishes with exactly the weights of an uninterrupted run (Dropout, momentum, validation split)', async () => {

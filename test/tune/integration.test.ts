@@ -185,7 +185,7 @@ describe('regraft tune with the real trainer', () => {
   it.each([
     ['low > high', { lr: { uniform: [0.5, 0.1] } }, /'lr': low 0.5 is greater than high 0.1/],
     ['a log range with a non-positive bound', { lr: { loguniform: [0, 0.3] } }, /'lr': a log scale needs positive bounds/],
-    ['an unknown parameter', { learningRate: { loguniform: [0.01, 0.3] } }, /'learningRate': unknown parameter; the trainer accepts lr, /],
+    ['an unknown parameter', { learningRate: { loguniform: [0.01, 0.3] } }, /'learningRate': unknown parameter; did you mean 'lr'\? \(the trainer accepts .*\blr, /],
   ])('refuses a space with %s in one line, exit 1, before anything runs', async (_, space, message) => {
     const dir = tempDir();
     const config = writeStudyConfig(dir, { space });

@@ -116,7 +116,8 @@ describe('search space parsing', () => {
 
   it('rejects a parameter the trainer does not know, naming it and the known ones', () => {
     const message = errorOf(() => parseSpace({ learningRate: { uniform: [0, 1] } }, { allowedParams: TRAINER_PARAM_NAMES }));
-    expect(message).toMatch(/parameter 'learningRate': unknown parameter; the trainer accepts lr, batchSize/);
+    // The nearest known name first, then all of them (in config-schema.ts's order).
+    expect(message).toMatch(/parameter 'learningRate': unknown parameter; did you mean 'lr'\? \(the trainer accepts .*\bbatchSize, lr\b.*\)$/);
   });
 
   it('rejects unknown strategies, pruners, objective modes and top-level keys', () => {

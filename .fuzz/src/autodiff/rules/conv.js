@@ -1,0 +1,100 @@
+/**
+ * Y = Conv(X, W, B), any spatial rank r >= 1: X [N, C, *S], W [M, C/g, *k], B [M], Y [N, M, *S'] with strides s,
+ * pads (pb, pe), dilations d and g groups (m's group is j = m / (M/g); it reads channels j*C/g .. (j+1)*C/g - 1):
+ *
+ *   Y[n, m, o] = B[m] + sum_{c, t} W[m, c, t] * Xpad[n, j*C/g + c, o*s + t*d]
+ *
+ *   dB[m]       = sum_{n, o} dY[n, m, o]
+ *   dX          = ConvTranspose(dY, W) with the same s, d, g and pads: the adjoint of the correlation. Its output
+ *                 is (S'-1)*s + (k-1)*d + 1 - pb - pe, which falls short of S by (S + pb + pe - keff) % s when the
+ *                 last window does not reach the end; output_padding (or a Slice) restores X's exact size.
+ *   dW[m, c, t] = sum_{n, o} dY[n, m, o] * Xpad[n, j*C/g + c, t*d + o*s]
+ *               : a Conv in which X with batch and channel swapped ([C/g, g*N, *S]) is the input and dY swapped
+ *                 ([M, N, *S']) the kernel, with strides and dilations exchanged and the same pads, g groups so that
+ *                 output channel m only meets its own group's slice of X. The result [C/g, M, *K'] is transposed
+ *                 to [M, C/g, *K'] and sliced to k (K' >= k: the last pe - (S+pb+pe-keff) % s rows are unused).
+ *
+ * auto_pad SAME_* becomes explicit pads when X's spatial sizes are static (../windows.ts sameAutoPads).
+ */
+import { RegraftError } from '../../errors.js';
+import { beginPadsOnly, channelsToBatch, sliceSpatialTo, spatialShapeOf, spatialSizes, staticSpatialSizes, windowAttrs } from '../windows.js';
+export const convGrad = {
+    opTypes: ['Conv'],
+    grad(ctx) {
+        const dy = ctx.dy(0);
+        const r = spatialRank(ctx);
+        const win = windowAttrs(ctx, r, kernelSizes(ctx, r));
+        const group = ctx.attrs.int('group', 1);
+        const spatialAxes = Array.from({ length: r }, (_, i) => i + 2);
+        const dx = ctx.needs(0) ? convInputGrad(ctx, dy, win, group, r) : null;
+        const dw = ctx.needs(1) ? convWeightGrad(ctx, dy, win, group, r) : null;
+        const db = ctx.hasInput(2) && ctx.needs(2) ? ctx.b.reduceSum(dy, [0, ...spatialAxes], false) : null;
+        return [dx, dw, db];
+    },
+};
+/** The number of spatial axes, from W's static shape or the attributes that list one entry per axis. */
+function spatialRank(ctx) {
+    const w = ctx.shape(ctx.x(1));
+    if (w)
+        return w.length - 2;
+    for (const name of ['kernel_shape', 'strides', 'dilations'])
+        if (ctx.attrs.has(name))
+            return ctx.attrs.ints(name).length;
+    if (ctx.attrs.has('pads'))
+        return ctx.attrs.ints('pads').length / 2;
+    throw new RegraftError(`${ctx.node.describe()}: the spatial rank is unknown (weight '${ctx.x(1).name}' has no static shape and the node no kernel_shape); add kernel_shape to the node`);
+}
+/** Kernel sizes k, statically when known. */
+function kernelSizes(ctx, r) {
+    const w = ctx.shape(ctx.x(1));
+    if (w && w.slice(2).every((d) => typeof d === 'number'))
+        return w.slice(2);
+    if (ctx.attrs.has('kernel_shape')) {
+        const k = ctx.attrs.ints('kernel_shape');
+        if (k.length === r)
+            return k;
+    }
+    return undefined;
+}
+function convInputGrad(ctx, dy, win, group, r) {
+    const x = ctx.x(0);
+    const w = ctx.x(1);
+    const k = kernelSizes(ctx, r);
+    const inSizes = staticSpatialSizes(ctx, x);
+    const common = { strides: win.strides, dilations: win.dilations, group };
+    if (k && inSizes) {
+        // Static sizes: the exact output_padding gives X's shape directly.
+        const outputPadding = inSizes.map((n, i) => (n + win.pads[i] + win.pads[i + r] - ((k[i] - 1) * win.dilations[i] + 1)) % win.strides[i]);
+        return ctx.b.op('ConvTranspose', [dy, w], { ...common, pads: win.pads, output_padding: outputPadding });
+    }
+    // Run-time sizes: lay the result out from X's first element with the largest legal output_padding, which is
+    // never shorter than X (the windows cover X up to less than one stride), then cut it to X's size.
+    const wide = ctx.b.op('ConvTranspose', [dy, w], { ...common, pads: beginPadsOnly(win.pads), output_padding: win.strides.map((s) => s - 1) });
+    return sliceSpatialTo(ctx, wide, spatialSizes(ctx, x), r);
+}
+function convWeightGrad(ctx, dy, win, group, r) {
+    const { b } = ctx;
+    const x = ctx.x(0);
+    const swap = [1, 0, ...Array.from({ length: r }, (_, i) => i + 2)];
+    const xt = channelsToBatch(ctx, x, group, r, () => spatialSizes(ctx, x));
+    const dyt = b.op('Transpose', [dy], { perm: swap });
+    const z = b.op('Conv', [xt, dyt], { strides: win.dilations, dilations: win.strides, pads: win.pads, group });
+    const zt = b.op('Transpose', [z], { perm: swap });
+    const k = kernelSizes(ctx, r);
+    const kPrime = reachedKernelSizes(ctx, win, r, k);
+    if (k && kPrime && k.every((n, i) => n === kPrime[i]))
+        return zt;
+    const kValue = k ? b.ints(k, 'kernel') : spatialShapeOf(ctx, ctx.x(1));
+    return sliceSpatialTo(ctx, zt, kValue, r);
+}
+/** K' of the weight-gradient Conv, when every size is static. */
+function reachedKernelSizes(ctx, win, r, k) {
+    const inSizes = staticSpatialSizes(ctx, ctx.x(0));
+    if (!k || !inSizes)
+        return undefined;
+    return inSizes.map((n, i) => {
+        const padded = n + win.pads[i] + win.pads[i + r];
+        const outSize = Math.floor((padded - ((k[i] - 1) * win.dilations[i] + 1)) / win.strides[i]) + 1;
+        return Math.floor((padded - ((outSize - 1) * win.strides[i] + 1)) / win.dilations[i]) + 1;
+    });
+}

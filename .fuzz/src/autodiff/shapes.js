@@ -1,0 +1,65 @@
+import { RegraftError } from '../errors.js';
+/**
+ * Small graph idioms the gradient rules share. Each prefers static shapes (a constant, no Shape node) and falls
+ * back to run-time shapes when a dimension is symbolic, so models with a batch dim `N` still differentiate.
+ */
+/** The shape of `v` when every dimension is a known number. */
+export function staticDims(ctx, v) {
+    const s = ctx.shape(v);
+    if (!s || s.some((d) => typeof d !== 'number'))
+        return undefined;
+    return s;
+}
+/** A 1-D int64 value holding `v`'s shape: a shared constant when static, `Shape(v)` otherwise. */
+export function shapeValue(ctx, v) {
+    const dims = staticDims(ctx, v);
+    return dims ? ctx.b.ints(dims, 'shape') : ctx.shapeOf(v);
+}
+/** `g` reshaped to `like`'s shape (the gradient of every pure reshaping op). */
+export function reshapeLike(ctx, g, like) {
+    // A Reshape of a Reshape is one Reshape (same elements, same order): read the inner one's input instead.
+    const inner = g.producer?.opType === 'Reshape' ? g.producer.inputs[0] : null;
+    return ctx.b.op('Reshape', [inner ?? g, shapeValue(ctx, like)]);
+}
+/** Float zeros shaped like `v` (a gradient slot no output contributes to). */
+export function zerosLike(ctx, v) {
+    return ctx.b.op('ConstantOfShape', [shapeValue(ctx, v)]);
+}
+/** Unsqueeze in the form the opset wants (GraphBuilder.unsqueeze). */
+export function unsqueeze(ctx, x, axes) {
+    return ctx.b.unsqueeze(x, axes);
+}
+/** Slice's "to the end" bound (any end at or past the axis length clamps to it). */
+export const TO_END = Number.MAX_SAFE_INTEGER;
+/** x[starts:ends] along `axes`, in the form the opset wants (inputs from opset 10, attributes before). */
+export function sliceAxes(ctx, x, starts, ends, axes) {
+    const { b } = ctx;
+    if (ctx.opset < 10)
+        return b.op('Slice', [x], { starts: [...starts], ends: [...ends], axes: [...axes] });
+    return b.op('Slice', [x, b.ints(starts, 'starts'), b.ints(ends, 'ends'), b.ints(axes, 'axes')]);
+}
+/** x zero-padded by `pads` ([begin of every axis..., end of every axis...]), in the opset's form (input from 11). */
+export function padZeros(ctx, x, pads) {
+    const { b } = ctx;
+    if (ctx.opset < 11)
+        return b.op('Pad', [x], { pads: [...pads] });
+    return b.op('Pad', [x, b.ints(pads, 'pads')]);
+}
+/** Squeeze in the form the opset wants (GraphBuilder.squeeze). */
+export function squeeze(ctx, x, axes) {
+    return ctx.b.squeeze(x, axes);
+}
+/** The static rank of `v`, or an error naming the node and value. */
+export function requireRank(ctx, v) {
+    const r = ctx.rank(v);
+    if (r === undefined) {
+        throw new RegraftError(`${ctx.node.describe()}: the rank of '${v.name}' is unknown, so its gradient cannot be built; declare the model's input shapes and retry`);
+    }
+    return r;
+}
+/** Swaps the last two axes (matrix transpose of a batch of matrices). */
+export function transposeLastTwo(ctx, v, r) {
+    const perm = Array.from({ length: r }, (_, i) => i);
+    [perm[r - 2], perm[r - 1]] = [perm[r - 1], perm[r - 2]];
+    return ctx.b.op('Transpose', [v], { perm });
+}

@@ -1,0 +1,15 @@
+export { AttrType, AttributeReader, float, floats, makeAttribute } from './attributes.js';
+export { GraphBuilder } from './builder.js';
+export { eliminateDeadNodes } from './cleanup.js';
+export { DataType, dtypeName, elementBytes, isFloatType, ortTypeName } from './dtype.js';
+export { cloneModel } from './clone.js';
+export { exportGraph, exportModel } from './export.js';
+export { Graph } from './graph.js';
+export { importModel, MAX_IR_SUBGRAPH_DEPTH } from './import.js';
+export { Model, newModel } from './model.js';
+export { Node } from './node.js';
+export { boolTensor, floatTensor, int64Tensor, numel, tensorByteSize, tensorDims, tensorToBigInt64, tensorToFloat32, tensorToNumbers, } from './tensor.js';
+export { toposort } from './toposort.js';
+export { assertValid, validateGraph, validateModel } from './validate.js';
+export { tensorType, Value } from './value.js';
+export { constantFloats, constantInts, constantTensor } from './constant.js';
