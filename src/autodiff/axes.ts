@@ -5,7 +5,6 @@
  * the form the model's opset wants.
  */
 import { RegraftError } from '../errors.js';
-import { constantInts } from '../ir/constant.js';
 import type { Value } from '../ir/value.js';
 import { requireRank, unsqueeze } from './shapes.js';
 import type { GradContext } from './types.js';
@@ -25,9 +24,9 @@ export function axesOf(ctx: GradContext, inputIndex: number, attrName = 'axes'):
   if (ctx.attrs.has(attrName)) return ctx.attrs.ints(attrName);
   if (!ctx.hasInput(inputIndex)) return undefined;
   const v = ctx.x(inputIndex);
-  const values = constantInts(v);
+  const values = ctx.ints(v);
   if (!values) {
-    throw new RegraftError(`${ctx.node.describe()}: input '${v.name}' (${attrName}) is computed at run time; the gradient needs it as a constant (an initializer or Constant)`);
+    throw new RegraftError(`${ctx.node.describe()}: input '${v.name}' (${attrName}) is computed at run time and the gradient needs it as a constant; ${ctx.lostTrack(v, 'contents')}`);
   }
   return values;
 }

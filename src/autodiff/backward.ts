@@ -4,7 +4,9 @@ import { isFloatType } from '../ir/dtype.js';
 import type { Model } from '../ir/model.js';
 import type { Node } from '../ir/node.js';
 import { inferShapes, inferShapesOf } from '../ir/shape/infer.js';
-import type { InferredType } from '../ir/shape/types.js';
+import { lostTrackAdvice } from '../ir/shape/lost-track.js';
+import type { InferredType, ShapeFacts } from '../ir/shape/types.js';
+import { constantValues, numbersOf } from '../ir/shape/values.js';
 import type { Dim, Value } from '../ir/value.js';
 import { findRule, type RegisteredRule } from './registry.js';
 import type { GradContext } from './types.js';
@@ -49,7 +51,7 @@ export function buildBackward(model: Model, opts: BackwardOptions): BackwardResu
     );
   }
   graph.toposort();
-  inferShapes(graph);
+  const facts = inferShapes(graph);
   const lossShape = loss.shape;
   if (lossShape && lossShape.length > 0 && lossShape.some((d) => d !== 1)) {
     throw new RegraftError(`loss '${loss.name}' has shape ${JSON.stringify(lossShape)}; the loss must be a scalar (reduce it first)`);
@@ -127,9 +129,9 @@ export function buildBackward(model: Model, opts: BackwardOptions): BackwardResu
         `no gradient rule for ${node.describe()}${node.domain ? ` (domain ${node.domain})` : ''} on the path ${pathToLoss(node, feedsLoss, loss)}; freeze the parameters before it (--freeze) or add a rule in src/autodiff/rules/`,
       );
     }
-    const ctx = makeContext(node, b, opset, outGrads, needsGrad, shapeOf);
+    const ctx = makeContext(node, b, opset, outGrads, needsGrad, shapeOf, facts);
     const inputGrads = registered.rule.grad(ctx);
-    inferShapesOf(b.created.slice(inferredUpTo), inferred);
+    inferShapesOf(b.created.slice(inferredUpTo), inferred, facts);
     inferredUpTo = b.created.length;
     checkRuleResult(node, registered, inputGrads, inferred);
     node.inputs.forEach((x, i) => {
@@ -210,7 +212,9 @@ function makeContext(
   outGrads: (Value | null)[],
   needsGrad: (v: Value | null | undefined) => boolean,
   shapeOf: (v: Value) => Value,
+  facts: ShapeFacts,
 ): GradContext {
+  const dims = (v: Value) => facts.get(v) ?? constantValues(v);
   const ctx: GradContext = {
     node,
     b,
@@ -226,10 +230,13 @@ function makeContext(
     dy: (i) => outGrads[i] ?? null,
     needs: (i) => needsGrad(node.inputs[i]),
     unbroadcast: (g, i) =>
-      unbroadcast({ b, grad: g, resultShape: node.output(0).shape, input: ctx.x(i), inputShape: ctx.x(i).shape, opset, shapeOf, where: node.describe() }),
+      unbroadcast({ b, grad: g, resultShape: node.output(0).shape, input: ctx.x(i), inputShape: ctx.x(i).shape, opset, shapeOf, where: node.describe(), lostTrack: (v) => ctx.lostTrack(v, 'rank') }),
     shape: (v) => v.shape,
     rank: (v) => v.shape?.length,
     shapeOf,
+    dims,
+    ints: (v) => numbersOf(dims(v)),
+    lostTrack: (v, what) => lostTrackAdvice(node, v, what, dims),
   };
   return ctx;
 }

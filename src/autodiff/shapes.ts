@@ -63,7 +63,7 @@ export function squeeze(ctx: GradContext, x: Value, axes: readonly number[]): Va
 export function requireRank(ctx: GradContext, v: Value): number {
   const r = ctx.rank(v);
   if (r === undefined) {
-    throw new RegraftError(`${ctx.node.describe()}: the rank of '${v.name}' is unknown, so its gradient cannot be built; declare the model's input shapes and retry`);
+    throw new RegraftError(`${ctx.node.describe()}: the rank of '${v.name}' is unknown, so its gradient cannot be built; ${ctx.lostTrack(v, 'rank')}`);
   }
   return r;
 }

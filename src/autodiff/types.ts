@@ -1,6 +1,7 @@
 import type { AttributeReader } from '../ir/attributes.js';
 import type { GraphBuilder } from '../ir/builder.js';
 import type { Node } from '../ir/node.js';
+import type { LostFact } from '../ir/shape/lost-track.js';
 import type { Dim, Value } from '../ir/value.js';
 
 /**
@@ -32,6 +33,18 @@ export interface GradContext {
   rank(v: Value): number | undefined;
   /** `Shape(v)` at run time (one node per value, shared between rules). */
   shapeOf(v: Value): Value;
+  /**
+   * The contents of a small integer tensor that the shape analysis knows before running: constants, and values
+   * computed from shapes (a Slice bound `Shape(x)[1] - 1` is `sequence - 1`, or 9 when the shape is static).
+   */
+  dims(v: Value): Dim[] | undefined;
+  /** The same contents when every element is a number (folded to a constant). */
+  ints(v: Value): number[] | undefined;
+  /**
+   * The end of an error for a rule that needs `what` of `v` and the analysis lacks it: where it lost track and
+   * what to do (ir/shape/lost-track.ts).
+   */
+  lostTrack(v: Value, what: LostFact): string;
 }
 
 /** A gradient rule: one entry per forward input, null where no gradient is needed or defined. */

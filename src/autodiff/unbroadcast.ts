@@ -14,6 +14,8 @@ export interface UnbroadcastArgs {
   shapeOf: (v: Value) => Value;
   /** For errors: the node being differentiated. */
   where: string;
+  /** Where the shape analysis lost a value's rank and what to do (GradContext.lostTrack). */
+  lostTrack?: (v: Value) => string;
 }
 
 /**
@@ -27,9 +29,9 @@ export interface UnbroadcastArgs {
 export function unbroadcast(a: UnbroadcastArgs): Value {
   const { b, grad, resultShape: ry, inputShape: rx } = a;
   if (!ry || !rx) {
-    throw new RegraftError(
-      `${a.where}: the rank of '${(!rx ? a.input : grad).name}' is unknown, so the gradient cannot undo broadcasting; declare the model's input shapes (value_info) and retry`,
-    );
+    const unknown = !rx ? a.input : grad;
+    const advice = a.lostTrack?.(unknown) ?? "declare the model's input shapes (value_info) and retry";
+    throw new RegraftError(`${a.where}: the rank of '${unknown.name}' is unknown, so the gradient cannot undo broadcasting; ${advice}`);
   }
   const lead = ry.length - rx.length;
   if (lead < 0) throw new RegraftError(`${a.where}: input '${a.input.name}' has higher rank than the result`);

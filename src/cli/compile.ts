@@ -9,7 +9,7 @@ import type { LossKind } from '../compile/losses.js';
 import { inapplicableOptimizerSetting, type OptimizerKind } from '../compile/optimizers.js';
 import { GRAD_SUFFIX, UPDATED_SUFFIX } from '../training-interface.js';
 import type { CliIo } from './context.js';
-import { compileOptimizerOption, lossOption, settingOption } from './flags.js';
+import { compileOptimizerOption, dimOption, lossOption, settingOption } from './flags.js';
 
 interface CompileFlags {
   output: string;
@@ -25,6 +25,7 @@ interface CompileFlags {
   clipGradNorm?: number;
   emitGradients?: boolean;
   freeze?: string[];
+  dim?: Record<string, number>;
   train?: string[];
   untie?: boolean;
 }
@@ -47,6 +48,7 @@ export function registerCompile(program: Command, io: CliIo): void {
     .addOption(settingOption('clipGradNorm'))
     .option('--emit-gradients', 'also output <param>_grad for every trainable parameter')
     .addOption(settingOption('freeze'))
+    .addOption(dimOption())
     .addOption(settingOption('train'))
     .addOption(settingOption('untie'))
     .action(async (path: string, flags: CompileFlags) => {
@@ -62,6 +64,7 @@ export function registerCompile(program: Command, io: CliIo): void {
         optimizer: { kind: flags.optimizer, momentum: flags.momentum, nesterov: flags.nesterov, weightDecay: flags.weightDecay, clipGradNorm: flags.clipGradNorm || undefined },
         emitGradients: flags.emitGradients,
         freeze: flags.freeze,
+        dims: flags.dim,
         train: flags.train,
         untie: flags.untie,
       });

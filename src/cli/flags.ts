@@ -11,7 +11,7 @@ import { UsageError } from '../errors.js';
 import { OPTIMIZERS, DEFAULT_OPTIMIZER, type OptimizerKind } from '../compile/optimizers.js';
 import { TRAIN_SETTINGS, type TrainSettingKey } from '../training/config-schema.js';
 import type { Setting } from '../training/setting-kinds.js';
-import { parseChoice } from './options.js';
+import { parseChoice, parseDims } from './options.js';
 
 /** `batchSize` -> `batch-size`. */
 export function flagName(key: string): string {
@@ -67,4 +67,12 @@ export function compileOptimizerOption(): Option {
   return new Option('--optimizer <kind>', `${OPTIMIZERS.join(', ')} (default ${DEFAULT_OPTIMIZER})`)
     .argParser(parseChoice('--optimizer', OPTIMIZERS))
     .default(DEFAULT_OPTIMIZER satisfies OptimizerKind);
+}
+
+/** compile's --dim: a symbolic dim of the data inputs fixed for the compiled step (repeatable). */
+export function dimOption(): Option {
+  return new Option(
+    '--dim <name=size>',
+    "fix a symbolic dim of the data inputs (e.g. sequence=12; repeatable): the step is compiled for that size, as LSTM/GRU/RNN need for their sequence length",
+  ).argParser(parseDims);
 }

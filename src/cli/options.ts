@@ -17,6 +17,17 @@ export function parseList(raw: string): string[] {
   return raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
 }
 
+/** `--dim sequence=12,batch=32` (repeatable): symbolic dim name -> size, a whole number of at least 1. */
+export function parseDims(raw: string, previous: Record<string, number> = {}): Record<string, number> {
+  const out = { ...previous };
+  for (const item of parseList(raw)) {
+    const m = /^([^=]+)=(\d+)$/.exec(item);
+    if (!m || Number(m[2]) < 1) throw new UsageError(`--dim expects NAME=SIZE with a size of at least 1 (e.g. --dim sequence=12), got '${item}'`);
+    out[m[1].trim()] = Number(m[2]);
+  }
+  return out;
+}
+
 export function parseChoice<T extends string>(flag: string, choices: readonly T[]) {
   return (raw: string): T => {
     if (!(choices as readonly string[]).includes(raw)) throw new UsageError(`${flag} must be one of ${choices.join(', ')}; got '${raw}'`);

@@ -9,6 +9,7 @@ import type { Value } from '../ir/value.js';
 import type { ConstantInitializer } from '../ir/parameters.js';
 import { addPenalty, type ParameterSelection } from '../passes/add-penalty.js';
 import { decomposeRecurrent, type DecomposedNode } from '../passes/decompose-rnn.js';
+import { fixInputDims, type FixedDims } from '../passes/fix-input-dims.js';
 import { stripTraining } from '../passes/strip-training.js';
 import { GRAD_WEIGHT_NAME, LOSS_NAME, LR_NAME, UPDATED_SUFFIX } from '../training-interface.js';
 import { compileUpdateStep, emitAccumulators, type UpdateStep } from './accumulation.js';
@@ -39,6 +40,12 @@ export interface CompileOptions {
   emitGradients?: boolean;
   /** Globs of initializer names not to train (they win over `train`). */
   freeze?: readonly string[];
+  /**
+   * Fixed sizes for symbolic dims of the data inputs (`{ sequence: 12 }`): the step is compiled for them and its
+   * inputs declare them. Needed where the step needs a static size: LSTM/GRU/RNN are unrolled over a fixed
+   * number of time steps (`recurrenceLengthDims` names the dims). Without it every dynamic dim stays dynamic.
+   */
+  dims?: FixedDims;
   /** Globs of initializers to train although they are taken for constants (see ir/parameters.ts). */
   train?: readonly string[];
   /** Train tied copies (tied-weights.ts) as separate tensors. */
@@ -94,6 +101,7 @@ export function compileTrainStep(source: Model, opts: CompileOptions): TrainStep
   const graph = model.graph;
   const dataInputs = graph.inputs.filter((v) => !v.initializer).map((v) => v.name);
   const originalOutputs = [...graph.outputs];
+  if (opts.dims) fixInputDims(model, opts.dims);
   // Read on the model as given: recurrent layers' biases and tied copies are recognizable only before the rewrites.
   const choice = chooseParameters(model, { freeze: opts.freeze, train: opts.train, untie: opts.untie });
   const decayed = decayedParameters(model, opts.penaltyParams, choice);

@@ -8,6 +8,8 @@
  *            Y = Concat_t(Concat_d(H_t,d)), Y_h / Y_c = Concat_d(last state); the outputs keep their names.
  *
  * When it applies: the sequence length (X's dim 0, or dim 1 with layout = 1) must be static (declared or inferred);
+ * a symbolic one (an export with a dynamic sequence axis) is refused naming the input dims it comes from, which
+ * fix-input-dims fixes (`compile --dim sequence=12`; `train` fixes them to the data's: recurrenceLengthDims).
  * sequence_lens, when given, must be a constant equal to it everywhere (no padding). W, R, B, P are read through
  * Split/Squeeze/Transpose, so trained values stay in the original initializers, under their original names.
  * Everything is checked before anything changes: a refusal leaves the model as it was.
@@ -15,7 +17,9 @@
 import { RegraftError } from '../errors.js';
 import { constantInts } from '../ir/constant.js';
 import { DataType, dtypeName, GraphBuilder, type Dim, type Graph, type Model, type Node, type Value } from '../ir/index.js';
+import { cloneModel } from '../ir/clone.js';
 import { inferShapes } from '../ir/shape/infer.js';
+import { symbolsOf } from '../ir/shape/symbolic-dims.js';
 import type { Pass, PassResult } from './pass.js';
 import { replaceValue } from './rewire.js';
 import { CellEmitter, gruStep, lstmStep, parseActivation, rnnStep, type Activation } from './decompose-rnn-cells.js';
@@ -58,8 +62,10 @@ export function decomposeRecurrent(model: Model, opts: DecomposeRecurrentOptions
   const graph = model.graph;
   const targets = graph.nodes.filter((n) => wanted.includes(n.opType) && (n.domain === '' || n.domain === 'ai.onnx'));
   if (targets.length === 0) return { decomposed: [] };
-  if (targets.some((n) => sequenceLength(n) === undefined || n.input(1)?.shape === undefined)) inferShapes(graph);
-  const plans = targets.map(planFor);
+  // Always inferred: exporters' value_info for the layers' inputs can be stale (the dynamo exporter's [0, 0, 0]).
+  inferShapes(graph);
+  const dataDims = dataInputDims(graph);
+  const plans = targets.map((n) => planFor(n, dataDims));
 
   const opset = graph.opset('') ?? 0;
   const decomposed = plans.map((plan) => {
@@ -79,14 +85,40 @@ export const decomposeRecurrentPass: Pass<DecomposeRecurrentOptions, PassResult 
   },
 };
 
-function sequenceLength(node: Node): number | undefined {
+function sequenceDim(node: Node): Dim | undefined {
   const layout = node.attributes.has('layout') ? node.attrs.int('layout') : 0;
-  const d = node.input(0)?.shape?.[layout === 1 ? 1 : 0];
+  return node.input(0)?.shape?.[layout === 1 ? 1 : 0];
+}
+
+function sequenceLength(node: Node): number | undefined {
+  const d = sequenceDim(node);
   return typeof d === 'number' && d > 0 ? d : undefined;
 }
 
+/** The symbolic dims the data inputs declare. */
+function dataInputDims(graph: Graph): Set<string> {
+  return new Set(graph.inputs.filter((v) => !v.initializer).flatMap((v) => (v.shape ?? []).flatMap((d) => symbolsOf(d))));
+}
+
+/**
+ * The symbolic dims of the data inputs that the recurrent layers' sequence lengths are made of (`sequence` for an
+ * export with a dynamic sequence axis): compiling needs them fixed (fix-input-dims). Empty when none is needed.
+ */
+export function recurrenceLengthDims(model: Model): string[] {
+  const graph = model.graph;
+  if (!graph.nodes.some((n) => (RECURRENT_OPS as readonly string[]).includes(n.opType))) return [];
+  const copy = cloneModel(model);
+  inferShapes(copy.graph);
+  const declared = dataInputDims(copy.graph);
+  const needed = copy.graph.nodes
+    .filter((n) => (RECURRENT_OPS as readonly string[]).includes(n.opType) && sequenceLength(n) === undefined)
+    .flatMap((n) => symbolsOf(sequenceDim(n) ?? null))
+    .filter((s) => declared.has(s));
+  return [...new Set(needed)];
+}
+
 /** Checks everything the unrolled form depends on; refusals are one line naming the node. */
-function planFor(node: Node): Plan {
+function planFor(node: Node, dataDims: ReadonlySet<string>): Plan {
   const op = node.opType as RecurrentOp;
   const where = node.describe();
   const layout = node.attrs.int('layout', 0);
@@ -95,7 +127,13 @@ function planFor(node: Node): Plan {
   if (!x || !node.input(1) || !node.input(2)) throw new RegraftError(`${where}: inputs X, W and R are required`);
   const steps = sequenceLength(node);
   if (steps === undefined) {
-    throw new RegraftError(`${where}: the sequence length (dim ${layout} of input '${x.name}') is not static, so the recurrence cannot be unrolled; declare the input's shape with a fixed sequence length`);
+    const symbols = symbolsOf(sequenceDim(node) ?? null);
+    const what = `${where}: the sequence length (dim ${layout} of input '${x.name}'`;
+    if (symbols.length > 0 && symbols.every((s) => dataDims.has(s))) {
+      const flags = symbols.map((s) => `--dim ${s}=LENGTH`).join(' ');
+      throw new RegraftError(`${what}, ${sequenceDim(node)}) is dynamic, and the recurrence is unrolled over a fixed number of steps; compile for one length with ${flags} (regraft train takes it from the data)`);
+    }
+    throw new RegraftError(`${what}) is not static, so the recurrence cannot be unrolled; declare the input's shape with a fixed sequence length`);
   }
   const directionName = node.attrs.string('direction', 'forward');
   const directions: Plan['directions'] | undefined = { forward: ['fwd' as const], reverse: ['rev' as const], bidirectional: ['fwd' as const, 'rev' as const] }[directionName];

@@ -8,6 +8,7 @@ export { finishPipeline, runPass, runPasses, type PassRecord, type RunPassesOpti
 export { isTrainingOnlyOutput, stripTraining, stripTrainingPass } from './strip-training.js';
 export type { StripTrainingOptions, StripTrainingResult } from './strip-training.js';
 export { DEFAULT_TARGET_OPSET, MAX_TARGET_OPSET, MIN_TARGET_OPSET, upgradeOpset, upgradeOpsetPass, type UpgradeOpsetResult } from './upgrade-opset.js';
-export { decomposeRecurrent, decomposeRecurrentPass, RECURRENT_OPS, type DecomposedNode, type DecomposeRecurrentOptions } from './decompose-rnn.js';
+export { decomposeRecurrent, decomposeRecurrentPass, recurrenceLengthDims, RECURRENT_OPS, type DecomposedNode, type DecomposeRecurrentOptions } from './decompose-rnn.js';
 export { replaceHead, replaceHeadPass, type ReplaceHeadOptions, type ReplaceHeadResult } from './replace-head.js';
 export { foldBatchNorm, foldBatchNormPass, type FoldBatchNormResult, type FoldedBatchNorm, type SkippedBatchNorm } from './fold-batchnorm.js';
+export { fixInputDims, fixInputDimsPass, type FixedDims } from './fix-input-dims.js';

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../src/ir/builder.js';
 import { DataType } from '../../src/ir/dtype.js';
-import type { Model } from '../../src/ir/model.js';
+import { newModel, type Model } from '../../src/ir/model.js';
+import type { Value } from '../../src/ir/value.js';
 import { loadModel, saveModel } from '../../src/model-io.js';
 import { buildMlp } from '../../src/models/builders.js';
 import { smallMlp } from '../compile/models.js';
@@ -111,6 +112,62 @@ describe('regraft compile', () => {
     expect(run.err[0]).toMatch(/no gradient rule for TopK node 'top2'/);
     expect(run.err[0]).toMatch(/path .*TopK node 'top2'.*->/);
     expect(run.err[0]).not.toContain('\n');
+  });
+});
+
+/**
+ * X [batch, sequence, 6] -> MatMul W1 -> h [batch, sequence, 4] -> `build` -> MatMul W2 -> logits (the first output
+ * after ReduceMean over the sequence): a place for shape patterns the analysis cannot follow.
+ */
+function modelThrough(build: (b: GraphBuilder, h: Value) => Value): Model {
+  const model = newModel({ opset: 17 });
+  const g = model.graph;
+  const b = new GraphBuilder(g);
+  const x = g.addInput('X').setTensorType(DataType.FLOAT, ['batch', 'sequence', 6]);
+  const h = b.op('MatMul', [x, b.floatInit('W1', Float32Array.from({ length: 24 }, (_, i) => Math.sin(i)), [6, 4])], {}, { name: 'first' });
+  const y = b.op('MatMul', [build(b, h), b.floatInit('W2', Float32Array.from({ length: 12 }, (_, i) => Math.cos(i)), [4, 3])], {}, { name: 'second', output: 'projected' });
+  g.addOutput(b.op('ReduceMean', [y], { axes: [1], keepdims: 0 }, { name: 'pool', output: 'logits' }));
+  return model;
+}
+
+describe('shape patterns the analysis cannot follow', () => {
+  it('one line naming the node that needs the shape, where the analysis lost it, and the three ways out; nothing written', async () => {
+    // TopK has no shape rule: its output's rank is unknown, so is the MatMul's after it, and ReduceMean's gradient needs it.
+    const model = modelThrough((b, h) => b.ops('TopK', [h, b.int64Init('k', [4], [1])], { axis: -1 }, 2, { name: 'top4' })[0]);
+    const src = join(dir, 'through-topk.onnx');
+    const out = join(dir, 'through-topk-step.onnx');
+    await saveModel(model, src);
+    const run = await runCli('compile', src, '-o', out, '--loss', 'cross-entropy');
+    expect(run.code).toBe(1);
+    expect(run.err).toHaveLength(1);
+    expect(run.err[0]).toBe(
+      "regraft: ReduceMean node 'pool': the rank of 'projected' is unknown, so its gradient cannot be built; the shape analysis cannot follow TopK node 'top4' (no shape rule for TopK): " +
+        "fix the data inputs' dynamic dims with compile --dim batch=SIZE --dim sequence=SIZE, upgrade it with: regraft convert MODEL -o NEW.onnx --opset 17, or --freeze the parameters that feed ReduceMean node 'pool' so no gradient flows through it",
+    );
+    await expect(stat(out)).rejects.toThrow();
+  });
+
+  it('a bound that depends on a dynamic dim: the line says so and compile --dim fixes it', async () => {
+    // Padded at the end of the sequence to 16 positions: Pad's gradient needs its pads as constants, here 16 - sequence.
+    const model = modelThrough((b, h) => {
+      const sequence = b.op('Gather', [b.op('Shape', [h]), b.int64Init('one', [1], [])], { axis: 0 });
+      const missing = b.unsqueeze(b.sub(b.int64Init('sixteen', [16], []), sequence), [0]);
+      const pads = b.op('Concat', [b.ints([0, 0, 0, 0]), missing, b.ints([0])], { axis: 0 });
+      return b.op('Pad', [h, pads], {}, { name: 'pad_to_16' });
+    });
+    const src = join(dir, 'pad-to-16.onnx');
+    const out = join(dir, 'pad-to-16-step.onnx');
+    await saveModel(model, src);
+    const run = await runCli('compile', src, '-o', out, '--loss', 'cross-entropy');
+    expect(run.code).toBe(1);
+    expect(run.err).toHaveLength(1);
+    expect(run.err[0]).toMatch(
+      /^regraft: Pad node 'pad_to_16': pads '(\S+)' are computed at run time and the gradient needs them as a constant; '\1' holds \[0, 0, 0, 0, -sequence \+ 16, 0\], which depends on the data inputs' dynamic dims: fix the data inputs' dynamic dims with compile --dim sequence=SIZE, upgrade it with: regraft convert MODEL -o NEW.onnx --opset 17, or --freeze the parameters that feed Pad node 'pad_to_16' so no gradient flows through it$/,
+    );
+    const fixed = await runCli('compile', src, '-o', out, '--loss', 'cross-entropy', '--dim', 'sequence=10');
+    expect(fixed.err).toEqual([]);
+    expect(fixed.code).toBe(0);
+    expect((await loadModel(out)).graph.requireValue('X').shape).toEqual(['batch', 10, 6]);
   });
 });
 

@@ -31,7 +31,7 @@ export const batchNormGrad: GradientRule = {
     const x = ctx.x(0);
     const rank = ctx.rank(x);
     if (rank === undefined) {
-      throw new RegraftError(`${ctx.node.describe()}: the rank of input '${x.name}' is unknown, so the reduction axes are too; declare the model's input shapes (value_info)`);
+      throw new RegraftError(`${ctx.node.describe()}: the rank of input '${x.name}' is unknown, so the reduction axes are too; ${ctx.lostTrack(x, 'rank')}`);
     }
     const axes = [0, ...Array.from({ length: rank - 2 }, (_, i) => i + 2)];
     // [C] -> [C, 1, ..., 1], which broadcasts against [N, C, *S].

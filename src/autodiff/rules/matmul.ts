@@ -32,7 +32,7 @@ export const matMulGrad: GradientRule = {
     const sa = ctx.shape(A)!;
     const sb = ctx.shape(B)!;
     const sy = ctx.shape(ctx.y(0));
-    if (!sy) throw new RegraftError(`${ctx.node.describe()}: the shape of '${ctx.y(0).name}' is unknown; declare the model's input shapes`);
+    if (!sy) throw new RegraftError(`${ctx.node.describe()}: the shape of '${ctx.y(0).name}' is unknown; ${ctx.lostTrack(ctx.y(0), 'rank')}`);
     if (ra === 0 || rb === 0) throw new RegraftError(`${ctx.node.describe()}: MatMul of a scalar is not defined`);
 
     // Matrix forms: A2 [..., M, K], B2 [..., K, N], dY2 [..., M, N].

@@ -78,7 +78,7 @@ export const layerNormGrad: GradientRule = {
     const x = ctx.x(0);
     const xShape = ctx.shape(x);
     if (!xShape) {
-      throw new RegraftError(`${ctx.node.describe()}: the rank of input '${x.name}' is unknown, so the normalized axes are too; declare the model's input shapes (value_info)`);
+      throw new RegraftError(`${ctx.node.describe()}: the rank of input '${x.name}' is unknown, so the normalized axes are too; ${ctx.lostTrack(x, 'rank')}`);
     }
     const rank = xShape.length;
     const rawAxis = ctx.attrs.int('axis', -1);

@@ -34,7 +34,6 @@
  * which ONNX runtimes do not agree on, so they are refused, as are negative (cropping) pads in these modes.
  */
 import { RegraftError } from '../../errors.js';
-import { constantInts } from '../../ir/constant.js';
 import type { Value } from '../../ir/value.js';
 import { normalizeAxis } from '../axes.js';
 import { TO_END, padZeros, requireRank, sliceAxes, zerosLike } from '../shapes.js';
@@ -88,13 +87,13 @@ function padSpec(ctx: GradContext): PadSpec {
   if (ctx.opset < 11) {
     pads = ctx.attrs.ints('pads');
   } else {
-    pads = constantInts(ctx.x(1));
-    if (!pads) throw new RegraftError(`${ctx.node.describe()}: pads '${ctx.x(1).name}' are computed at run time; the gradient needs them as a constant (an initializer or Constant)`);
+    pads = ctx.ints(ctx.x(1));
+    if (!pads) throw new RegraftError(`${ctx.node.describe()}: pads '${ctx.x(1).name}' are computed at run time and the gradient needs them as a constant; ${ctx.lostTrack(ctx.x(1), 'contents')}`);
   }
   let axes = Array.from({ length: rank }, (_, i) => i);
   if (ctx.opset >= 18 && ctx.hasInput(3)) {
-    const given = constantInts(ctx.x(3));
-    if (!given) throw new RegraftError(`${ctx.node.describe()}: axes '${ctx.x(3).name}' are computed at run time; the gradient needs them as a constant`);
+    const given = ctx.ints(ctx.x(3));
+    if (!given) throw new RegraftError(`${ctx.node.describe()}: axes '${ctx.x(3).name}' are computed at run time and the gradient needs them as a constant; ${ctx.lostTrack(ctx.x(3), 'contents')}`);
     axes = given.map((a) => normalizeAxis(ctx, a, rank));
   }
   if (pads.length !== 2 * axes.length) {

@@ -18,7 +18,7 @@
  * downscaling (both change linear's weights).
  */
 import { RegraftError } from '../../errors.js';
-import { constantFloats, constantInts } from '../../ir/constant.js';
+import { constantFloats } from '../../ir/constant.js';
 import { numel } from '../../ir/tensor.js';
 import type { Value } from '../../ir/value.js';
 import type { GradContext, GradientRule } from '../types.js';
@@ -85,7 +85,7 @@ function readScales(ctx: GradContext, rank: number, inSizes: number[] | undefine
   }
   if (!scales || scales.length === 0) {
     const sizesValue = opType === 'Resize' && ctx.hasInput(3) ? ctx.x(3) : undefined;
-    const sizes = sizesValue ? constantInts(sizesValue) : undefined;
+    const sizes = sizesValue ? ctx.ints(sizesValue) : undefined;
     if (!sizesValue || !sizes) throw refuse(ctx, 'scales or sizes computed at run time (make them constants)');
     if (!inSizes) throw refuse(ctx, `sizes '${sizesValue.name}' on '${ctx.x(0).name}' without a static shape`);
     const policy = ctx.attrs.string('keep_aspect_ratio_policy', 'stretch');

@@ -4,7 +4,6 @@
  *   dX[i] = sum over copies k of dY[k d + i]: dY reshaped to [r_0, d_0, r_1, d_1, ...] and summed over the r axes
  *   (../block-sum.ts). repeats and d come from constants when known, from the run-time values otherwise.
  */
-import { constantInts } from '../../ir/constant.js';
 import type { GradientRule } from '../types.js';
 import { sumBlocks } from '../block-sum.js';
 import { requireRank, staticDims } from '../shapes.js';
@@ -14,7 +13,7 @@ export const tileGrad: GradientRule = {
   grad(ctx) {
     if (!ctx.needs(0)) return [null, null];
     const x = ctx.x(0);
-    const repeats = constantInts(ctx.x(1)) ?? ctx.x(1);
+    const repeats = ctx.ints(ctx.x(1)) ?? ctx.x(1);
     const sizes = staticDims(ctx, x) ?? ctx.shapeOf(x);
     return [sumBlocks(ctx, ctx.dy(0)!, repeats, sizes, 'outer', requireRank(ctx, x)), null];
   },

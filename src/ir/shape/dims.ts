@@ -1,27 +1,20 @@
 /*
- * Dimension arithmetic the shape rules share. A Dim is a number, a symbol (a named dim such as a batch `N`, kept
- * wherever the math allows) or null (unknown).
+ * Dimension helpers the shape rules share. A Dim is a number, a symbolic dim (a named dim such as a batch `N`, or an
+ * exact expression of named dims such as `batch*sequence`: symbolic-dims.ts) or null (unknown).
  */
 import type { Dim } from '../value.js';
+import { addDims, broadcastDim, compareDims, dimAtMost, divDims, maxDims, minDims, mulDims, productOfDims, subDims } from './symbolic-dims.js';
 
-/** numpy-style broadcast of static shapes; a symbolic dim against 1 stays symbolic, unknown against anything unknown. */
+/** numpy-style broadcast (symbolic-dims.ts broadcastDim per axis); undefined when a rank is unknown. */
 export function broadcastShapes(shapes: (Dim[] | undefined)[]): Dim[] | undefined {
   if (shapes.some((s) => s === undefined)) return undefined;
   const rank = Math.max(...shapes.map((s) => s!.length));
-  const out: Dim[] = [];
-  for (let i = 0; i < rank; i++) {
-    let d: Dim = 1;
-    for (const s of shapes as Dim[][]) {
+  return range(rank).map((i) =>
+    (shapes as Dim[][]).reduce<Dim>((d, s) => {
       const k = i - (rank - s.length);
-      if (k < 0) continue;
-      const e = s[k];
-      if (e === 1) continue;
-      if (d === 1) d = e;
-      else if (d !== e) d = typeof d === 'number' && typeof e !== 'number' ? d : typeof e === 'number' && typeof d !== 'number' ? e : null;
-    }
-    out.push(d);
-  }
-  return out;
+      return k < 0 ? d : broadcastDim(d, s[k]);
+    }, 1),
+  );
 }
 
 /** A possibly negative axis made non-negative for rank `rank` (no range check: a bad axis gives an unknown dim). */
@@ -34,21 +27,47 @@ export function range(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i);
 }
 
-/** Product of dims: a number when all are, the symbol when one symbol times ones, else null. */
+/** Product of dims: exact (`batch*sequence`), null when one is unknown, 0 when one is 0. */
 export function dimProduct(dims: readonly Dim[]): Dim {
-  let n = 1;
-  const symbols: Dim[] = [];
-  for (const d of dims) {
-    if (typeof d === 'number') n *= d;
-    else symbols.push(d);
-  }
-  if (symbols.length === 0) return n;
-  if (symbols.length === 1 && n === 1 && symbols[0] !== null) return symbols[0];
-  return n === 0 ? 0 : null;
+  if (dims.includes(0)) return 0;
+  return productOfDims(dims);
 }
 
-/** d * f for a static factor f: a number when d is, d itself when f is 1, else unknown. */
+/** floor(d * f) for a static factor f: a number when d is; a symbolic d when f or 1/f is a whole number and exact. */
 export function scaled(d: Dim, f: number): Dim {
   if (typeof d === 'number') return Math.floor(d * f);
-  return f === 1 ? d : null;
+  if (Number.isInteger(f)) return mulDims(d, f);
+  const inverse = 1 / f;
+  return Number.isInteger(inverse) ? divDims(d, inverse) : null;
+}
+
+/** v clamped to [lo, hi], exactly: `min(sequence, 32)` where the order is not provable. */
+function clampDim(v: Dim, lo: Dim, hi: Dim): Dim {
+  return minDims(maxDims(v, lo), hi);
+}
+
+/** A Slice bound made non-negative (a negative one counts from the end), where its sign is provable. */
+function wrapBound(v: Dim, dim: Dim): Dim {
+  if (v === null) return null;
+  if (compareDims(v, 0) === -1) return dim === null ? null : addDims(v, dim);
+  return dimAtMost(0, v) ? v : null;
+}
+
+/**
+ * ONNX Slice along one axis of size `dim`: the first index read (start, clamped) and how many elements are read,
+ * exact where the bounds' order is provable (symbolic dims included: `x[:, :-1]` of `sequence` reads `sequence - 1`).
+ */
+export function sliceExtent(dim: Dim, start: Dim, end: Dim, step: number): { start: Dim; count: Dim } {
+  const forward = step > 0;
+  const last = dim === null ? null : subDims(dim, 1);
+  const s = clampDim(wrapBound(start, dim), 0, forward ? dim : last);
+  const e = clampDim(wrapBound(end, dim), forward ? 0 : -1, forward ? dim : last);
+  if (s === null || e === null) return { start: s, count: null };
+  const span = forward ? subDims(e, s) : subDims(s, e);
+  const magnitude = Math.abs(step);
+  let count: Dim;
+  if (typeof span === 'number') count = Math.ceil(span / magnitude);
+  else if (magnitude === 1) count = span;
+  else count = divDims(span, magnitude);
+  return { start: s, count: count === null ? null : maxDims(0, count) };
 }

@@ -1,10 +1,10 @@
-import { constantInts } from '../constant.js';
 import type { Graph } from '../graph.js';
 import type { Node } from '../node.js';
 import { tensorDims } from '../tensor.js';
 import type { Dim, Value } from '../value.js';
 import { SHAPE_RULES } from './rules.js';
-import type { InferredType, ShapeContext, ShapeFamily, ShapeRule } from './types.js';
+import type { InferredType, ShapeContext, ShapeFacts, ShapeFamily, ShapeRule } from './types.js';
+import { constantValues, numbersOf } from './values.js';
 
 /**
  * Op type -> shape rule, from a registry list. A second rule for an op is an error naming the op and both
@@ -28,14 +28,30 @@ export function buildShapeRuleMap(families: readonly ShapeFamily[]): Map<string,
 
 const RULES = buildShapeRuleMap(SHAPE_RULES);
 
+/** Whether the analysis has a rule for the node's op (ai.onnx ops only). */
+export const hasShapeRule = (node: Node): boolean => (node.domain === '' || node.domain === 'ai.onnx') && RULES.has(node.opType);
+
 /** One context per inference run: dims computed from Shape are only trusted for the graph as it is now. */
 function makeContext(knownDims: Map<Value, Dim[]>): ShapeContext {
+  const dims = (v: Value | null | undefined) => (v ? (knownDims.get(v) ?? constantValues(v)) : undefined);
   return {
-    dims: (v) => (v ? (knownDims.get(v) ?? constantInts(v)) : undefined),
+    dims,
     shape: (v) => v?.shape,
     elemType: (v) => v?.elemType,
-    constInts: constantInts,
+    constInts: (v) => numbersOf(dims(v)),
   };
+}
+
+/**
+ * The shape to record for a value: what inference found, with any dim it left unknown taken from the model's
+ * declaration. Where they disagree inference wins: it follows the graph from its declared inputs, while exporters'
+ * value_info for intermediate values can be stale (the dynamo exporter declares a GRU's output [0, 1, 0, 16] and a
+ * dynamic sequence axis as the example's 12).
+ */
+function mergedShape(inferred: Dim[] | undefined, declared: Dim[] | undefined): Dim[] | undefined {
+  if (!inferred) return declared;
+  if (!declared || declared.length !== inferred.length) return inferred;
+  return inferred.map((d, i) => d ?? declared[i]);
 }
 
 /** What `node`'s rule infers for its outputs, or undefined for an op without a rule (or a rule that fails on it). */
@@ -50,11 +66,14 @@ function inferNode(node: Node, ctx: ShapeContext): (InferredType | undefined)[] 
 }
 
 /**
- * Static type and shape inference for the ops regraft trains, in topological order. It fills in what is unknown
- * and never overwrites a type the model declares. Unknown ops leave their outputs unknown; the gradient rules
- * that need a shape then fall back to run-time shapes or name what is missing.
+ * Type and shape inference for the ops regraft trains, in topological order, from the graph's declared inputs:
+ * symbolic dims (batch, sequence) are carried through shape arithmetic as exact expressions, and the contents of
+ * small integer tensors are propagated (values.ts), so a Reshape target or a Slice bound computed from shapes is
+ * known. Inferred shapes are written into the graph (merged with what the model declares: mergedShape); a declared
+ * element type is kept. Ops without a rule leave their outputs as declared; the gradient rules that need a shape
+ * then fall back to run-time shapes or name what is missing. Returns the contents of the integer tensors it knows.
  */
-export function inferShapes(graph: Graph): void {
+export function inferShapes(graph: Graph): ShapeFacts {
   for (const v of graph.initializers) {
     if (!v.type && v.initializer) v.setTensorType(v.initializer.dataType, tensorDims(v.initializer));
   }
@@ -65,26 +84,36 @@ export function inferShapes(graph: Graph): void {
     if (!inferred) continue;
     node.outputs.forEach((out, i) => {
       const t = inferred[i];
-      if (out && t?.dims) knownDims.set(out, t.dims);
-      if (!out || !t || out.shape !== undefined) return;
+      if (!out || !t) return;
+      if (t.dims) knownDims.set(out, t.dims);
       const elemType = out.elemType ?? t.elemType;
       if (elemType === undefined) return;
-      out.setTensorType(elemType, t.shape);
+      const shape = mergedShape(t.shape, out.shape);
+      if (out.type && sameShape(shape, out.shape)) return;
+      out.setTensorType(elemType, shape);
     });
   }
+  return knownDims;
+}
+
+function sameShape(a: Dim[] | undefined, b: Dim[] | undefined): boolean {
+  if (!a || !b) return a === b;
+  return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
 /**
  * The same inference over `nodes` (in order), without writing into the graph: for checks of nodes just built,
  * such as the backward driver's gradient shapes. `known` holds what earlier calls inferred, so a chain of calls
- * sees its own results; a value not in it is read as the graph declares it.
+ * sees its own results; a value not in it is read as the graph declares it, its contents from `facts` (what
+ * inferShapes found for the graph).
  */
-export function inferShapesOf(nodes: readonly Node[], known: Map<Value, InferredType>): void {
+export function inferShapesOf(nodes: readonly Node[], known: Map<Value, InferredType>, facts?: ShapeFacts): void {
+  const dims = (v: Value | null | undefined) => (v ? (known.get(v)?.dims ?? facts?.get(v) ?? constantValues(v)) : undefined);
   const ctx: ShapeContext = {
-    dims: (v) => (v ? (known.get(v)?.dims ?? constantInts(v)) : undefined),
+    dims,
     shape: (v) => (v ? (v.shape ?? known.get(v)?.shape) : undefined),
     elemType: (v) => (v ? (v.elemType ?? known.get(v)?.elemType) : undefined),
-    constInts: constantInts,
+    constInts: (v) => numbersOf(dims(v)),
   };
   for (const node of nodes) {
     const inferred = inferNode(node, ctx);

@@ -3,14 +3,15 @@
  * exactly one entry: infer.ts builds its map from this list and refuses a second rule for an op. An op in no entry
  * has its outputs left unknown (the gradient rules then fall back to run-time shapes or name what is missing).
  */
-import { broadcasting, cast, comparison, constant, dropout, sameAsInput, where } from './elementwise.js';
+import { broadcasting, cast, comparison, constant, dropout, mask, sameAsInput, unaryArithmetic, where } from './elementwise.js';
 import { einsum, gemm, matMul } from './matmul.js';
 import { batchNorm, conv, convTranspose, globalPool, layerNorm, pool, softmaxCrossEntropy } from './nn.js';
+import { recurrent } from './recurrent.js';
 import { reduction } from './reductions.js';
 import { resize } from './resize.js';
+import { constantOfShape, rangeOp, shapeOp, size } from './shape-ops.js';
 import {
   concat,
-  constantOfShape,
   depthSpace,
   expand,
   flatten,
@@ -19,10 +20,7 @@ import {
   gatherND,
   oneHot,
   pad,
-  rangeOp,
   reshape,
-  shapeOp,
-  size,
   slice,
   split,
   squeeze,
@@ -37,7 +35,9 @@ export const SHAPE_RULES: readonly ShapeFamily[] = [
     family: 'elementwise',
     rules: [
       // Pointwise math, activations and trigonometry: shaped like X.
-      { opTypes: ['Identity', 'Neg', 'Abs', 'Reciprocal', 'Exp', 'Log', 'Sqrt', 'Erf', 'Sign', 'Floor', 'Ceil', 'Round'], rule: sameAsInput },
+      // Identity, Neg, Abs and rounding also carry an integer tensor's known contents (shape arithmetic).
+      { opTypes: ['Identity', 'Neg', 'Abs', 'Floor', 'Ceil', 'Round'], rule: unaryArithmetic },
+      { opTypes: ['Reciprocal', 'Exp', 'Log', 'Sqrt', 'Erf', 'Sign'], rule: sameAsInput },
       {
         opTypes: ['Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Elu', 'Selu', 'Celu', 'ThresholdedRelu', 'Mish', 'HardSigmoid', 'HardSwish', 'Softsign', 'Softplus', 'Gelu', 'Softmax', 'LogSoftmax'],
         rule: sameAsInput,
@@ -49,7 +49,8 @@ export const SHAPE_RULES: readonly ShapeFamily[] = [
       { opTypes: ['Trilu', 'Hardmax', 'CumSum'], rule: sameAsInput },
       { opTypes: ['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Mod', 'Max', 'Min', 'Sum', 'Mean'], rule: broadcasting },
       { opTypes: ['Where'], rule: where },
-      { opTypes: ['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or', 'Not'], rule: comparison },
+      { opTypes: ['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or', 'Xor', 'Not'], rule: comparison },
+      { opTypes: ['IsNaN', 'IsInf'], rule: mask },
       { opTypes: ['Dropout'], rule: dropout },
       { opTypes: ['Cast'], rule: cast },
       { opTypes: ['Constant'], rule: constant },
@@ -85,7 +86,12 @@ export const SHAPE_RULES: readonly ShapeFamily[] = [
       { opTypes: ['ScatterElements', 'ScatterND'], rule: sameAsInput },
       { opTypes: ['Pad'], rule: pad },
       { opTypes: ['OneHot'], rule: oneHot },
-      // Shapes as values.
+    ],
+  },
+  {
+    family: 'shape-ops',
+    rules: [
+      // Shapes as values, and values as shapes.
       { opTypes: ['Shape'], rule: shapeOp },
       { opTypes: ['Size'], rule: size },
       { opTypes: ['ConstantOfShape'], rule: constantOfShape },
@@ -115,6 +121,10 @@ export const SHAPE_RULES: readonly ShapeFamily[] = [
       { opTypes: ['InstanceNormalization', 'GroupNormalization', 'MeanVarianceNormalization', 'LpNormalization', 'LRN'], rule: sameAsInput },
       { opTypes: ['SoftmaxCrossEntropyLoss'], rule: softmaxCrossEntropy },
     ],
+  },
+  {
+    family: 'recurrent',
+    rules: [{ opTypes: ['LSTM', 'GRU', 'RNN'], rule: recurrent }],
   },
   {
     family: 'resize',

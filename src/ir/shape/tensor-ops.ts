@@ -1,35 +1,27 @@
 /*
- * Shape rules of the ops that move, copy, select or describe tensor elements without arithmetic: Reshape, Flatten,
+ * Shape rules of the ops that move, copy or select tensor elements without arithmetic: Reshape, Flatten,
  * Transpose, Squeeze, Unsqueeze, Expand, Tile, DepthToSpace/SpaceToDepth, Concat, Split, Slice, Gather,
- * GatherElements, GatherND, Pad, OneHot, and the shape ops Shape, Size, ConstantOfShape, Range (ScatterElements and
- * ScatterND keep their data's shape: elementwise.ts sameAsInput).
+ * GatherElements, GatherND, Pad, OneHot (ScatterElements and ScatterND keep their data's shape: elementwise.ts
+ * sameAsInput).
  *
- * Symbolic dims are kept wherever the math allows (a batch dim `N` passes through Reshape, Flatten, Gather, ...); a
- * dim that cannot be named becomes null (unknown). Integer tensors that hold dimensions (Shape and what is computed
- * from it) carry those dims in `dims`, so PyTorch's Shape -> Gather -> Concat -> Reshape keeps `N`.
+ * Symbolic dims are kept wherever the math allows, as exact expressions (Reshape [-1, 32] of [batch, sequence, 32]
+ * is [batch*sequence, 32]; Slice [:-1] of `sequence` is `sequence - 1`); a dim that cannot be named becomes null
+ * (unknown). Integer tensors whose contents are known (Shape and what is computed from it: values.ts) keep them
+ * through Reshape, Squeeze, Unsqueeze, Concat, Slice, Gather and Expand, so PyTorch's Shape -> Gather -> Concat ->
+ * Reshape keeps `N`. A Reshape or Expand target whose contents are unknown still gives the output's rank.
  */
-import { DataType } from '../dtype.js';
 import type { Node } from '../node.js';
-import type { Dim } from '../value.js';
-import { broadcastShapes, dimProduct, nonNegativeAxis, range, scaled } from './dims.js';
+import type { Dim, Value } from '../value.js';
+import { broadcastShapes, dimProduct, nonNegativeAxis, range, scaled, sliceExtent } from './dims.js';
+import { addDims, divDims, modDims } from './symbolic-dims.js';
 import type { ShapeContext, ShapeRule } from './types.js';
 
-/** The -1 of a Reshape: input size divided by the known output dims, cancelling shared symbols. */
+/** The -1 of a Reshape: the input's element count divided by the other output dims, exactly (`batch*sequence`). */
 function inferredDim(input: readonly Dim[], known: readonly Dim[]): Dim {
   if (input.includes(null) || known.includes(null)) return null;
-  const left = input.filter((d) => typeof d === 'string') as string[];
-  for (const d of known) {
-    if (typeof d !== 'string') continue;
-    const i = left.indexOf(d);
-    if (i < 0) return null;
-    left.splice(i, 1);
-  }
-  const num = (ds: readonly Dim[]) => ds.reduce<number>((p, d) => (typeof d === 'number' ? p * d : p), 1);
-  const den = num(known);
-  if (den === 0 || num(input) % den !== 0) return null;
-  const ratio = num(input) / den;
-  if (left.length === 0) return ratio;
-  return left.length === 1 && ratio === 1 ? left[0] : null;
+  const rest = dimProduct(known);
+  if (rest === 0) return null;
+  return divDims(dimProduct(input), rest);
 }
 
 /** Axes from the attribute (older opsets) or the constant input `index` (newer); undefined when absent or unknown. */
@@ -38,16 +30,31 @@ function axesOf(node: Node, c: ShapeContext, index: number): number[] | undefine
   return c.constInts(node.inputs[index]);
 }
 
+/** The length of a 1-D value when static (a shape vector's rank), else undefined. */
+function staticLength(c: ShapeContext, v: Value | null | undefined): number | undefined {
+  const s = c.shape(v);
+  return s && s.length === 1 && typeof s[0] === 'number' ? s[0] : undefined;
+}
+
+/** Contents that survive a change of shape: a scalar or 1-D result holding the same elements. */
+function reshapedValues(c: ShapeContext, x: Value | null | undefined, outRank: number | undefined): Dim[] | undefined {
+  return outRank !== undefined && outRank <= 1 ? c.dims(x) : undefined;
+}
+
 export const reshape: ShapeRule = (node, c) => {
   const x = c.shape(node.inputs[0]);
   const target = c.dims(node.inputs[1]);
   const elemType = c.elemType(node.inputs[0]);
-  if (!target) return [{ elemType }];
+  if (!target) {
+    // The target's length is still the output's rank.
+    const rank = staticLength(c, node.inputs[1]);
+    return [{ elemType, shape: rank === undefined ? undefined : new Array<Dim>(rank).fill(null) }];
+  }
   const allowZero = node.attrs.int('allowzero', 0) !== 0;
   const out: Dim[] = target.map((d, i) => (d === 0 && !allowZero ? (x?.[i] ?? null) : d));
   const hole = out.indexOf(-1);
   if (hole >= 0) out[hole] = x ? inferredDim(x, out.filter((_, i) => i !== hole)) : null;
-  return [{ elemType, shape: out }];
+  return [{ elemType, shape: out, dims: reshapedValues(c, node.inputs[0], out.length) }];
 };
 
 export const flatten: ShapeRule = (node, c) => {
@@ -72,7 +79,7 @@ export const squeeze: ShapeRule = (node, c) => {
   if (!x) return [{ elemType }];
   const axes = axesOf(node, c, 1);
   // A dim [d] squeezed to a scalar keeps its value (shape arithmetic).
-  const dims = x.length === 1 ? c.dims(node.inputs[0]) : undefined;
+  const dims = x.length <= 1 ? c.dims(node.inputs[0]) : undefined;
   if (!axes) {
     if (node.inputs[1] || x.some((d) => typeof d !== 'number')) return [{ elemType }];
     return [{ elemType, shape: x.filter((d) => d !== 1), dims }];
@@ -92,13 +99,27 @@ export const unsqueeze: ShapeRule = (node, c) => {
   let k = 0;
   for (let i = 0; i < rank; i++) out.push(inserted.has(i) ? 1 : x[k++]);
   // A scalar dim unsqueezed to [d] (PyTorch's shape arithmetic) keeps its value.
-  const value = x.length === 0 ? c.dims(node.inputs[0]) : undefined;
+  const value = rank <= 1 ? c.dims(node.inputs[0]) : undefined;
   return [{ elemType, shape: out, dims: value }];
 };
 
+/** Expand: x broadcast with the target shape; with the target's contents unknown, its length still gives the rank. */
 export const expand: ShapeRule = (node, c) => {
+  const x = c.shape(node.inputs[0]);
+  const elemType = c.elemType(node.inputs[0]);
   const target = c.dims(node.inputs[1]);
-  return [{ elemType: c.elemType(node.inputs[0]), shape: target ? broadcastShapes([c.shape(node.inputs[0]), target]) : undefined }];
+  if (target) {
+    const shape = broadcastShapes([x, target]);
+    const value = c.dims(node.inputs[0]);
+    // A scalar or [1] value expanded to [k] repeats it.
+    const dims = value && value.length === 1 && shape?.length === 1 && typeof shape[0] === 'number' ? new Array<Dim>(shape[0]).fill(value[0]) : undefined;
+    return [{ elemType, shape, dims: dims ?? (shape?.length === 1 && value && value.length === shape[0] ? value : undefined) }];
+  }
+  const rank = staticLength(c, node.inputs[1]);
+  if (!x || rank === undefined) return [{ elemType }];
+  // Broadcasting never changes a dim other than 1.
+  const r = Math.max(rank, x.length);
+  return [{ elemType, shape: range(r).map((i) => x[i - (r - x.length)] ?? null).map((d) => (d === 1 ? null : d)) }];
 };
 
 export const tile: ShapeRule = (node, c) => {
@@ -124,15 +145,12 @@ export const concat: ShapeRule = (node, c) => {
   const elemType = c.elemType(node.inputs[0]);
   const values = node.inputs.map((v) => c.dims(v));
   const dims = values.every((v) => v !== undefined) ? (values as Dim[][]).flat() : undefined;
-  if (shapes.some((s) => !s)) return [{ elemType, dims }];
-  const first = shapes[0]!;
-  const axis = nonNegativeAxis(node.attrs.int('axis'), first.length);
-  const out = first.map((_, i) => {
-    if (i === axis) {
-      const sizes = shapes.map((s) => s![i]);
-      return sizes.every((d) => typeof d === 'number') ? (sizes as number[]).reduce((p, q) => p + q, 0) : null;
-    }
-    return shapes.map((s) => s![i]).find((d) => typeof d === 'number') ?? first[i];
+  const known = shapes.find((s) => s);
+  if (!known) return [{ elemType, dims }];
+  const axis = nonNegativeAxis(node.attrs.int('axis'), known.length);
+  const out = known.map((_, i) => {
+    if (i === axis) return shapes.reduce<Dim>((total, s) => (s ? addDims(total, s[i]) : null), 0);
+    return shapes.map((s) => s?.[i] ?? null).find((d) => typeof d === 'number') ?? shapes.map((s) => s?.[i] ?? null).find((d) => d !== null) ?? null;
   });
   return [{ elemType, shape: out, dims }];
 };
@@ -146,7 +164,7 @@ export const split: ShapeRule = (node, c) => {
   let sizes: Dim[] | undefined = node.attrs.has('split') ? node.attrs.ints('split') : c.constInts(node.inputs[1]);
   const dim = x[axis];
   if (!sizes) {
-    if (typeof dim !== 'number') sizes = new Array<Dim>(n).fill(null);
+    if (typeof dim !== 'number') sizes = new Array<Dim>(n).fill(divDims(dim, n) !== null && modDims(dim, n) === 0 ? divDims(dim, n) : null);
     else {
       const chunk = Math.ceil(dim / n);
       sizes = range(n).map((i) => Math.max(0, Math.min(chunk, dim - i * chunk)));
@@ -155,37 +173,35 @@ export const split: ShapeRule = (node, c) => {
   return sizes.map((d) => ({ elemType, shape: x.map((e, i) => (i === axis ? d : e)) }));
 };
 
+/** Slice bounds: attributes before opset 10, inputs after (contents known to the analysis, possibly symbolic). */
+function sliceBounds(node: Node, c: ShapeContext): { starts?: Dim[]; ends?: Dim[]; axes?: number[]; steps?: number[]; known: boolean } {
+  if (node.attrs.has('starts')) {
+    return { starts: node.attrs.ints('starts'), ends: node.attrs.ints('ends'), axes: node.attrs.has('axes') ? node.attrs.ints('axes') : undefined, known: true };
+  }
+  const axes = node.inputs[3] ? c.constInts(node.inputs[3]) : undefined;
+  const steps = node.inputs[4] ? c.constInts(node.inputs[4]) : undefined;
+  const starts = c.dims(node.inputs[1]);
+  const ends = c.dims(node.inputs[2]);
+  const known = !!starts && !!ends && (!node.inputs[3] || !!axes) && (!node.inputs[4] || !!steps);
+  return { starts, ends, axes, steps, known };
+}
+
 export const slice: ShapeRule = (node, c) => {
   const x = c.shape(node.inputs[0]);
   const elemType = c.elemType(node.inputs[0]);
-  const old = node.attrs.has('starts');
-  const starts = old ? node.attrs.ints('starts') : c.constInts(node.inputs[1]);
-  const ends = old ? node.attrs.ints('ends') : c.constInts(node.inputs[2]);
-  const axes = old ? (node.attrs.has('axes') ? node.attrs.ints('axes') : undefined) : node.inputs[3] ? c.constInts(node.inputs[3]) : undefined;
-  const steps = old ? undefined : node.inputs[4] ? c.constInts(node.inputs[4]) : undefined;
+  const { starts, ends, axes, steps, known } = sliceBounds(node, c);
   if (!x) return [{ elemType }];
-  if (!starts || !ends || (node.inputs[3] && !axes) || (node.inputs[4] && !steps)) return [{ elemType, shape: x.map(() => null) }];
+  if (!known) return [{ elemType, shape: x.map(() => null) }];
   const out = [...x];
   const value = c.dims(node.inputs[0]);
   let valueOut: Dim[] | undefined;
-  starts.forEach((s, j) => {
+  starts!.forEach((s, j) => {
     const axis = nonNegativeAxis(axes?.[j] ?? j, x.length);
     const step = steps?.[j] ?? 1;
-    const dim = x[axis];
-    const e = ends[j];
-    if (typeof dim !== 'number') {
-      // Slicing all of a symbolic dim keeps it; anything else is unknown.
-      out[axis] = step === 1 && s === 0 && e >= 2 ** 31 - 1 ? dim : null;
-      return;
-    }
-    const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
-    const wrap = (v: number) => (v < 0 ? v + dim : v);
-    const start = step > 0 ? clamp(wrap(s), 0, dim) : clamp(wrap(s), 0, dim - 1);
-    const end = step > 0 ? clamp(wrap(e), 0, dim) : clamp(wrap(e), -1, dim - 1);
-    out[axis] = Math.max(0, Math.ceil((end - start) / step));
-    if (value && x.length === 1) {
-      valueOut = [];
-      for (let i = start; step > 0 ? i < end : i > end; i += step) valueOut.push(value[i]);
+    const { start, count } = sliceExtent(x[axis], s, ends![j], step);
+    out[axis] = count;
+    if (value && x.length === 1 && typeof start === 'number' && typeof count === 'number') {
+      valueOut = range(count).map((k) => value[start + k * step]);
     }
   });
   return [{ elemType, shape: out, dims: valueOut }];
@@ -216,20 +232,22 @@ export const gatherND: ShapeRule = (node, c) => {
 };
 
 /** Pad: each padded axis grows by its begin + end pads (negative pads crop); `axes` (opset 18) picks the axes. */
+/** Pad: each padded axis grows by its begin and end pads, exactly, also where pads are computed from shapes. */
 export const pad: ShapeRule = (node, c) => {
   const x = c.shape(node.inputs[0]);
   const elemType = c.elemType(node.inputs[0]);
-  const pads = node.attrs.has('pads') ? node.attrs.ints('pads') : c.constInts(node.inputs[1]);
-  if (!x || !pads) return [{ elemType }];
+  const pads: Dim[] | undefined = node.attrs.has('pads') ? node.attrs.ints('pads') : c.dims(node.inputs[1]);
+  if (!x) return [{ elemType }];
   const r = x.length;
+  if (!pads) return [{ elemType, shape: x.map((): Dim => null) }];
   const given = node.inputs[3] ? c.constInts(node.inputs[3]) : range(r);
   if (!given || pads.length !== 2 * given.length) return [{ elemType, shape: x.map((): Dim => null) }];
-  const extra = x.map(() => 0);
+  const shape = [...x];
   given.forEach((a, i) => {
     const axis = nonNegativeAxis(a, r);
-    extra[axis] += pads[i] + pads[i + given.length];
+    shape[axis] = addDims(addDims(shape[axis], pads[i]), pads[i + given.length]);
   });
-  return [{ elemType, shape: x.map((d, i) => (typeof d === 'number' ? d + extra[i] : extra[i] === 0 ? d : null)) }];
+  return [{ elemType, shape }];
 };
 
 export const oneHot: ShapeRule = (node, c) => {
@@ -239,28 +257,4 @@ export const oneHot: ShapeRule = (node, c) => {
   if (!idx) return [{ elemType }];
   const axis = nonNegativeAxis(node.attrs.int('axis', -1), idx.length + 1);
   return [{ elemType, shape: [...idx.slice(0, axis), depth, ...idx.slice(axis)] }];
-};
-
-export const shapeOp: ShapeRule = (node, c) => {
-  const x = c.shape(node.inputs[0]);
-  if (!x) return [{ elemType: DataType.INT64, shape: [null] }];
-  const start = nonNegativeAxis(node.attrs.int('start', 0), x.length);
-  const end = node.attrs.has('end') ? nonNegativeAxis(node.attrs.int('end'), x.length) : x.length;
-  const dims = x.slice(Math.max(0, start), Math.min(x.length, end));
-  return [{ elemType: DataType.INT64, shape: [dims.length], dims }];
-};
-
-/** Size: an int64 scalar. */
-export const size: ShapeRule = () => [{ elemType: DataType.INT64, shape: [] }];
-
-export const constantOfShape: ShapeRule = (node, c) => {
-  const t = node.attrs.tensor('value');
-  return [{ elemType: t ? t.dataType : DataType.FLOAT, shape: c.dims(node.inputs[0]) }];
-};
-
-export const rangeOp: ShapeRule = (node, c) => {
-  const elemType = c.elemType(node.inputs[0]);
-  const [start, limit, delta] = [0, 1, 2].map((i) => c.constInts(node.inputs[i])?.[0]);
-  if (start === undefined || limit === undefined || delta === undefined || delta === 0) return [{ elemType, shape: [null] }];
-  return [{ elemType, shape: [Math.max(0, Math.ceil((limit - start) / delta))] }];
 };

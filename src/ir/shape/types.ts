@@ -5,7 +5,10 @@ import type { Dim, Value } from '../value.js';
 export interface InferredType {
   elemType?: number;
   shape?: Dim[];
-  /** For a 1-D (or scalar) integer output that holds dimensions (Shape, and Gather/Concat/Slice of it): those dims. */
+  /**
+   * For a scalar or 1-D integer (or bool) output whose contents the analysis knows (Shape, and the shape arithmetic
+   * on it: values.ts): those contents, as dims (symbolic where they depend on a symbolic dim, null where unknown).
+   */
   dims?: Dim[];
 }
 
@@ -14,11 +17,14 @@ export type ShapeRule = (node: Node, ctx: ShapeContext) => (InferredType | undef
 export interface ShapeContext {
   shape(v: Value | null | undefined): Dim[] | undefined;
   elemType(v: Value | null | undefined): number | undefined;
-  /** The values of a small constant integer tensor (an initializer or Constant output), when known statically. */
+  /**
+   * The values of a small integer tensor when every one is a known number: constants (initializers, Constant
+   * outputs) and values the analysis folded (a Slice bound computed from a static shape).
+   */
   constInts(v: Value | null | undefined): number[] | undefined;
   /**
-   * The contents of an integer tensor that holds dimensions, possibly symbolic: constants, and values computed
-   * from Shape (PyTorch's `Shape -> Gather -> Unsqueeze -> Concat -> Reshape`), so a batch dim `N` flows through.
+   * The contents of a scalar or 1-D integer tensor, possibly symbolic: constants, and values computed from Shape
+   * (PyTorch's `Shape -> Gather -> Unsqueeze -> Concat -> Reshape`), so a batch dim `N` flows through.
    */
   dims(v: Value | null | undefined): Dim[] | undefined;
 }
@@ -34,3 +40,6 @@ export interface ShapeFamily {
   readonly family: string;
   readonly rules: readonly ShapeRuleEntry[];
 }
+
+/** What an inference run knows of integer tensors' contents (see InferredType.dims), by value. */
+export type ShapeFacts = ReadonlyMap<Value, Dim[]>;
