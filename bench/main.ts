@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: every speed and memory target, measured side by side in one run and printed as ratios.
  * Pick sections with arguments: `npm run bench -- step trainer`. Sections: step, trainer, compile, tune,
- * tune-quality (search quality on MNIST: minutes), tune-distributed (PostgreSQL workers), codec.
+ * tune-quality (search quality on MNIST: minutes), tune-distributed (PostgreSQL workers), codec, vs-pytorch (five
+ * workloads against PyTorch on CPU: minutes), transformer (a BERT-like classifier against PyTorch).
  */
 import { benchCodec } from './codec.js';
 import { benchCompile } from './compile.js';
@@ -10,6 +11,7 @@ import { benchTrainStep } from './train-step.js';
 import { benchTune } from './tune.js';
 import { benchTuneDistributed } from './tune-distributed.js';
 import { benchTuneQuality } from './tune-quality.js';
+import { benchVsPytorch, TRANSFORMER_WORKLOADS, VS_PYTORCH_WORKLOADS } from './vs-pytorch.js';
 
 const SECTIONS: Record<string, () => Promise<string>> = {
   step: () => benchTrainStep(),
@@ -19,6 +21,8 @@ const SECTIONS: Record<string, () => Promise<string>> = {
   'tune-quality': () => benchTuneQuality(),
   'tune-distributed': () => benchTuneDistributed(),
   codec: () => benchCodec(),
+  'vs-pytorch': () => benchVsPytorch(VS_PYTORCH_WORKLOADS, 'vs-pytorch'),
+  transformer: () => benchVsPytorch(TRANSFORMER_WORKLOADS, 'transformer (issue 12)'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -7,6 +7,8 @@ import { loadModelWithInfo, type LoadedModel } from '../model-io.js';
 import { checkTrainable, type Trainability } from '../compile/trainability.js';
 import { chooseParameters } from '../compile/parameter-choice.js';
 import { describeTie, type TiedWeight } from '../compile/tied-weights.js';
+import { formatProviderReport, providerReport } from '../runtime/provider-status.js';
+import { UsageError } from '../errors.js';
 import type { CliIo } from './context.js';
 
 export interface TensorSummary {
@@ -123,11 +125,20 @@ function formatTrainability(t: Trainability): string {
 export function registerInspect(program: Command, io: CliIo): void {
   program
     .command('inspect')
-    .description('show inputs, outputs, opsets, op histogram, parameter count and external data of a model')
-    .argument('<model>', 'ONNX model file')
+    .description('show inputs, outputs, opsets, op histogram, parameter count and external data of a model; or, with --providers, the execution providers onnxruntime-node can use here')
+    .argument('[model]', 'ONNX model file')
     .option('--json', 'print the summary as JSON')
     .option('--trainable', 'also say whether the model compiles into a training step as it is (and if not, why) and list what it trains')
-    .action(async (path: string, opts: { json?: boolean; trainable?: boolean }) => {
+    .option('--providers', 'list the execution providers onnxruntime-node has (bundled or installed) and whether each starts on this machine')
+    .action(async (path: string | undefined, opts: { json?: boolean; trainable?: boolean; providers?: boolean }) => {
+      if (opts.providers) {
+        if (path !== undefined || opts.trainable) throw new UsageError('inspect --providers takes no model and no --trainable; run `regraft inspect MODEL` for the model');
+        const report = await providerReport();
+        if (opts.json) io.out(JSON.stringify(report, null, 2));
+        else formatProviderReport(report).forEach((l) => io.out(l));
+        return;
+      }
+      if (path === undefined) throw new UsageError('inspect needs a MODEL (an ONNX file), or --providers to list the execution providers');
       const loaded = await loadModelWithInfo(path);
       const summary = summarizeModel(loaded);
       if (opts.trainable) summary.training = checkTrainable(loaded.model);

@@ -1,7 +1,7 @@
 import { RegraftError } from '../errors.js';
 import type { GraphBuilder } from '../ir/builder.js';
 import { DataType } from '../ir/dtype.js';
-import { numel, tensorDims } from '../ir/tensor.js';
+import { tensorDims } from '../ir/tensor.js';
 import type { Value } from '../ir/value.js';
 import { UPDATED_SUFFIX } from '../training-interface.js';
 
@@ -113,7 +113,7 @@ export function emitOptimizer(b: GraphBuilder, config: OptimizerConfig, gradient
   };
   const zerosLike = (p: Value, suffix: string): Value => {
     const dims = tensorDims(p.initializer!);
-    const v = b.floatInit(`${p.name}.${suffix}`, new Float32Array(numel(dims)), dims);
+    const v = b.zerosInit(`${p.name}.${suffix}`, dims);
     state.push(v);
     return v;
   };

@@ -3,7 +3,7 @@ import type { AttrValue } from './attributes.js';
 import { DataType } from './dtype.js';
 import type { Graph, NodeOptions } from './graph.js';
 import type { Node } from './node.js';
-import { floatTensor, int64Tensor } from './tensor.js';
+import { floatTensor, int64Tensor, zerosFloatTensor } from './tensor.js';
 import type { Value } from './value.js';
 
 type Attrs = Record<string, AttrValue | undefined>;
@@ -45,6 +45,11 @@ export class GraphBuilder {
   /** A float32 initializer. */
   floatInit(name: string, data: Float32Array | number[], dims: readonly number[]): Value {
     return this.graph.addInitializer(floatTensor(name, data, dims)).setTensorType(DataType.FLOAT, dims);
+  }
+
+  /** A float initializer of zeros (optimizer state). */
+  zerosInit(name: string, dims: readonly number[]): Value {
+    return this.graph.addInitializer(zerosFloatTensor(name, dims)).setTensorType(DataType.FLOAT, dims);
   }
 
   /** An int64 initializer (shapes, axes). */

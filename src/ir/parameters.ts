@@ -31,7 +31,7 @@
 import { DataType } from './dtype.js';
 import type { Graph } from './graph.js';
 import type { Node } from './node.js';
-import { float32Bits, numel, tensorDims } from './tensor.js';
+import { firstNonFiniteFloat32, numel, tensorDims } from './tensor.js';
 import type { Use, Value } from './value.js';
 
 export type ParameterRole = 'weight' | 'bias' | 'normalization';
@@ -138,11 +138,7 @@ function runningStatistics(graph: Graph): Set<Value> {
 
 /** The first non-finite value of a tensor (all exponent bits set: inf or NaN), or undefined. */
 function nonFinite(v: Value): number | undefined {
-  const bits = float32Bits(v.initializer!);
-  for (let i = 0; i < bits.length; i++) {
-    if ((bits[i] & 0x7f800000) === 0x7f800000) return new Float32Array(new Uint32Array([bits[i]]).buffer)[0];
-  }
-  return undefined;
+  return firstNonFiniteFloat32(v.initializer!);
 }
 
 /** Why a float initializer is a constant rather than a parameter, or undefined for a parameter. */

@@ -2,15 +2,16 @@ import type { InferenceSession } from 'onnxruntime-node';
 import { describeError, RegraftError } from '../errors.js';
 import {
   chooseExecutionProvider,
-  CUDA_INSTALL_HINT,
   executionProvidersFor,
-  type CudaProbe,
+  GPU_PROVIDERS,
   type ExecutionProvider,
+  type ProviderProbe,
 } from './execution-provider.js';
 import { onnxruntimeNode, type Tensor } from './onnxruntime.js';
+import { probeModelBytes } from './probe-model.js';
 
 export interface SessionOptions {
-  /** Requested provider, default 'cpu'. 'cuda' falls back to CPU with a logged hint unless `strict`. */
+  /** Requested provider, default 'cpu'. 'cuda' and 'webgpu' fall back to CPU with a logged line unless `strict`. */
   ep?: ExecutionProvider;
   strict?: boolean;
   /**
@@ -24,8 +25,8 @@ export interface SessionOptions {
   log?: (line: string) => void;
   /** Names the model in messages when it is given as bytes. */
   name?: string;
-  /** Overrides the CUDA availability check (tests). */
-  probe?: CudaProbe;
+  /** Overrides the check of the GPU provider's libraries (tests). */
+  probe?: ProviderProbe;
 }
 
 export type Feeds = Record<string, Tensor>;
@@ -63,8 +64,16 @@ function ortOptions(provider: ExecutionProvider, opts: SessionOptions): Inferenc
 }
 
 /**
- * Opens the model on the chosen provider; if CUDA was chosen but fails to start (driver, CUDA or cuDNN missing),
- * retries on CPU unless strict. `open` is injectable so the fallback is testable without a GPU.
+ * The first line of onnxruntime's error without the source location its checks prefix (`/onnxruntime_src/...cc:136
+ * <function> <condition> was false. Failed to get a WebGPU adapter: ...` becomes `Failed to get a WebGPU adapter: ...`).
+ */
+export function startFailureReason(err: unknown): string {
+  return describeError(err).replace(/^\S+\.(?:cc|cpp|h):\d+ .*? was false\. /, '').trim();
+}
+
+/**
+ * Opens the model on the chosen provider; if a GPU provider was chosen but fails to start (no GPU adapter; driver,
+ * CUDA or cuDNN missing), retries on CPU unless strict. `open` is injectable so the fallback is testable without a GPU.
  */
 export async function openWithFallback<T>(
   provider: ExecutionProvider,
@@ -75,17 +84,35 @@ export async function openWithFallback<T>(
   try {
     return { handle: await open(provider), provider };
   } catch (err) {
-    const reason = describeError(err);
-    if (provider === 'cuda') {
-      if (opts.strict) {
-        throw new RegraftError(`CUDA failed to start for ${modelName}: ${reason}; ${CUDA_INSTALL_HINT}, or use --ep cpu`);
-      }
-      opts.log?.(`CUDA failed to start for ${modelName} (${reason}); running on CPU`);
+    if (provider !== 'cpu') {
+      const { label, hint } = GPU_PROVIDERS[provider];
+      const reason = startFailureReason(err);
+      if (opts.strict) throw new RegraftError(`${label} failed to start for ${modelName}: ${reason}; ${hint}, or use --ep cpu`);
+      opts.log?.(`${label} failed to start for ${modelName} (${reason}); running on CPU`);
       return openWithFallback('cpu', open, modelName, opts);
     }
     if (err instanceof RegraftError) throw err;
-    throw new RegraftError(`onnxruntime cannot load model ${modelName}: ${reason}; check that it is a valid ONNX model`, 1, { cause: err });
+    throw new RegraftError(`onnxruntime cannot load model ${modelName}: ${describeError(err)}; check that it is a valid ONNX model`, 1, { cause: err });
   }
+}
+
+/**
+ * The provider a run will use: the requested one if its libraries are there and a one-node model starts on it,
+ * else CPU with one line saying why (an error when strict). A run asks this once, before it writes anything, so the
+ * fallback line is printed once and --strict fails before the run directory exists.
+ */
+export async function startExecutionProvider(requested: ExecutionProvider, opts: Pick<SessionOptions, 'strict' | 'log' | 'probe'> = {}): Promise<ExecutionProvider> {
+  const chosen = chooseExecutionProvider(requested, opts);
+  if (chosen === 'cpu') return 'cpu';
+  const { InferenceSession } = onnxruntimeNode();
+  const { handle, provider } = await openWithFallback(
+    chosen,
+    (p) => InferenceSession.create(probeModelBytes(), { executionProviders: executionProvidersFor(p), logSeverityLevel: 3 }),
+    'a one-node test model',
+    opts,
+  );
+  await handle.release();
+  return provider;
 }
 
 export async function createSession(model: Uint8Array | string, opts: SessionOptions = {}): Promise<Session> {

@@ -18,6 +18,7 @@
 import { DEFAULT_IGNORE_INDEX, LOSS_KINDS } from '../compile/losses.js';
 import { DEFAULT_MOMENTUM, DEFAULT_OPTIMIZER, DEFAULT_WEIGHT_DECAY, TRAINING_OPTIMIZERS } from '../compile/optimizers.js';
 import { DEFAULT_DROPOUT_RATIO, ratioProblem } from '../passes/insert-dropout.js';
+import { EXECUTION_PROVIDERS } from '../runtime/execution-provider.js';
 import { SCHEDULES } from './schedule.js';
 import { booleanSetting, choiceSetting, listSetting, numberSetting, textSetting } from './setting-kinds.js';
 
@@ -75,8 +76,8 @@ export const TRAIN_SETTINGS = {
   untie: booleanSetting({ default: false, help: 'train tied weights (equal or transposed copies, e.g. GPT-2 embedding and head) as separate tensors' }),
   patience: numberSetting({ integer: true, min: 0, default: 0, help: 'stop when validation loss has not improved for n epochs; 0: never' }),
   seed: numberSetting({ integer: true, default: 0, searchable: true, help: 'seed for initial shuffles, Dropout masks and the split' }),
-  ep: choiceSetting(['cpu', 'cuda'] as const, { default: 'cpu', placeholder: '<provider>', mayChangeOnResume: true, help: 'execution provider: cpu or cuda (falls back to cpu when CUDA is not installed)' }),
-  strict: booleanSetting({ default: false, mayChangeOnResume: true, help: 'turn warnings into errors: --ep cuda without CUDA, a diverging loss' }),
+  ep: choiceSetting(EXECUTION_PROVIDERS, { default: 'cpu', placeholder: '<provider>', mayChangeOnResume: true, help: 'execution provider: cpu, cuda or webgpu (falls back to cpu, saying why, when the GPU provider is not installed or does not start)' }),
+  strict: booleanSetting({ default: false, mayChangeOnResume: true, help: 'turn warnings into errors: --ep cuda or webgpu falling back to CPU, a diverging loss' }),
   threads: numberSetting({ integer: true, min: 1, default: 1, mayChangeOnResume: true, help: 'onnxruntime threads per op' }),
   limit: numberSetting({ integer: true, min: 0, default: 0, help: 'use only the first n training samples (quick experiments); 0: all' }),
   tensorboard: booleanSetting({ default: true, help: 'TensorBoard event files in RUN/tb/ (train/loss and train/lr per step, validation and speed per epoch); --no-tensorboard (tensorboard: false) writes none' }),

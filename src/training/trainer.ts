@@ -4,14 +4,14 @@ import { RegraftError } from '../errors.js';
 import type { Model } from '../ir/model.js';
 import { loadModel, modelToBytes } from '../model-io.js';
 import { insertDropout } from '../passes/insert-dropout.js';
-import { chooseExecutionProvider } from '../runtime/execution-provider.js';
-import { createSession, type Session, type SessionOptions } from '../runtime/session.js';
+import { createSession, startExecutionProvider, type Session, type SessionOptions } from '../runtime/session.js';
 import { compileEvalModel, compileTrainStep, type TrainStep } from '../compile/compile.js';
 import { feedableStep, type NamedTensor } from '../compile/step-io.js';
 import { withTiedCopies } from '../compile/tied-weights.js';
 import { describeDecay } from '../compile/parameter-choice.js';
 import { parameterSelection } from '../passes/add-penalty.js';
 import { StepRunner, stepModels } from './step-runner.js';
+import { StepSessions } from './step-sessions.js';
 import type { TrainConfig } from './config.js';
 import { learningRate } from './schedule.js';
 import { prepareData, type GivenArrays, type PreparedData } from './prepare-data.js';
@@ -55,8 +55,9 @@ export interface TrainResult {
 }
 
 /**
- * Trains a model with onnxruntime: compiles the training step once, then for each epoch opens a step session
- * whose Dropout seeds derive from (seed, epoch) — so an epoch replays exactly after a resume — feeds every batch with
+ * Trains a model with onnxruntime: compiles the training step once, then for each epoch takes a step session
+ * (with Dropout, a new one whose Dropout seeds derive from (seed, epoch), so that an epoch replays exactly after a
+ * resume; without random ops, the same one for the whole run), feeds every batch with
  * the parameters the previous step returned, validates, writes metrics and an atomic checkpoint.
  */
 export interface TrainOptions {
@@ -121,10 +122,10 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
   });
   if (config.l2 > 0 || config.l1 > 0 || config.optimizer === 'adamw') log(describeDecay(step.decayed, step.params, parameterSelection(config.penalize)));
   for (const t of step.tied) log(`tied weights: ${t.copy} is ${t.relation === 'transpose' ? 'the transpose of' : 'a copy of'} ${t.parameter}, trained as one tensor (--untie trains them apart)`);
-  // Chosen once for the whole run: the CUDA fallback notice is printed once, not per session, and --strict fails
-  // before the run directory exists.
+  // Chosen and started once for the whole run: the GPU fallback notice is printed once, not per session, and
+  // --strict fails before the run directory exists.
   const sessionOptions: SessionOptions = {
-    ep: chooseExecutionProvider(config.ep, { strict: config.strict, log }),
+    ep: await startExecutionProvider(config.ep, { strict: config.strict, log }),
     strict: config.strict,
     intraOpThreads: config.threads,
     log,
@@ -183,6 +184,8 @@ async function runEpochs(ctx: RunContext): Promise<TrainResult> {
   // A CUDA session that failed to start fell back to CPU (and said so): later sessions go straight to CPU.
   if (validator) sessionOptions.ep = validator.session.provider;
 
+  const stepSessions = new StepSessions(models.step, config.seed, sessionOptions);
+
   const state: TrainerState = resumed?.state ?? { epochsDone: 0, bestValLoss: null, bestEpoch: 0, staleEpochs: 0 };
   if (resume) log(`resuming ${config.out} after epoch ${state.epochsDone} of ${config.epochs}`);
   // Every epoch has the same number of updates, so the checkpoint's last step follows from its epoch count; a
@@ -206,7 +209,7 @@ async function runEpochs(ctx: RunContext): Promise<TrainResult> {
     for (let epoch = state.epochsDone; epoch < config.epochs; epoch++) {
       stopIfAsked();
       // A full disk while writing tb/ names the last good checkpoint, as for the run's other files.
-      const m = await trainEpoch({ config, step, feedable: models.step, updateSession, data, carried, epoch, sessionOptions, hooks, divergence, stopIfAsked, steps, events, updatesPerEpoch }).catch((err: unknown) => {
+      const m = await trainEpoch({ config, step, updateSession, data, carried, epoch, sessionOptions, stepSessions, hooks, divergence, stopIfAsked, steps, events, updatesPerEpoch }).catch((err: unknown) => {
         throw withCheckpoint(err, position);
       });
       if (validator) Object.assign(m, await validator.run(carried));
@@ -251,6 +254,7 @@ async function runEpochs(ctx: RunContext): Promise<TrainResult> {
       // a session end that cannot be written (a full disk) must not hide the error that ended the run
     }
     events?.close();
+    await stepSessions.release();
     await validator?.session.release();
     await updateSession?.release();
   }
@@ -260,13 +264,13 @@ async function runEpochs(ctx: RunContext): Promise<TrainResult> {
 interface EpochContext {
   config: TrainConfig;
   step: TrainStep;
-  feedable: Model;
   updateSession: Session | undefined;
   data: PreparedData;
   /** Parameters and state, updated in place to their values after the epoch. */
   carried: Map<string, Tensor>;
   epoch: number;
   sessionOptions: SessionOptions;
+  stepSessions: StepSessions;
   hooks: TrainHooks;
   divergence: DivergenceWatch;
   /** Throws when a stop was asked for; called before each batch but the first, with the batches done. */
@@ -288,7 +292,7 @@ async function trainEpoch(ctx: EpochContext): Promise<EpochMetrics> {
   const perUpdate = config.accumulate;
   // Recorded as the epoch's rate: the rate of its first update.
   const lr = learningRate(config, epoch, 0, updatesPerEpoch);
-  const session = await openStepSession(ctx.feedable, config.seed, epoch, ctx.sessionOptions);
+  const session = await ctx.stepSessions.forEpoch(epoch);
   ctx.sessionOptions.ep = session.provider;
   const runner = new StepRunner(step, session, ctx.updateSession, carried);
   const perUpdateLr = config.schedule === 'cosine' || config.schedule === 'linear' || config.warmup > 0;
@@ -330,7 +334,7 @@ async function trainEpoch(ctx: EpochContext): Promise<EpochMetrics> {
       hooks.onBatch?.({ epoch: epoch + 1, epochs: config.epochs, batch: batch.index + 1, batches: loader.batchesPerEpoch, meanLoss: lossSum / seen, samplesPerSec: seen / ((performance.now() - started) / 1000) });
     }
   } finally {
-    await session.release();
+    await ctx.stepSessions.endEpoch();
   }
   const seconds = (performance.now() - started) / 1000;
   return { epoch: epoch + 1, step: (epoch + 1) * updatesPerEpoch, train_loss: lossSum / seen, lr, samples_per_sec: seen / seconds, seconds };
@@ -364,19 +368,6 @@ async function openValidator(model: Model, step: TrainStep, carriedNames: readon
       };
     },
   };
-}
-
-/** A session of the step whose Dropout seeds are derived from (seed, epoch): the epoch's masks replay exactly. */
-async function openStepSession(model: Model, seed: number, epoch: number, options: SessionOptions): Promise<Session> {
-  model.graph.nodes
-    .filter((n) => n.opType === 'Dropout')
-    .forEach((n, i) => n.setAttribute('seed', dropoutSeed(seed, epoch, i)));
-  return createSession(modelToBytes(model), { ...options, name: 'train step' });
-}
-
-/** A distinct, reproducible seed per (run seed, epoch, Dropout node); positive 31-bit, as Dropout's INT seed. */
-function dropoutSeed(seed: number, epoch: number, index: number): number {
-  return (Math.imul(seed + 1, 0x9e3779b1) ^ Math.imul(epoch + 1, 0x85ebca6b) ^ Math.imul(index + 1, 0xc2b2ae35)) >>> 1;
 }
 
 function tensorsOf(carried: ReadonlyMap<string, Tensor>): Map<string, NamedTensor> {

@@ -48,6 +48,33 @@ describe('regraft inspect', () => {
   });
 });
 
+describe('regraft inspect --providers', () => {
+  it('lists every provider onnxruntime-node has, whether it is there and whether it starts here', async () => {
+    const r = await runCli('inspect', '--providers');
+    expect(r.code).toBe(0);
+    expect(r.out[0]).toMatch(/^execution providers of onnxruntime-node 1\.30\.0 \(\w+\/\w+\):$/);
+    expect(r.out).toContain('  cpu       bundled        starts');
+    if (`${process.platform}/${process.arch}` !== 'linux/x64') return;
+    // onnxruntime-node 1.30 on linux/x64: WebGPU inside the package, CUDA and TensorRT only after a download.
+    const webgpu = r.out.find((l) => l.startsWith('  webgpu'));
+    expect(webgpu).toMatch(/^ {2}webgpu {4}bundled {8}(starts|does not start: Failed to get a WebGPU adapter: .+; run on a machine with a GPU .*)$/);
+    expect(r.out.find((l) => l.startsWith('  cuda'))).toMatch(/^ {2}cuda {6}(not installed .*ONNXRUNTIME_NODE_INSTALL=cuda12|installed {6}(starts|does not start: .+))/);
+    expect(r.out).toContain('  tensorrt  not installed  regraft --ep does not offer it');
+  });
+
+  it('--json gives the same as data; a model with --providers is a usage error', async () => {
+    const r = await runCli('inspect', '--providers', '--json');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.out.join('\n'));
+    expect(report.providers[0]).toEqual({ name: 'cpu', libraries: 'bundled', offered: true, starts: true, detail: '' });
+    const bad = await runCli('inspect', CONV, '--providers');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toEqual(['regraft: inspect --providers takes no model and no --trainable; run `regraft inspect MODEL` for the model']);
+    const none = await runCli('inspect');
+    expect(none.code).toBe(2);
+  });
+});
+
 describe('regraft convert', () => {
   it('re-encodes every corpus model byte for byte', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'regraft-convert-'));

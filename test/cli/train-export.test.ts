@@ -146,6 +146,38 @@ describe('regraft train: execution provider', () => {
     expect(r.err[0]).toMatch(/^regraft: CUDA was requested but .+; install it with `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node --dangerously-allow-all-scripts` .*, or use --ep cpu$/);
     expect(existsSync(out)).toBe(false);
   });
+
+  // onnxruntime-node bundles WebGPU; on a machine without a GPU (CI, these VMs) its adapter request fails. With a
+  // GPU the same commands train on it and print no fallback line.
+  const webgpuFallback = /^WebGPU failed to start for a one-node test model \(Failed to get a WebGPU adapter: [^)]+\); running on CPU$/;
+
+  it('--ep webgpu without a GPU adapter says so once and trains on CPU', async () => {
+    const out = join(dir, 'webgpu-fallback');
+    const r = await runCli('train', await MODEL, '--data', MNIST_SUBSET, '--limit', '200', '--epochs', '2', '--ep', 'webgpu', '--out', out);
+    expect(r.err).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(readMetrics(out)).toHaveLength(2);
+    const notices = r.out.filter((l) => l.startsWith('WebGPU'));
+    expect(notices.length).toBeLessThanOrEqual(1);
+    if (notices.length === 1) expect(notices[0]).toMatch(webgpuFallback);
+  });
+
+  it('--ep webgpu --strict without a GPU adapter fails with one line, exit 1, before writing the run', async () => {
+    const out = join(dir, 'webgpu-strict');
+    const r = await runCli('train', await MODEL, '--data', MNIST_SUBSET, '--limit', '200', '--epochs', '1', '--ep', 'webgpu', '--strict', '--out', out);
+    if (r.code === 0) return; // a GPU adapter was found: strict trains on it
+    expect(r.code).toBe(1);
+    expect(r.err).toEqual([
+      expect.stringMatching(/^regraft: WebGPU failed to start for a one-node test model: Failed to get a WebGPU adapter: [^;]+; run on a machine with a GPU and its Vulkan driver .*, or use --ep cpu$/),
+    ]);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('--ep takes cpu, cuda or webgpu only (exit 2)', async () => {
+    const r = await runCli('train', await MODEL, '--data', MNIST_SUBSET, '--ep', 'metal', '--out', join(dir, 'metal'));
+    expect(r.code).toBe(2);
+    expect(r.err.join('\n')).toMatch(/--ep.*cpu, cuda, webgpu/);
+  });
 });
 
 describe('regraft train: errors and the export flow', () => {

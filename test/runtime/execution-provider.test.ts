@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RegraftError } from '../../src/errors.js';
-import { checkCudaInstallation, chooseExecutionProvider, executionProvidersFor, onnxruntimeBindingFolders } from '../../src/runtime/index.js';
+import { checkCudaInstallation, checkWebgpuBuild, chooseExecutionProvider, executionProvidersFor, onnxruntimeBindingFolders, probeBundledWebgpu } from '../../src/runtime/index.js';
 
 const absent = () => ({ available: false as const, reason: 'the CUDA provider library libonnxruntime_providers_cuda.so is not installed' });
 const present = () => ({ available: true as const });
@@ -39,9 +39,38 @@ describe('chooseExecutionProvider', () => {
   });
 });
 
+describe('chooseExecutionProvider for WebGPU', () => {
+  it('chooses WebGPU when the build has it, asking the probe about webgpu', () => {
+    const asked: string[] = [];
+    expect(chooseExecutionProvider('webgpu', { probe: (p) => (asked.push(p), { available: true }) })).toBe('webgpu');
+    expect(asked).toEqual(['webgpu']);
+  });
+
+  it('falls back (or fails when strict) with WebGPU named and what to do', () => {
+    const absentWebgpu = () => ({ available: false as const, reason: 'this onnxruntime-node build for darwin/x64 has no WebGPU provider' });
+    const lines: string[] = [];
+    expect(chooseExecutionProvider('webgpu', { probe: absentWebgpu, log: (l) => lines.push(l) })).toBe('cpu');
+    expect(lines).toEqual([expect.stringMatching(/^WebGPU unavailable \(this onnxruntime-node build for darwin\/x64 has no WebGPU provider\); running on CPU\. To use the GPU, run on a machine with a GPU/)]);
+    expect(() => chooseExecutionProvider('webgpu', { probe: absentWebgpu, strict: true })).toThrow(/^WebGPU was requested but .*, or use --ep cpu$/);
+  });
+});
+
+describe('checkWebgpuBuild', () => {
+  it('finds the bundled provider, and says when a build lacks it', () => {
+    expect(checkWebgpuBuild('linux/x64', [{ name: 'cpu', bundled: true }, { name: 'webgpu', bundled: true }])).toEqual({ available: true });
+    expect(checkWebgpuBuild('darwin/x64', [{ name: 'cpu', bundled: true }])).toEqual({ available: false, reason: 'this onnxruntime-node build for darwin/x64 has no WebGPU provider' });
+    expect(checkWebgpuBuild('x/y', [{ name: 'webgpu', bundled: false }]).available).toBe(false);
+  });
+
+  it('sees the WebGPU provider onnxruntime-node 1.30 bundles on linux/x64', () => {
+    if (`${process.platform}/${process.arch}` === 'linux/x64') expect(probeBundledWebgpu()).toEqual({ available: true });
+  });
+});
+
 describe('executionProvidersFor', () => {
-  it('puts CPU after CUDA so ops without a CUDA kernel still run', () => {
+  it('puts CPU after the GPU provider so ops without a GPU kernel still run', () => {
     expect(executionProvidersFor('cuda')).toEqual(['cuda', 'cpu']);
+    expect(executionProvidersFor('webgpu')).toEqual(['webgpu', 'cpu']);
     expect(executionProvidersFor('cpu')).toEqual(['cpu']);
   });
 });

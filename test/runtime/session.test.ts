@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RegraftError } from '../../src/errors.js';
 import { createSession, ortFloatTensor, ortInt64Tensor, scalar } from '../../src/runtime/index.js';
-import { openWithFallback } from '../../src/runtime/session.js';
+import type { ExecutionProvider } from '../../src/runtime/execution-provider.js';
+import { openWithFallback, startExecutionProvider, startFailureReason } from '../../src/runtime/session.js';
 import { reluModelBytes } from './relu-model.js';
 
 describe('createSession', () => {
@@ -66,7 +67,7 @@ describe('createSession', () => {
 });
 
 describe('openWithFallback', () => {
-  const failCuda = async (p: 'cpu' | 'cuda') => {
+  const failCuda = async (p: ExecutionProvider) => {
     if (p === 'cuda') throw new Error('libcudnn.so.9: cannot open shared object file\nmore detail');
     return 'cpu-handle';
   };
@@ -86,6 +87,56 @@ describe('openWithFallback', () => {
 
   it('opens CUDA directly when it works', async () => {
     expect(await openWithFallback('cuda', async (p) => p, 'm.onnx', {})).toEqual({ handle: 'cuda', provider: 'cuda' });
+  });
+
+  // onnxruntime-node 1.30's message on a machine without a GPU, as it comes (one line, newline-terminated).
+  const noAdapter =
+    '/onnxruntime_src/onnxruntime/core/providers/webgpu/webgpu_context.cc:136 onnxruntime::webgpu::WebGpuContext::Initialize(const onnxruntime::webgpu::WebGpuContextConfig&)::<lambda()> ' +
+    'adapter_result.status == wgpu::RequestAdapterStatus::Success was false. Failed to get a WebGPU adapter: No supported adapters\n';
+  const failWebgpu = async (p: ExecutionProvider) => {
+    if (p === 'webgpu') throw new Error(noAdapter);
+    return 'cpu-handle';
+  };
+
+  it('retries on CPU when WebGPU finds no adapter, saying so in one line without the source location', async () => {
+    expect(startFailureReason(new Error(noAdapter))).toBe('Failed to get a WebGPU adapter: No supported adapters');
+    const lines: string[] = [];
+    expect(await openWithFallback('webgpu', failWebgpu, 'm.onnx', { log: (l) => lines.push(l) })).toEqual({ handle: 'cpu-handle', provider: 'cpu' });
+    expect(lines).toEqual(['WebGPU failed to start for m.onnx (Failed to get a WebGPU adapter: No supported adapters); running on CPU']);
+    await expect(openWithFallback('webgpu', failWebgpu, 'm.onnx', { strict: true })).rejects.toThrow(
+      /^WebGPU failed to start for m\.onnx: Failed to get a WebGPU adapter: No supported adapters; run on a machine with a GPU and its Vulkan driver .*, or use --ep cpu$/,
+    );
+  });
+});
+
+describe('startExecutionProvider', () => {
+  it('starts CPU without probing', async () => {
+    const probe = () => {
+      throw new Error('must not probe for CPU');
+    };
+    expect(await startExecutionProvider('cpu', { probe })).toBe('cpu');
+  });
+
+  it('falls back to CPU before starting anything when the build has no such provider', async () => {
+    const lines: string[] = [];
+    const probe = () => ({ available: false as const, reason: 'this onnxruntime-node build for test/x64 has no WebGPU provider' });
+    expect(await startExecutionProvider('webgpu', { probe, log: (l) => lines.push(l) })).toBe('cpu');
+    expect(lines).toEqual([
+      'WebGPU unavailable (this onnxruntime-node build for test/x64 has no WebGPU provider); running on CPU. To use the GPU, run on a machine with a GPU and its Vulkan driver (libvulkan.so.1 and the vendor ICD)',
+    ]);
+  });
+
+  // The real bundled provider, up to its adapter request: on a machine without a GPU (CI, these VMs) it must fall back
+  // with onnxruntime's reason; with a GPU it starts and says nothing. No assertion depends on having a GPU.
+  it('asks onnxruntime-node for a WebGPU adapter and says why it fell back to CPU', async () => {
+    const lines: string[] = [];
+    const provider = await startExecutionProvider('webgpu', { log: (l) => lines.push(l) });
+    if (provider === 'webgpu') expect(lines).toEqual([]);
+    else {
+      expect(provider).toBe('cpu');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^WebGPU failed to start for a one-node test model \(Failed to get a WebGPU adapter: [^)]+\); running on CPU$/);
+    }
   });
 });
 
