@@ -75,9 +75,8 @@ function inferNode(node: Node, ctx: ShapeContext): (InferredType | undefined)[] 
 function withoutImpossibleDims(t: InferredType | undefined): InferredType | undefined {
   if (!t) return t;
   const impossibleShape = t.shape?.some((d) => typeof d === 'number' && !(Number.isSafeInteger(d) && d >= 0));
-  // `dims` are the values of a shape tensor, where -1 (Reshape's "infer this one") is allowed.
-  const impossibleDims = t.dims?.some((d) => typeof d === 'number' && !Number.isSafeInteger(d));
-  if (!impossibleShape && !impossibleDims) return t;
+  // Only the shape: `dims` (values a shape tensor or a constant holds) may be -1 or fractional.
+  if (!impossibleShape) return t;
   return t.elemType === undefined ? undefined : { elemType: t.elemType };
 }
 
