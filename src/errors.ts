@@ -8,10 +8,22 @@ export class RegraftError extends Error {
 
   /** `options.cause`: the error it wraps (an onnxruntime failure), for callers that word their own message. */
   constructor(message: string, exitCode = 1, options?: ErrorOptions) {
-    super(message, options);
+    super(escapeControlCharacters(message), options);
     this.name = 'RegraftError';
     this.exitCode = exitCode;
   }
+}
+
+/**
+ * Messages name things read from files (node names, op types, tensor names), and a damaged or hostile model can put
+ * a newline, a carriage return or a terminal escape in one: escaped here (`\n`, `\u001b`), the message stays one
+ * line on the terminal, in logs and in the `regraft: ...` line, whoever wrote it.
+ */
+function escapeControlCharacters(message: string): string {
+  return message.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => {
+    const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+    return named[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  });
 }
 
 /** A command line that cannot be understood (unknown flag, missing argument, bad flag value): exit code 2. */

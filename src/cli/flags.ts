@@ -69,7 +69,7 @@ export function compileOptimizerOption(): Option {
     .default(DEFAULT_OPTIMIZER satisfies OptimizerKind);
 }
 
-/** compile's --dim: fixed sizes for named dims of the data inputs (not a train setting). */
+/** compile's --dim: a symbolic dim of the data inputs fixed for the compiled step (repeatable). */
 export function dimOption(): Option {
   return new Option(
     '--dim <name=size>',

@@ -2,7 +2,7 @@
  * Whether a model can be compiled into a training step as it is, found by compiling it (on a copy): the answer and
  * its reason are then exactly what `regraft compile` / `train` would meet, not a guess from op names.
  */
-import { describeError } from '../errors.js';
+import { RegraftError, describeError } from '../errors.js';
 import { cloneModel } from '../ir/clone.js';
 import type { Model } from '../ir/model.js';
 import { recurrenceLengthDims } from '../passes/decompose-rnn.js';
@@ -41,6 +41,8 @@ export function checkTrainable(model: Model): Trainability {
       ...(step.params.length === 0 && { reason: 'no float initializer reaches the first output: nothing to train' }),
     };
   } catch (err) {
+    // Only a refusal is an answer; anything else is a bug in regraft and must not pass as a reason.
+    if (!(err instanceof RegraftError)) throw err;
     return { trainable: false, parameters: 0, unrolled: 0, fixedPerStep: [], trained: [], untrainable: [], reason: describeError(err) };
   }
 }
