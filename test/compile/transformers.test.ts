@@ -15,13 +15,15 @@ import { EXPORTERS, feedsOf, fixtureModel, largestMagnitude, loadFixture, refere
 import { openFeedableStep, scalarOf } from './step-helpers.js';
 
 /** Each fixture's loss as its README and meta.json `loss` describe it; `shift`: the causal-LM loss. */
-const LOSSES: Record<string, { opts: Pick<CompileOptions, 'loss'>; shift?: boolean; classesLast?: boolean }> = {
+const LOSSES: Record<string, { opts: Pick<CompileOptions, 'loss' | 'classAxis'>; shift?: boolean; classesLast?: boolean }> = {
   bert: { opts: { loss: 'cross-entropy' } },
   distilbert: { opts: { loss: 'cross-entropy' } },
   vit: { opts: { loss: 'cross-entropy' } },
   'transformer-encoder': { opts: { loss: 'cross-entropy' } },
   gru: { opts: { loss: 'cross-entropy' } },
   lstm: { opts: { loss: 'cross-entropy' } },
+  'bert-token': { opts: { loss: 'cross-entropy', classAxis: -1 }, classesLast: true },
+  gpt2: { opts: { loss: 'causal-lm' }, shift: true, classesLast: true },
 };
 
 /** The recurrence length dims (LSTM/GRU are unrolled over time) at the batch's sizes; none for the others. */
