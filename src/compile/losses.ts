@@ -92,13 +92,9 @@ export function attachLoss(model: Model, spec: LossSpec): AttachedLoss {
       counted = b.op('Pad', [next, b.ints([0, 0, 0, 1], 'pads'), b.int64Init('ignore_index', [ignoreIndex], [])], { mode: 'constant' });
     } else {
       if (rank !== undefined && rank < 2) throw new RegraftError(`cross-entropy reads logits [N, C], but output '${prediction.name}' has rank ${rank}`);
-      const axis = rank === undefined || rank === 2 ? 1 : spec.classAxis;
-      if (axis === undefined) {
-        throw new RegraftError(
-          `output '${prediction.name}' holds logits of rank ${rank} (${showDims(shape!)}): say which axis holds the classes with --class-axis 1 ` +
-            `(PyTorch and ONNX: [N, C, d1, ...], labels [N, d1, ...]) or --class-axis -1 (Hugging Face: [N, T, V], labels [N, T])`,
-        );
-      }
+      // Without a class axis, ONNX's SoftmaxCrossEntropyLoss and PyTorch's CrossEntropyLoss convention: axis 1. The
+      // trainer never relies on it: it reads the axis from the labels' shape (resolveClassAxis) and passes it.
+      const axis = rank === undefined || rank === 2 ? 1 : (spec.classAxis ?? 1);
       if (axis === -1 && rank === undefined) throw new RegraftError(`output '${prediction.name}' has no declared shape, so its last axis is unknown; declare it or use --class-axis 1`);
       if (axis === 1) {
         labels = graph.addInput(labelsName).setTensorType(DataType.INT64, [batch, ...(shape?.slice(2) ?? [])]);
