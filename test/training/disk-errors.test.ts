@@ -116,14 +116,16 @@ describe('folders that cannot be written', () => {
     }
   });
 
-  it('another user\'s folder: "cannot create X: permission denied"', async () => {
+  it('a folder this process may not write: "cannot create X: permission denied"', async () => {
     const locked = join(dir, 'locked');
     mkdirSync(locked, { mode: 0o755 });
     const out = join(locked, 'run');
-    // As root the permission bits do not apply to this process: the CLI runs as nobody (65534), a real other user.
+    chmodSync(locked, 0o555);
+    // Root ignores permission bits through its capabilities: setpriv drops them (from the bounding set, so the CLI
+    // never has them), and the folder's mode then applies to it as to any user. Another uid (nobody) would be
+    // simpler but cannot read a clone under a private folder (mktemp -d makes them 0700).
     const asRoot = userInfo().uid === 0;
-    if (!asRoot) chmodSync(locked, 0o555);
-    const run = startCli(trainArgs(out), asRoot ? { uid: 65534, gid: 65534, env: { ...process.env, HOME: '/tmp' } } : {});
+    const run = startCli(trainArgs(out), {}, asRoot ? ['setpriv', '--bounding-set', '-dac_override,-dac_read_search,-fowner'] : []);
     const done = await run.exited;
     expect(oneLine(done.stderr)).toBe(`regraft: cannot create ${out}: permission denied; write somewhere you may, or fix the folder's permissions`);
     expect(done.code).toBe(1);
