@@ -65,6 +65,8 @@ export interface ModelData {
   classAxis?: ClassAxis;
   /** Classes the labels use (largest + 1, the ignore index left out); 0 for float targets. */
   numClasses: number;
+  /** The sizes the data gives the inputs' symbolic dims (`sequence` = 12), the batch dim left out. */
+  dims: ReadonlyMap<string, number>;
 }
 
 /** Loads a data spec (or takes named arrays from the API) and fits it to the model. */
@@ -90,11 +92,11 @@ export function fitModelData(data: Dataset | NamedArrays, model: Model, opts: Mo
     arrays = fitDatasetInput(data, model, fed, bindings, opts);
   }
   const inputs = fed.map((v) => v.name);
-  if (!opts.labels || !opts.prediction) return { arrays: { ...arrays, arrays: new Map(inputs.map((n) => [n, arrays.arrays.get(n)!])) }, inputs, numClasses: 0 };
+  if (!opts.labels || !opts.prediction) return { arrays: { ...arrays, arrays: new Map(inputs.map((n) => [n, arrays.arrays.get(n)!])) }, inputs, numClasses: 0, dims: bindings };
   const fitted = fitLabels(arrays, opts.prediction, bindings, opts);
   const kept = new Map(inputs.map((n) => [n, arrays.arrays.get(n)!]));
   kept.set(LABELS_NAME, fitted.labels);
-  return { arrays: { ...arrays, arrays: kept }, inputs, labels: LABELS_NAME, classAxis: fitted.classAxis, numClasses: fitted.numClasses };
+  return { arrays: { ...arrays, arrays: kept }, inputs, labels: LABELS_NAME, classAxis: fitted.classAxis, numClasses: fitted.numClasses, dims: bindings };
 }
 
 /** A single feature array for the model's one input: reshaped, and checked as whole numbers for an int64 input. */

@@ -10,6 +10,8 @@ import { feedableStep, type NamedTensor } from '../compile/step-io.js';
 import { withTiedCopies } from '../compile/tied-weights.js';
 import { describeDecay } from '../compile/parameter-choice.js';
 import { parameterSelection } from '../passes/add-penalty.js';
+import { recurrenceLengthDims } from '../passes/decompose-rnn.js';
+import type { FixedDims } from '../passes/fix-input-dims.js';
 import { StepRunner, stepModels } from './step-runner.js';
 import { StepSessions } from './step-sessions.js';
 import type { TrainConfig } from './config.js';
@@ -119,6 +121,7 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
     train: config.train,
     untie: config.untie,
     accumulate: config.accumulate > 1,
+    dims: recurrenceLengthsOfData(model, data),
   });
   if (config.l2 > 0 || config.l1 > 0 || config.optimizer === 'adamw') log(describeDecay(step.decayed, step.params, parameterSelection(config.penalize)));
   for (const t of step.tied) log(`tied weights: ${t.copy} is ${t.relation === 'transpose' ? 'the transpose of' : 'a copy of'} ${t.parameter}, trained as one tensor (--untie trains them apart)`);
@@ -149,6 +152,25 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
     if (!resume && position.epochsDone === 0 && !(err instanceof RunInterrupted)) await removeUnstartedRun(config.out);
     throw err;
   }
+}
+
+/**
+ * The sizes the training data gives the dims the recurrent layers' lengths are made of (`sequence` = 12): only the
+ * step is compiled for them (LSTM/GRU/RNN are unrolled over a fixed number of steps); the model that validation,
+ * eval and export use keeps them dynamic.
+ */
+function recurrenceLengthsOfData(model: Model, data: PreparedData): FixedDims | undefined {
+  const names = recurrenceLengthDims(model);
+  if (names.length === 0) return undefined;
+  const dims: Record<string, number> = {};
+  for (const name of names) {
+    const size = data.train.dims.get(name);
+    if (size === undefined) {
+      throw new RegraftError(`train: the recurrent layers' sequence length is dim '${name}', which the data '${data.train.arrays.name}' does not give a size (it is the batch dim of every input that has it); export the model with a fixed sequence length`);
+    }
+    dims[name] = size;
+  }
+  return dims;
 }
 
 interface RunContext {

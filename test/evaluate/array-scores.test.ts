@@ -33,6 +33,7 @@ function data(labels: number[], labelDims: number[], classAxis?: ClassAxis): Mod
     labels: 'labels',
     classAxis,
     numClasses: 2,
+    dims: new Map(),
   };
 }
 
