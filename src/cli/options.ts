@@ -1,5 +1,6 @@
 import { UsageError } from '../errors.js';
 import { ratioProblem } from '../passes/insert-dropout.js';
+import { splitList } from '../training/setting-kinds.js';
 
 /** Flag parsers for commander: each rejects a bad value with a usage error (exit 2) naming the flag. */
 export function parseNumber(flag: string, { min, max, integer }: { min?: number; max?: number; integer?: boolean } = {}) {
@@ -13,9 +14,8 @@ export function parseNumber(flag: string, { min, max, integer }: { min?: number;
   };
 }
 
-export function parseList(raw: string): string[] {
-  return raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-}
+/** A comma-separated flag value as its trimmed, non-empty items: the train settings' list reading. */
+export const parseList = splitList;
 
 /** `--dim sequence=12,batch=32` (repeatable): symbolic dim name -> size, a whole number of at least 1. */
 export function parseDims(raw: string, previous: Record<string, number> = {}): Record<string, number> {

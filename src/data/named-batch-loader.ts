@@ -114,9 +114,14 @@ export class NamedBatchLoader {
       const out: Record<string, BatchArray> = {};
       for (const c of this.columns) {
         const { source, buffer, per } = c;
-        for (let k = 0; k < size; k++) {
-          const i = this.order[start + k];
-          (buffer as Float32Array).set((source as Float32Array).subarray(i * per, (i + 1) * per), k * per);
+        if (per === 1) {
+          // One value per row (labels, scalar features): a plain copy, without a subarray view per row.
+          for (let k = 0; k < size; k++) (buffer as Float32Array)[k] = (source as Float32Array)[this.order[start + k]!]!;
+        } else {
+          for (let k = 0; k < size; k++) {
+            const i = this.order[start + k];
+            (buffer as Float32Array).set((source as Float32Array).subarray(i * per, (i + 1) * per), k * per);
+          }
         }
         const data = size === this.batchSize ? buffer : (buffer.subarray(0, size * per) as ArrayData);
         out[c.name] = { type: c.type, data, dims: [size, ...c.rowDims] };

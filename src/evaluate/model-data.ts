@@ -8,6 +8,7 @@
  * one-input model as they always did. Every mismatch is one line naming the input, the array and its file.
  */
 import {
+  ARRAY_TYPES,
   castArray,
   checkFinite,
   datasetArrays,
@@ -160,7 +161,7 @@ function fitNamedInputs(data: NamedArrays, fed: Value[], bindings: Map<string, n
 function inputArrayType(input: Value, where: string): ArrayType {
   if (input.elemType === undefined) return 'float32';
   const name = ortTypeName(input.elemType);
-  if (['float32', 'float64', 'int64', 'int32', 'int16', 'int8', 'uint8', 'uint16', 'uint32', 'bool'].includes(name)) return name as ArrayType;
+  if ((ARRAY_TYPES as readonly string[]).includes(name)) return name as ArrayType;
   throw new RegraftError(`${where}: model input '${input.name}' is ${name}, which regraft cannot feed from data; feed a model whose inputs are numbers or bools`);
 }
 

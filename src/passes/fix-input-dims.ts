@@ -42,23 +42,3 @@ export const fixInputDimsPass: Pass<FixedDims> = {
   name: 'fix-input-dims',
   run: (model, dims) => fixInputDims(model, dims),
 };
-
-/**
- * The sizes the data has for some symbolic dims: each name is looked up where a data input declares it as a dim
- * of its own (`x: [batch, sequence, 6]` with data of shape [320, 12, 6] gives sequence = 12).
- */
-export function dimsOfData(model: Model, names: readonly string[], shapes: Readonly<Record<string, readonly number[]>>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const name of names) {
-    for (const v of model.graph.inputs) {
-      const axis = v.shape?.indexOf(name) ?? -1;
-      const data = shapes[v.name];
-      if (axis >= 0 && data && axis < data.length) {
-        out[name] = data[axis];
-        break;
-      }
-    }
-    if (!(name in out)) throw new RegraftError(`dim '${name}': no data input declares it as one of its dims, so the data cannot give its size; give it with --dim ${name}=SIZE`);
-  }
-  return out;
-}

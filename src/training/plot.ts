@@ -91,7 +91,7 @@ export function renderLossPlot(metrics: readonly EpochMetrics[], steps: readonly
   const smoothed = smoothEma(raw.map((p) => p.y), smoothingWeight(raw.length));
   // The smoothed curve at the same thinned steps: drawn at full resolution it would add nothing a reader sees.
   const every = Math.max(1, Math.floor(raw.length / (2 * MAX_RAW_BUCKETS)));
-  const smoothPoints = raw.filter((_, i) => i % every === 0 || i === raw.length - 1).map((p) => ({ x: p.x, y: smoothed[raw.indexOf(p)] }));
+  const smoothPoints = raw.flatMap((p, i) => (i % every === 0 || i === raw.length - 1 ? [{ x: p.x, y: smoothed[i]! }] : []));
   const validation = metrics.filter((m) => m.val_loss !== undefined).map((m) => ({ x: m.step, y: m.val_loss as number, tip: `epoch ${m.epoch}, step ${m.step}: validation loss ${m.val_loss}` }));
   return renderChart({
     title: 'Loss',

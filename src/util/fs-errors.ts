@@ -29,7 +29,6 @@ export class FileSystemError extends RegraftError {
 export function fileSystemError(err: unknown, path: string, doing: 'write' | 'create'): Error {
   if (err instanceof RegraftError) return err;
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  const verb = doing === 'write' ? 'write' : 'create';
   const message = (() => {
     switch (code) {
       case 'ENOSPC':
@@ -40,15 +39,15 @@ export function fileSystemError(err: unknown, path: string, doing: 'write' | 'cr
         return `${path} would be larger than the file system allows for one file; write elsewhere`;
       case 'EACCES':
       case 'EPERM':
-        return `cannot ${verb} ${path}: permission denied; write somewhere you may, or fix the folder's permissions`;
+        return `cannot ${doing} ${path}: permission denied; write somewhere you may, or fix the folder's permissions`;
       case 'EROFS':
-        return `cannot ${verb} ${path}: read-only file system; write elsewhere`;
+        return `cannot ${doing} ${path}: read-only file system; write elsewhere`;
       case 'ENOENT':
-        return `cannot ${verb} ${path}: the folder ${dirname(path)} does not exist; create it first`;
+        return `cannot ${doing} ${path}: the folder ${dirname(path)} does not exist; create it first`;
       case 'ENOTDIR':
-        return `cannot ${verb} ${path}: a part of the path is a file, not a folder`;
+        return `cannot ${doing} ${path}: a part of the path is a file, not a folder`;
       case 'EISDIR':
-        return `cannot ${verb} ${path}: it is a folder; give a file path`;
+        return `cannot ${doing} ${path}: it is a folder; give a file path`;
       case 'EIO':
         return `input/output error while writing ${path} (a failing disk or a lost network share)`;
       default:

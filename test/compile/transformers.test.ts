@@ -9,7 +9,6 @@ import type { NpyContents } from '../../src/data/npy.js';
 import type { Model } from '../../src/ir/model.js';
 import { modelToBytes } from '../../src/model-io.js';
 import { recurrenceLengthDims } from '../../src/passes/decompose-rnn.js';
-import { dimsOfData } from '../../src/passes/fix-input-dims.js';
 import { createSession, type Session } from '../../src/runtime/session.js';
 import { EXPORTERS, feedsOf, fixtureModel, largestMagnitude, loadFixture, referenceGradients, referenceLoss, sliceBatch, type Fixture } from '../transformer-fixtures.js';
 import { openFeedableStep, scalarOf } from './step-helpers.js';
@@ -149,3 +148,23 @@ describe.each(Object.keys(LOSSES))('%s', (name) => {
     }
   });
 });
+
+/**
+ * The sizes the data has for some symbolic dims: each name is looked up where a data input declares it as a dim
+ * of its own (`x: [batch, sequence, 6]` with data of shape [320, 12, 6] gives sequence = 12).
+ */
+function dimsOfData(model: Model, names: readonly string[], shapes: Readonly<Record<string, readonly number[]>>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const name of names) {
+    for (const v of model.graph.inputs) {
+      const axis = v.shape?.indexOf(name) ?? -1;
+      const data = shapes[v.name];
+      if (axis >= 0 && data && axis < data.length) {
+        out[name] = data[axis];
+        break;
+      }
+    }
+    if (!(name in out)) throw new Error(`dim '${name}': no data input declares it as one of its dims, so the data cannot give its size; give it with --dim ${name}=SIZE`);
+  }
+  return out;
+}
