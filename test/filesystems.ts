@@ -31,7 +31,19 @@ export function smallFileSystem(size: string): { fs: SmallFileSystem; missing?: 
     if (process.env.CI === 'true') throw new Error(`CI=true and ${missing}`);
     return { missing };
   }
-  const remount = (mode: 'ro' | 'rw') => execFileSync('mount', ['-o', `remount,${mode}`, dir], { stdio: 'pipe' });
+  // A read-only remount fails with "mount point is busy" while a file is open for writing; the trainer holds one
+  // only for the moment of a write, so the remount is retried for up to 2 s.
+  const remount = (mode: 'ro' | 'rw') => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        execFileSync('mount', ['-o', `remount,${mode}`, dir], { stdio: 'pipe' });
+        return;
+      } catch (err) {
+        if (attempt >= 200 || !String((err as { stderr?: Buffer }).stderr ?? '').includes('busy')) throw err;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+      }
+    }
+  };
   return {
     fs: {
       dir,
