@@ -95,7 +95,8 @@ export interface OptimizerGraph {
  * - sgd:       p' = p - lr g
  * - momentum:  b' = mu b + g;  p' = p - lr b'  (Nesterov: p' = p - lr (g + mu b'))
  * - adam:      m' = b1 m + (1-b1) g;  v' = b2 v + (1-b2) g^2;  t' = t + 1;
- *              p' = p - lr (m' / (1 - b1^t')) / (sqrt(v' / (1 - b2^t')) + eps)
+ *              p' = p - lr (m' / (1 - b1^t')) / (sqrt(v' / (1 - b2^t')) + eps), computed with the corrections
+ *              on scalars (below)
  * - adamw:     as adam, with p decayed first: p' = p (1 - lr wd) - lr m^ / (sqrt(v^) + eps), for the parameters
  *              in `decayed` (all when absent); the others update as adam
  * State is named as PyTorch names it: `<p>.momentum_buffer`, `<p>.exp_avg`, `<p>.exp_avg_sq`, and one `optimizer.step`.
@@ -156,6 +157,12 @@ export function emitOptimizer(b: GraphBuilder, config: OptimizerConfig, gradient
       const b2 = b.scalar(beta2, 'beta2');
       const oneMinusB1 = b.scalar(1 - beta1, 'one_minus_beta1');
       const oneMinusB2 = b.scalar(1 - beta2, 'one_minus_beta2');
+      // The bias corrections move onto scalars: lr m^ / (sqrt(v^) + eps) = (lr sqrt(c2) / c1) m' / (sqrt(v') + eps
+      // sqrt(c2)), which is 12 elementwise passes over each parameter's size instead of 14 (an MLP's Adam update is
+      // most of its step's kernel time).
+      const sqrtC2 = b.op('Sqrt', [c2]);
+      const stepSize = b.div(b.mul(lr, sqrtC2), c1);
+      const epsHat = b.mul(eps, sqrtC2);
       const decay = config.kind === 'adamw' ? b.sub(one, b.mul(lr, b.scalar(config.weightDecay ?? DEFAULT_WEIGHT_DECAY, 'weight_decay'))) : undefined;
       const decayed = config.decayed ? new Set(config.decayed) : undefined;
       for (const [p, g] of params) {
@@ -165,10 +172,9 @@ export function emitOptimizer(b: GraphBuilder, config: OptimizerConfig, gradient
         const v2 = b.add(b.mul(b2, v), b.mul(oneMinusB2, b.mul(g, g)));
         updated(m, m2);
         updated(v, v2);
-        const mHat = b.div(m2, c1);
-        const denom = b.add(b.op('Sqrt', [b.div(v2, c2)]), eps);
+        const denom = b.add(b.op('Sqrt', [v2]), epsHat);
         const base = decay && (!decayed || decayed.has(p.name)) ? b.mul(p, decay) : p;
-        updated(p, b.sub(base, b.mul(lr, b.div(mHat, denom))));
+        updated(p, b.sub(base, b.mul(stepSize, b.div(m2, denom))));
       }
       break;
     }
