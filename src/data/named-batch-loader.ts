@@ -37,6 +37,18 @@ export interface NamedBatch {
   arrays: Record<string, BatchArray>;
 }
 
+/** Several batches of one size, back to back: each array's dims are [count, size, ...row dims]. */
+export interface StackedBatches {
+  epoch: number;
+  /** Position of the first batch in its epoch, from 0. */
+  index: number;
+  /** How many batches are stacked. */
+  count: number;
+  /** Rows per batch. */
+  size: number;
+  arrays: Record<string, BatchArray>;
+}
+
 /** Mixes seed and epoch into one 32-bit seed, so that every epoch's shuffle can be rebuilt without replaying earlier ones. */
 function epochSeed(seed: number, epoch: number): number {
   let h = Math.imul((seed >>> 0) ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul((epoch >>> 0) + 0x632be5ab, 0xc2b2ae35);
@@ -65,6 +77,8 @@ export class NamedBatchLoader {
   private readonly samples: Int32Array;
   private readonly order: Int32Array;
   private readonly columns: Column[];
+  /** stackedBatches' buffers, for `per` batches, made at its first call. */
+  private stack: { per: number; buffers: ArrayData[] } | undefined;
 
   constructor(arrays: NamedArrays, options: NamedBatchLoaderOptions) {
     const { batchSize, seed, shuffle = true, dropLast = false } = options;
@@ -108,26 +122,58 @@ export class NamedBatchLoader {
       throw new RegraftError(`cannot start epoch ${epoch} of ${this.arrays.name} at batch ${startBatch}; it has ${this.batchesPerEpoch} batches`);
     }
     this.fillOrder(epoch);
+    const buffers = this.columns.map((c) => c.buffer);
     for (let b = startBatch; b < this.batchesPerEpoch; b++) {
-      const start = b * this.batchSize;
-      const size = Math.min(this.batchSize, this.numSamples - start);
-      const out: Record<string, BatchArray> = {};
-      for (const c of this.columns) {
-        const { source, buffer, per } = c;
-        if (per === 1) {
-          // One value per row (labels, scalar features): a plain copy, without a subarray view per row.
-          for (let k = 0; k < size; k++) (buffer as Float32Array)[k] = (source as Float32Array)[this.order[start + k]!]!;
-        } else {
-          for (let k = 0; k < size; k++) {
-            const i = this.order[start + k];
-            (buffer as Float32Array).set((source as Float32Array).subarray(i * per, (i + 1) * per), k * per);
-          }
-        }
-        const data = size === this.batchSize ? buffer : (buffer.subarray(0, size * per) as ArrayData);
-        out[c.name] = { type: c.type, data, dims: [size, ...c.rowDims] };
-      }
-      yield { epoch, index: b, size, arrays: out };
+      const size = this.sizeOf(b);
+      yield { epoch, index: b, size, arrays: this.fillRows(b * this.batchSize, size, buffers, [size]) };
     }
+  }
+
+  /**
+   * The batches of one epoch, up to `perRun` at a time, stacked along a new first axis: the same batches, rows and
+   * order as `batches(epoch)`, for a step that runs several at once (compile/scan-steps.ts). A stack holds batches
+   * of one size, so a smaller last batch comes alone.
+   */
+  *stackedBatches(epoch: number, perRun: number): Generator<StackedBatches> {
+    if (!Number.isInteger(perRun) || perRun < 1) throw new RegraftError(`batches per run ${perRun} must be a whole number of at least 1`);
+    this.fillOrder(epoch);
+    const per = Math.min(perRun, this.batchesPerEpoch);
+    if (this.stack?.per !== per) {
+      this.stack = { per, buffers: this.columns.map((c) => new (c.buffer.constructor as new (n: number) => ArrayData)(per * this.batchSize * c.per)) };
+    }
+    const { buffers } = this.stack;
+    const fullBatches = Math.floor(this.numSamples / this.batchSize);
+    for (let b = 0; b < this.batchesPerEpoch; ) {
+      const size = this.sizeOf(b);
+      const count = size === this.batchSize ? Math.min(per, fullBatches - b) : 1;
+      yield { epoch, index: b, count, size, arrays: this.fillRows(b * this.batchSize, count * size, buffers, [count, size]) };
+      b += count;
+    }
+  }
+
+  private sizeOf(batch: number): number {
+    return Math.min(this.batchSize, this.numSamples - batch * this.batchSize);
+  }
+
+  /** Copies `rows` rows of the epoch's order from position `start` into the columns' `buffers`, as arrays of dims [...lead, ...row dims]. */
+  private fillRows(start: number, rows: number, buffers: readonly ArrayData[], lead: readonly number[]): Record<string, BatchArray> {
+    const out: Record<string, BatchArray> = {};
+    this.columns.forEach((c, j) => {
+      const { source, per } = c;
+      const buffer = buffers[j];
+      if (per === 1) {
+        // One value per row (labels, scalar features): a plain copy, without a subarray view per row.
+        for (let k = 0; k < rows; k++) (buffer as Float32Array)[k] = (source as Float32Array)[this.order[start + k]!]!;
+      } else {
+        for (let k = 0; k < rows; k++) {
+          const i = this.order[start + k];
+          (buffer as Float32Array).set((source as Float32Array).subarray(i * per, (i + 1) * per), k * per);
+        }
+      }
+      const data = rows * per === buffer.length ? buffer : (buffer.subarray(0, rows * per) as ArrayData);
+      out[c.name] = { type: c.type, data, dims: [...lead, ...c.rowDims] };
+    });
+    return out;
   }
 
   private fillOrder(epoch: number): void {

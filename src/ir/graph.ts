@@ -196,6 +196,13 @@ export class Graph {
     return t;
   }
 
+  /** Puts the graph inputs in this order (for ops that bind a body's inputs by position: Scan, Loop). */
+  setInputOrder(order: readonly Value[]): void {
+    const same = order.length === this._inputs.length && new Set(order).size === order.length && order.every((v) => this._inputs.includes(v));
+    if (!same) throw new RegraftError(`setInputOrder: the new order of graph '${this.name}' must hold each of its inputs once`);
+    this._inputs.splice(0, this._inputs.length, ...order);
+  }
+
   addOutput(v: Value, info?: ValueInfoProto): void {
     this._outputs.push(v);
     if (info) this.outputInfo.set(v, info);

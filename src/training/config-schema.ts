@@ -20,6 +20,7 @@ import { DEFAULT_MOMENTUM, DEFAULT_OPTIMIZER, DEFAULT_WEIGHT_DECAY, TRAINING_OPT
 import { DEFAULT_DROPOUT_RATIO, ratioProblem } from '../passes/insert-dropout.js';
 import { EXECUTION_PROVIDERS } from '../runtime/execution-provider.js';
 import { SCHEDULES } from './schedule.js';
+import { DEFAULT_STEPS_PER_RUN, SCAN_STATE_LIMIT_MIB } from './steps-per-run.js';
 import { booleanSetting, choiceSetting, listSetting, numberSetting, textSetting } from './setting-kinds.js';
 
 const TRAINING_OPTIMIZER_DEFAULT = TRAINING_OPTIMIZERS.find((o) => o === DEFAULT_OPTIMIZER)!;
@@ -78,6 +79,10 @@ export const TRAIN_SETTINGS = {
   seed: numberSetting({ integer: true, default: 0, searchable: true, help: 'seed for initial shuffles, Dropout masks and the split' }),
   ep: choiceSetting(EXECUTION_PROVIDERS, { default: 'cpu', placeholder: '<provider>', mayChangeOnResume: true, help: 'execution provider: cpu, cuda or webgpu (falls back to cpu, saying why, when the GPU provider is not installed or does not start)' }),
   strict: booleanSetting({ default: false, mayChangeOnResume: true, help: 'turn warnings into errors: --ep cuda or webgpu falling back to CPU, a diverging loss' }),
+  stepsPerRun: numberSetting({
+    integer: true, min: 1, mayChangeOnResume: true, placeholder: '<n>',
+    help: `optimizer steps per onnxruntime run, parameters and optimizer state kept inside onnxruntime between them (same results; progress and Ctrl-C act between runs); default ${DEFAULT_STEPS_PER_RUN} when the parameters and optimizer state take at most ${SCAN_STATE_LIMIT_MIB} MiB, else 1`,
+  }),
   threads: numberSetting({ integer: true, min: 1, default: 1, mayChangeOnResume: true, help: 'onnxruntime threads per op' }),
   limit: numberSetting({ integer: true, min: 0, default: 0, help: 'use only the first n training samples (quick experiments); 0: all' }),
   tensorboard: booleanSetting({ default: true, help: 'TensorBoard event files in RUN/tb/ (train/loss and train/lr per step, validation and speed per epoch); --no-tensorboard (tensorboard: false) writes none' }),

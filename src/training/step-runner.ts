@@ -1,7 +1,8 @@
 /**
  * Drives a compiled step through onnxruntime, one optimizer update at a time: the plain step (forward, backward and
  * update in one run), or, for a step compiled with `accumulate`, N runs of the gradient step into accumulators and
- * one run of the update step (compile/accumulation.ts). Parameters, optimizer state and running statistics live in
+ * one run of the update step (compile/accumulation.ts), or several plain steps in one run of the scan-steps model
+ * (compile/scan-steps.ts). Parameters, optimizer state and running statistics live in
  * one map between runs, as onnxruntime tensors.
  */
 import { RegraftError } from '../errors.js';
@@ -91,6 +92,20 @@ export class StepRunner {
     }
     if (step.update && batch.last) await this.applyUpdate(batch.lr!);
     return (out[step.loss].data as Float32Array)[0];
+  }
+
+  /**
+   * Runs several plain steps in one run of a scan-steps session (compile/scan-steps.ts): `feeds` holds their data
+   * stacked along a new first axis, `lrs` one learning rate per step. Returns the steps' losses.
+   */
+  async runSteps(feeds: Record<string, Tensor>, lrs: Float32Array): Promise<Float32Array> {
+    const step = this.step;
+    if (step.update || !step.lr) throw new RegraftError('StepRunner.runSteps: only a plain step with a learning rate runs several steps at once');
+    const all: Record<string, Tensor> = { ...feeds, [step.lr]: new Tensor('float32', lrs, [lrs.length]) };
+    for (const name of this.stepReads) all[name] = this.carried.get(name)!;
+    const out = await this.stepSession.run(all);
+    for (const c of step.carried) this.carried.set(c.input, out[c.output]);
+    return out[step.loss].data as Float32Array;
   }
 
   private async applyUpdate(lr: number): Promise<void> {

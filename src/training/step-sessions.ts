@@ -1,8 +1,10 @@
 /**
- * The train step's onnxruntime session for each epoch of a run.
+ * The train step's onnxruntime session for each epoch of a run: of the step itself, or of the scan-steps model
+ * that runs several steps at once (compile/scan-steps.ts).
  */
 import type { Model } from '../ir/model.js';
 import { modelToBytes } from '../model-io.js';
+import { scanStepsModel, type ScanStepsNames } from '../compile/scan-steps.js';
 import { createSession, type Session, type SessionOptions } from '../runtime/session.js';
 
 /** Ops whose results depend on their random generator's state, which lives in the session. */
@@ -22,6 +24,8 @@ export class StepSessions {
     private readonly model: Model,
     private readonly seed: number,
     private readonly options: SessionOptions,
+    /** Set: the sessions run the scan-steps model of `model` with these names. */
+    private readonly scan?: ScanStepsNames,
   ) {
     this.perEpoch = model.graph.nodes.some((n) => RANDOM_OPS.has(n.opType));
   }
@@ -31,7 +35,9 @@ export class StepSessions {
     this.model.graph.nodes
       .filter((n) => n.opType === 'Dropout')
       .forEach((n, i) => n.setAttribute('seed', dropoutSeed(this.seed, epoch, i)));
-    this.session = await createSession(modelToBytes(this.model), { ...this.options, name: 'train step' });
+    // Made after the seeds are set: the scan-steps model holds its own copy of the step.
+    const model = this.scan ? scanStepsModel(this.model, this.scan) : this.model;
+    this.session = await createSession(modelToBytes(model), { ...this.options, name: 'train step' });
     return this.session;
   }
 

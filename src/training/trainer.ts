@@ -14,11 +14,13 @@ import { recurrenceLengthDims } from '../passes/decompose-rnn.js';
 import type { FixedDims } from '../passes/fix-input-dims.js';
 import { StepRunner, stepModels } from './step-runner.js';
 import { StepSessions } from './step-sessions.js';
+import { stepsPerRun } from './steps-per-run.js';
 import type { TrainConfig } from './config.js';
 import { learningRate } from './schedule.js';
 import { prepareData, type GivenArrays, type PreparedData } from './prepare-data.js';
 import { namedArrays, type ArrayInput, type NamedArrays } from '../data/index.js';
 import { batchTensor, evaluateModelData } from '../evaluate/array-scores.js';
+import type { BatchArray } from '../data/named-batch-loader.js';
 import { predictionOutput } from '../evaluate/model-data.js';
 import { createRunDir, formatEpoch, openRun, recordEpoch, removeUnstartedRun, RUN_FILES, type EpochMetrics, type OpenedRun, type StepRecord, type TrainerState } from './run-dir.js';
 import { DivergenceWatch } from './divergence.js';
@@ -206,7 +208,10 @@ async function runEpochs(ctx: RunContext): Promise<TrainResult> {
   // A CUDA session that failed to start fell back to CPU (and said so): later sessions go straight to CPU.
   if (validator) sessionOptions.ep = validator.session.provider;
 
-  const stepSessions = new StepSessions(models.step, config.seed, sessionOptions);
+  // Several updates per run keep the parameters and state inside onnxruntime between them (compile/scan-steps.ts).
+  const perRun = stepsPerRun(config.stepsPerRun, step, models.step, models.initial);
+  const scan = perRun > 1 ? { carried: step.carried, perStep: [...data.train.inputs, data.train.labels!, step.lr!], loss: step.loss } : undefined;
+  const stepSessions = new StepSessions(models.step, config.seed, sessionOptions, scan);
 
   const state: TrainerState = resumed?.state ?? { epochsDone: 0, bestValLoss: null, bestEpoch: 0, staleEpochs: 0 };
   if (resume) log(`resuming ${config.out} after epoch ${state.epochsDone} of ${config.epochs}`);
@@ -231,7 +236,7 @@ async function runEpochs(ctx: RunContext): Promise<TrainResult> {
     for (let epoch = state.epochsDone; epoch < config.epochs; epoch++) {
       stopIfAsked();
       // A full disk while writing tb/ names the last good checkpoint, as for the run's other files.
-      const m = await trainEpoch({ config, step, updateSession, data, carried, epoch, sessionOptions, stepSessions, hooks, divergence, stopIfAsked, steps, events, updatesPerEpoch }).catch((err: unknown) => {
+      const m = await trainEpoch({ config, step, updateSession, data, carried, epoch, sessionOptions, stepSessions, hooks, divergence, stopIfAsked, steps, events, updatesPerEpoch, stepsPerRun: perRun }).catch((err: unknown) => {
         throw withCheckpoint(err, position);
       });
       if (validator) Object.assign(m, await validator.run(carried));
@@ -301,16 +306,19 @@ interface EpochContext {
   steps: StepRecord[];
   events: TrainingEvents | undefined;
   updatesPerEpoch: number;
+  /** Optimizer updates per onnxruntime run: above 1 the step session runs the scan-steps model. */
+  stepsPerRun: number;
 }
 
 /**
  * One pass over the training batches, `accumulate` micro-batches per optimizer update (the last update of an epoch
- * may have fewer); every update's parameters and state are fed to the next.
+ * may have fewer), or `stepsPerRun` updates per onnxruntime run; every update's parameters and state are fed to
+ * the next.
  */
 async function trainEpoch(ctx: EpochContext): Promise<EpochMetrics> {
-  const { config, step, data, carried, epoch, hooks, updatesPerEpoch } = ctx;
+  const { config, step, data, carried, epoch, hooks, updatesPerEpoch, stepsPerRun } = ctx;
   const { loader } = data;
-  const fed = [...data.train.inputs];
+  const fed = [...data.train.inputs, data.train.labels!];
   const perUpdate = config.accumulate;
   // Recorded as the epoch's rate: the rate of its first update.
   const lr = learningRate(config, epoch, 0, updatesPerEpoch);
@@ -318,42 +326,56 @@ async function trainEpoch(ctx: EpochContext): Promise<EpochMetrics> {
   ctx.sessionOptions.ep = session.provider;
   const runner = new StepRunner(step, session, ctx.updateSession, carried);
   const perUpdateLr = config.schedule === 'cosine' || config.schedule === 'linear' || config.warmup > 0;
+  const rateOf = (update: number) => (perUpdateLr ? learningRate(config, epoch, update / updatesPerEpoch, updatesPerEpoch) : lr);
   const sizeOf = (b: number) => Math.min(loader.batchSize, loader.numSamples - b * loader.batchSize);
+  const feedsOf = (arrays: Record<string, BatchArray>) => Object.fromEntries(fed.map((name) => [name, batchTensor(arrays[name])]));
   const started = performance.now();
   let lossSum = 0;
   let seen = 0;
   let updateLossSum = 0;
   let updateSeen = 0;
+  /** Once a batch's loss is known: the checks, the epoch's sums, the update's record and the progress hook. */
+  const recordBatch = (index: number, size: number, loss: number, rate: number, update: number, lastOfUpdate: boolean) => {
+    if (!Number.isFinite(loss)) {
+      throw new RegraftError(`train: loss became ${loss} at epoch ${epoch + 1}, batch ${index + 1}; lower the learning rate (now ${rate})`);
+    }
+    // The untrained model's loss is the first point the divergence watch compares with.
+    if (epoch === 0 && index === 0) ctx.divergence.see(loss, 'the first batch');
+    lossSum += loss * size;
+    seen += size;
+    updateLossSum += loss * size;
+    updateSeen += size;
+    if (lastOfUpdate) {
+      // Steps count updates from 1 across epochs and resumes: the x axis of train/loss and of loss.svg.
+      const record: StepRecord = { step: epoch * updatesPerEpoch + update + 1, epoch: epoch + 1, loss: updateLossSum / updateSeen, lr: rate };
+      ctx.steps.push(record);
+      ctx.events?.step(record.step, record.loss, record.lr);
+      updateLossSum = 0;
+      updateSeen = 0;
+    }
+    hooks.onBatch?.({ epoch: epoch + 1, epochs: config.epochs, batch: index + 1, batches: loader.batchesPerEpoch, meanLoss: lossSum / seen, samplesPerSec: seen / ((performance.now() - started) / 1000) });
+  };
   try {
-    for (const batch of loader.batches(epoch)) {
-      if (batch.index > 0) ctx.stopIfAsked({ index: batch.index, of: loader.batchesPerEpoch });
-      const update = Math.floor(batch.index / perUpdate);
-      const first = update * perUpdate;
-      const last = Math.min(first + perUpdate, loader.batchesPerEpoch) - 1;
-      let samples = 0;
-      for (let b = first; b <= last; b++) samples += sizeOf(b);
-      const feeds: Record<string, Tensor> = { [step.labels]: batchTensor(batch.arrays[data.train.labels!]) };
-      for (const name of fed) feeds[name] = batchTensor(batch.arrays[name]);
-      const rate = perUpdateLr ? learningRate(config, epoch, update / updatesPerEpoch, updatesPerEpoch) : lr;
-      const loss = await runner.run({ feeds, weight: batch.size / samples, last: batch.index === last, lr: rate });
-      if (!Number.isFinite(loss)) {
-        throw new RegraftError(`train: loss became ${loss} at epoch ${epoch + 1}, batch ${batch.index + 1}; lower the learning rate (now ${rate})`);
+    if (stepsPerRun > 1) {
+      // One update per batch, several batches per run.
+      for (const run of loader.stackedBatches(epoch, stepsPerRun)) {
+        if (run.index > 0) ctx.stopIfAsked({ index: run.index, of: loader.batchesPerEpoch });
+        const rates = Array.from({ length: run.count }, (_, k) => rateOf(run.index + k));
+        const losses = await runner.runSteps(feedsOf(run.arrays), Float32Array.from(rates));
+        for (let k = 0; k < run.count; k++) recordBatch(run.index + k, run.size, losses[k], rates[k], run.index + k, true);
       }
-      // The untrained model's loss is the first point the divergence watch compares with.
-      if (epoch === 0 && batch.index === 0) ctx.divergence.see(loss, 'the first batch');
-      lossSum += loss * batch.size;
-      seen += batch.size;
-      updateLossSum += loss * batch.size;
-      updateSeen += batch.size;
-      if (batch.index === last) {
-        // Steps count updates from 1 across epochs and resumes: the x axis of train/loss and of loss.svg.
-        const record: StepRecord = { step: epoch * updatesPerEpoch + update + 1, epoch: epoch + 1, loss: updateLossSum / updateSeen, lr: rate };
-        ctx.steps.push(record);
-        ctx.events?.step(record.step, record.loss, record.lr);
-        updateLossSum = 0;
-        updateSeen = 0;
+    } else {
+      for (const batch of loader.batches(epoch)) {
+        if (batch.index > 0) ctx.stopIfAsked({ index: batch.index, of: loader.batchesPerEpoch });
+        const update = Math.floor(batch.index / perUpdate);
+        const first = update * perUpdate;
+        const last = Math.min(first + perUpdate, loader.batchesPerEpoch) - 1;
+        let samples = 0;
+        for (let b = first; b <= last; b++) samples += sizeOf(b);
+        const rate = rateOf(update);
+        const loss = await runner.run({ feeds: feedsOf(batch.arrays), weight: batch.size / samples, last: batch.index === last, lr: rate });
+        recordBatch(batch.index, batch.size, loss, rate, update, batch.index === last);
       }
-      hooks.onBatch?.({ epoch: epoch + 1, epochs: config.epochs, batch: batch.index + 1, batches: loader.batchesPerEpoch, meanLoss: lossSum / seen, samplesPerSec: seen / ((performance.now() - started) / 1000) });
     }
   } finally {
     await ctx.stepSessions.endEpoch();

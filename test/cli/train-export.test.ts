@@ -52,6 +52,7 @@ async function everySetting(out: string): Promise<TrainConfig> {
     seed: 4,
     ep: 'cpu',
     strict: true,
+    stepsPerRun: 3,
     threads: 1,
     limit: 200,
     tensorboard: false,

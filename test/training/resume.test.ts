@@ -85,7 +85,7 @@ describe('resume after SIGKILL', () => {
     const r = await runCli('train', '--resume', '--out', out, '--lr', '0.5', '--epochs', '4');
     expect(r.code).toBe(1);
     expect(r.err).toEqual([
-      `regraft: ${out}: lr is 0.5 here but 0.1 in the run's config.json; a resumed run keeps its settings (only epochs, ep, strict and threads may change), so drop it or start a new run`,
+      `regraft: ${out}: lr is 0.5 here but 0.1 in the run's config.json; a resumed run keeps its settings (only epochs, ep, strict, stepsPerRun and threads may change), so drop it or start a new run`,
     ]);
     expect(readMetrics(out)).toHaveLength(3);
   });

@@ -142,17 +142,21 @@ describe('train() with an AbortSignal (the API)', () => {
     expect(existsSync(out)).toBe(false);
   });
 
-  it('aborted mid-epoch: the batch running finishes, the epoch is abandoned, the checkpoint of the one before holds', async () => {
-    const out = join(dir, 'api-stop');
+  // With several steps per run, the run in flight finishes: a stop asked at batch 5 lands after batch 8.
+  it.each([
+    [1, 5],
+    [4, 8],
+  ])('aborted mid-epoch with %i step(s) per run: the run in flight finishes (after batch %i), the epoch is abandoned, the checkpoint of the one before holds', async (stepsPerRun, stoppedAfter) => {
+    const out = join(dir, `api-stop-${stepsPerRun}`);
     const controller = new AbortController();
     const err = await train(
-      { model: small, data: MNIST_SUBSET, limit: 640, batchSize: 32, valSplit: 0, epochs: 3, out },
+      { model: small, data: MNIST_SUBSET, limit: 640, batchSize: 32, valSplit: 0, epochs: 3, stepsPerRun, out },
       { onBatch: (p) => p.epoch === 2 && p.batch === 5 && controller.abort() },
       { signal: controller.signal },
     ).catch((e: unknown) => e);
     expect((err as RunInterrupted).exitCode).toBe(1);
     expect((err as Error).message).toBe(
-      `stopped (aborted) in epoch 2/3 after batch 5 of 20 (that epoch runs again on resume); ${join(out, 'checkpoints', 'last.onnx')} holds epoch 1; continue with: regraft train --resume --out ${out}`,
+      `stopped (aborted) in epoch 2/3 after batch ${stoppedAfter} of 20 (that epoch runs again on resume); ${join(out, 'checkpoints', 'last.onnx')} holds epoch 1; continue with: regraft train --resume --out ${out}`,
     );
     expect(readMetrics(out)).toHaveLength(1);
   });
