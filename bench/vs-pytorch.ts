@@ -4,7 +4,7 @@
  * temp dir, with its weights and data; then each run trains the same network from the same weights on the same data,
  * regraft from the ONNX (bench/vs-pytorch-worker.ts) and PyTorch from the module, each in its own process (so peak
  * RSS is the run's own), alternating which goes first, for 3 rounds at 1 and 2 threads. A run's rate is its last
- * epoch's samples/s (the first warms up); the table gives each side's median over the rounds.
+ * epoch's samples/s (the first two warm up: page faults, JIT, arenas); the table gives each side's median over the rounds.
  *
  * PyTorch comes from the Python in REGRAFT_TORCH_PYTHON (default python3); without it the section prints how to
  * make such a venv and stops.
@@ -32,7 +32,7 @@ const LABELS: Record<string, string> = {
 };
 const ROUNDS = 3;
 const THREADS = [1, 2];
-const EPOCHS = 2;
+const EPOCHS = 3;
 const TARGET = 1.0;
 
 interface RunResult {
