@@ -235,20 +235,13 @@ async function runEpochs(ctx: RunContext): Promise<TrainResult> {
   try {
     for (let epoch = state.epochsDone; epoch < config.epochs; epoch++) {
       stopIfAsked();
-      // A full disk while writing tb/ names the last good checkpoint, as for the run's other files.
-      const m = await trainEpoch({ config, step, updateSession, data, carried, epoch, sessionOptions, stepSessions, hooks, divergence, stopIfAsked, steps, events, updatesPerEpoch, stepsPerRun: perRun }).catch((err: unknown) => {
-        throw withCheckpoint(err, position);
-      });
+      const m = await trainEpoch({ config, step, updateSession, data, carried, epoch, sessionOptions, stepSessions, hooks, divergence, stopIfAsked, steps, events, updatesPerEpoch, stepsPerRun: perRun });
       if (validator) Object.assign(m, await validator.run(carried));
       const diverging = divergence.check(m.epoch, m.train_loss, m.lr);
       // Under --strict the diverged epoch is not recorded: the checkpoints keep the weights from before it.
       if (diverging && config.strict) throw new RegraftError(`train: ${diverging}; stopped by --strict before epoch ${m.epoch}'s checkpoint`);
       metrics.push(m);
-      try {
-        events?.epoch(m.step, m);
-      } catch (err) {
-        throw withCheckpoint(err, position);
-      }
+      events?.epoch(m.step, m);
       log(formatEpoch(m, config.epochs));
       if (diverging && !warnedDivergence) log(`warning: ${diverging}; --strict makes this an error`);
       warnedDivergence ||= diverging !== undefined;
@@ -258,9 +251,7 @@ async function runEpochs(ctx: RunContext): Promise<TrainResult> {
       if (improved) Object.assign(state, { bestValLoss: m.val_loss ?? null, bestEpoch: epoch + 1, staleEpochs: 0 });
       else state.staleEpochs++;
       // Tied copies are written next to their parameter, so that checkpoints and the export hold both, equal.
-      await recordEpoch(config.out, metrics, steps, withTiedCopies(tensorsOf(carried), step.tied), state, improved).catch((err: unknown) => {
-        throw withCheckpoint(err, position);
-      });
+      await recordEpoch(config.out, metrics, steps, withTiedCopies(tensorsOf(carried), step.tied), state, improved);
       position.epochsDone = state.epochsDone;
 
       if ((await hooks.onEpoch?.(m)) === 'stop') {
@@ -274,6 +265,9 @@ async function runEpochs(ctx: RunContext): Promise<TrainResult> {
       }
     }
     status = 'success';
+  } catch (err) {
+    // A full disk or a read-only folder while writing the run's files (tb/ included) names the last good checkpoint.
+    throw withCheckpoint(err, position);
   } finally {
     try {
       if (events && hparams) events.sessionEnd(status);
