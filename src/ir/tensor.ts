@@ -134,13 +134,19 @@ export function floatTensor(name: string, data: Float32Array | number[], dims: r
   });
 }
 
+/** Zero bytes that float tensors of zeros share, grown to the largest asked for (see zerosFloatTensor). */
+let sharedZeros = new Uint8Array(0);
+
 /**
- * A float tensor of zeros. Its bytes are a fresh zero-filled buffer, not a copy of a Float32Array: the pages of
- * a large one (Adam's moments of a ResNet-50: 200 MB) are not touched until written, where floatTensor's copy
- * would fault all of them in.
+ * A float tensor of zeros (Adam's moments: 200 MB for a ResNet-50). Its raw_data is a view of one zero buffer that
+ * all such tensors share, sized for the largest: the IR never writes into tensor bytes (rewrites replace tensors),
+ * and sharing saves allocating and clearing a buffer per tensor, then faulting each one in while the file is
+ * written. Never write through it.
  */
 export function zerosFloatTensor(name: string, dims: readonly number[]): TensorProto {
-  return create(TensorProtoSchema, { name, dims: dims.map(BigInt), dataType: DataType.FLOAT, rawData: new Uint8Array(numel(dims) * 4) });
+  const bytes = numel(dims) * 4;
+  if (sharedZeros.length < bytes) sharedZeros = new Uint8Array(Math.max(bytes, 2 * sharedZeros.length));
+  return create(TensorProtoSchema, { name, dims: dims.map(BigInt), dataType: DataType.FLOAT, rawData: sharedZeros.subarray(0, bytes) });
 }
 
 export function int64Tensor(name: string, data: BigInt64Array | readonly (number | bigint)[], dims: readonly number[]): TensorProto {

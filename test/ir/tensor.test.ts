@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { firstNonFiniteFloat32, floatTensor, tensorDims, tensorToFloat32, zerosFloatTensor } from '../../src/ir/tensor.js';
 
 describe('zerosFloatTensor', () => {
-  it('is the tensor floatTensor makes of zeros, with a buffer of its own', () => {
+  it('is the tensor floatTensor makes of zeros, over zero bytes that all such tensors share', () => {
     const dims = [3, 5];
     const zeros = zerosFloatTensor('m', dims);
     const reference = floatTensor('m', new Float32Array(15), dims);
@@ -10,8 +10,14 @@ describe('zerosFloatTensor', () => {
     expect(tensorDims(zeros)).toEqual(dims);
     expect(zeros.rawData).toEqual(reference.rawData);
     expect(Array.from(tensorToFloat32(zeros))).toEqual(new Array(15).fill(0));
-    expect(zerosFloatTensor('m', dims).rawData.buffer).not.toBe(zeros.rawData.buffer);
+    expect(zerosFloatTensor('m2', dims).rawData.buffer).toBe(zeros.rawData.buffer);
     expect(zerosFloatTensor('s', []).rawData.length).toBe(4);
+    // A larger one grows the shared buffer; the tensors made before keep theirs, still zeros and of their size.
+    const big = zerosFloatTensor('big', [1 << 20]);
+    expect(big.rawData.length).toBe(4 << 20);
+    expect(big.rawData.every((x) => x === 0)).toBe(true);
+    expect(zeros.rawData.length).toBe(60);
+    expect(zeros.rawData.every((x) => x === 0)).toBe(true);
   });
 });
 
