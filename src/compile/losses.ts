@@ -48,8 +48,8 @@ export interface AttachedLoss {
 
 /**
  * Adds a loss on a model output, reading a new `labels` graph input. All losses reduce to a mean:
- * - cross-entropy: mean softmax cross-entropy of logits against int64 class labels (SoftmaxCrossEntropyLoss,
- *   opset 12+), PyTorch's `nn.CrossEntropyLoss(ignore_index=-100)`: logits [N, C] with labels [N], [N, C, d1, ...]
+ * - cross-entropy: mean softmax cross-entropy of logits against int64 class labels (SoftmaxCrossEntropyLoss's
+ *   math, opset 12+, in the ops of meanCrossEntropy), PyTorch's `nn.CrossEntropyLoss(ignore_index=-100)`: logits [N, C] with labels [N], [N, C, d1, ...]
  *   with labels [N, d1, ...] (classAxis 1), or [N, T, V] with labels [N, T] (classAxis -1, transposed to [N, V, T]
  *   first); positions labelled ignoreIndex do not count, the mean is over the others;
  * - causal-lm: the next-token loss of logits [N, T, V] against labels [N, T] (Hugging Face's LM heads with
@@ -104,8 +104,7 @@ export function attachLoss(model: Model, spec: LossSpec): AttachedLoss {
       }
       counted = labels;
     }
-    // The log_prob output is free (the kernel computes it anyway) and spares the backward pass a Softmax.
-    const [loss] = b.ops('SoftmaxCrossEntropyLoss', [scores, counted], { reduction: 'mean', ignore_index: ignoreIndex }, [lossName, graph.uniqueValueName('log_prob')]);
+    const loss = meanCrossEntropy(b, scores, counted, ignoreIndex, lossName, opset);
     loss.setTensorType(DataType.FLOAT, []);
     return { loss, labels, prediction };
   }
@@ -122,6 +121,35 @@ export function attachLoss(model: Model, spec: LossSpec): AttachedLoss {
   if (spec.kind === 'mse-half') loss = b.op('Mul', [loss, b.scalar(0.5, 'half')], {}, { output: lossName });
   loss.setTensorType(DataType.FLOAT, []);
   return { loss, labels, prediction };
+}
+
+/**
+ * SoftmaxCrossEntropyLoss(scores, labels, reduction 'mean', ignore_index) in ops every execution provider has a
+ * kernel for (onnxruntime's CUDA provider has none for the fused op, which would run on the CPU with device copies
+ * around it): scores [N, C, *D], labels [N, *D],
+ *   logp = LogSoftmax(scores) over C;  kept_i = (labels_i != ignore);  picked_i = logp[i, labels_i]
+ *   loss = -sum_i kept_i picked_i / sum_i kept_i
+ * picked is a one-hot dot product over C, whose gradient is the one-hot itself (no scatter). Ignored labels may lie
+ * outside [0, C) (-100): they become 0 before OneHot and weigh 0. Before opset 13, LogSoftmax normalizes over every
+ * axis from 1 on, the class axis alone only for [N, C] scores: other ranks keep the fused op there.
+ */
+function meanCrossEntropy(b: GraphBuilder, scores: Value, labels: Value, ignoreIndex: number, lossName: string, opset: number): Value {
+  if (opset < 13 && scores.shape?.length !== 2) {
+    // Its log_prob output is free (the kernel computes it anyway) and spares the backward pass a Softmax.
+    const [loss] = b.ops('SoftmaxCrossEntropyLoss', [scores, labels], { reduction: 'mean', ignore_index: ignoreIndex }, [lossName, b.graph.uniqueValueName('log_prob')]);
+    return loss;
+  }
+  const logProb = b.op('LogSoftmax', [scores], { axis: 1 });
+  const ignored = b.op('Equal', [labels, b.int64Init('ignore_index', [ignoreIndex], [])]);
+  const safeLabels = b.op('Where', [ignored, b.int64Init('zero_label', [0], []), labels]);
+  // The class count as a constant when it is static (a Shape+Slice pair per step otherwise).
+  const classes = scores.shape?.[1];
+  const depth = typeof classes === 'number' ? b.ints([classes], 'depth') : b.op('Slice', [b.op('Shape', [scores]), b.ints([1], 'starts'), b.ints([2], 'ends')]);
+  const onehot = b.op('OneHot', [safeLabels, depth, b.floatInit('onehot_values', [0, 1], [2])], { axis: 1 });
+  const picked = b.reduceSum(b.mul(logProb, onehot), [1], false);
+  const kept = b.op('Cast', [b.op('Not', [ignored])], { to: DataType.FLOAT });
+  const mean = b.div(b.reduceSum(b.mul(picked, kept), undefined, false), b.reduceSum(kept, undefined, false));
+  return b.op('Neg', [mean], {}, { output: lossName });
 }
 
 /** Mean over every element, to a scalar: ReduceSum then divide by the element count (works at any opset). */
