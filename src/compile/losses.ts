@@ -2,6 +2,7 @@ import { OPSET_UPGRADE_HINT, RegraftError } from '../errors.js';
 import { GraphBuilder } from '../ir/builder.js';
 import { DataType } from '../ir/dtype.js';
 import type { Model } from '../ir/model.js';
+import { floatTensor } from '../ir/tensor.js';
 import type { Value } from '../ir/value.js';
 import { LABELS_NAME, LOSS_NAME } from '../training-interface.js';
 
@@ -145,7 +146,9 @@ function meanCrossEntropy(b: GraphBuilder, scores: Value, labels: Value, ignoreI
   // The class count as a constant when it is static (a Shape+Slice pair per step otherwise).
   const classes = scores.shape?.[1];
   const depth = typeof classes === 'number' ? b.ints([classes], 'depth') : b.op('Slice', [b.op('Shape', [scores]), b.ints([1], 'starts'), b.ints([2], 'ends')]);
-  const onehot = b.op('OneHot', [safeLabels, depth, b.floatInit('onehot_values', [0, 1], [2])], { axis: 1 });
+  // A Constant node, not an initializer: a float initializer the loss reads would be taken for a weight (gradcheck).
+  const offOn = b.op('Constant', [], { value: floatTensor('onehot_values', [0, 1], [2]) });
+  const onehot = b.op('OneHot', [safeLabels, depth, offOn], { axis: 1 });
   const picked = b.reduceSum(b.mul(logProb, onehot), [1], false);
   const kept = b.op('Cast', [b.op('Not', [ignored])], { to: DataType.FLOAT });
   const mean = b.div(b.reduceSum(b.mul(picked, kept), undefined, false), b.reduceSum(kept, undefined, false));
