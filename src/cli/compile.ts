@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { loadModelWithInfo, saveModel } from '../model-io.js';
 import { compileTrainStep } from '../compile/compile.js';
@@ -8,6 +8,8 @@ import { describeDecay } from '../compile/parameter-choice.js';
 import type { LossKind } from '../compile/losses.js';
 import { inapplicableOptimizerSetting, type OptimizerKind } from '../compile/optimizers.js';
 import { GRAD_SUFFIX, UPDATED_SUFFIX } from '../training-interface.js';
+import { cudaPlacement, describeCudaPlacement } from '../check/cuda-placement.js';
+import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../runtime/execution-provider.js';
 import type { CliIo } from './context.js';
 import { compileOptimizerOption, dimOption, lossOption, settingOption } from './flags.js';
 
@@ -28,6 +30,7 @@ interface CompileFlags {
   dim?: Record<string, number>;
   train?: string[];
   untie?: boolean;
+  ep?: ExecutionProvider;
 }
 
 export function registerCompile(program: Command, io: CliIo): void {
@@ -51,6 +54,7 @@ export function registerCompile(program: Command, io: CliIo): void {
     .addOption(dimOption())
     .addOption(settingOption('train'))
     .addOption(settingOption('untie'))
+    .addOption(new Option('--ep <provider>', 'the execution provider the step is meant for: with cuda, say which nodes onnxruntime would run on CPU for want of a CUDA kernel').choices(EXECUTION_PROVIDERS))
     .action(async (path: string, flags: CompileFlags) => {
       const ignored = inapplicableOptimizerSetting(flags.optimizer, flags);
       if (ignored) throw new UsageError(`compile: ${ignored}`);
@@ -78,5 +82,7 @@ export function registerCompile(program: Command, io: CliIo): void {
       if (step.constants.length > 0) io.out(`  constants (not trained; --train NAME trains one): ${step.constants.map((c) => c.name).join(', ')}`);
       for (const d of step.decomposed ?? []) io.out(`  unrolled ${d.op} node '${d.node}' over ${d.steps} time steps (its weights keep their names)`);
       if (step.untrainable.length > 0) io.out(`  not trained (no gradient path to the loss): ${step.untrainable.join(', ')}`);
+      const placement = flags.ep === 'cuda' ? describeCudaPlacement(cudaPlacement(step.model), 'the train step') : undefined;
+      if (placement) io.out(`  ${placement}`);
     });
 }

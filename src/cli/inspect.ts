@@ -8,6 +8,7 @@ import { checkTrainable, type Trainability } from '../compile/trainability.js';
 import { chooseParameters } from '../compile/parameter-choice.js';
 import { describeTie, type TiedWeight } from '../compile/tied-weights.js';
 import { formatProviderReport, providerReport } from '../runtime/provider-status.js';
+import { cudaPlacement, describeCudaPlacement } from '../check/cuda-placement.js';
 import { UsageError } from '../errors.js';
 import type { CliIo } from './context.js';
 
@@ -126,16 +127,22 @@ export function registerInspect(program: Command, io: CliIo): void {
   program
     .command('inspect')
     .description('show inputs, outputs, opsets, op histogram, parameter count and external data of a model; or, with --providers, the execution providers onnxruntime-node can use here')
-    .argument('[model]', 'ONNX model file')
+    .argument('[model]', 'ONNX model file (with --providers: also say which of its nodes the CUDA provider has no kernel for)')
     .option('--json', 'print the summary as JSON')
     .option('--trainable', 'also say whether the model compiles into a training step as it is (and if not, why) and list what it trains')
-    .option('--providers', 'list the execution providers onnxruntime-node has (bundled or installed) and whether each starts on this machine')
+    .option('--providers', 'list the execution providers onnxruntime-node has (bundled or installed) and whether each starts on this machine; with a MODEL, also the nodes onnxruntime would run on CPU under --ep cuda')
     .action(async (path: string | undefined, opts: { json?: boolean; trainable?: boolean; providers?: boolean }) => {
       if (opts.providers) {
-        if (path !== undefined || opts.trainable) throw new UsageError('inspect --providers takes no model and no --trainable; run `regraft inspect MODEL` for the model');
+        if (opts.trainable) throw new UsageError('inspect --providers takes no --trainable; run `regraft inspect MODEL --trainable` for that');
+        // The model first: a bad file is refused before any provider is started.
+        const model = path === undefined ? undefined : (await loadModelWithInfo(path)).model;
         const report = await providerReport();
-        if (opts.json) io.out(JSON.stringify(report, null, 2));
-        else formatProviderReport(report).forEach((l) => io.out(l));
+        const placement = model ? cudaPlacement(model) : undefined;
+        if (opts.json) io.out(JSON.stringify(placement ? { ...report, cudaPlacement: placement } : report, null, 2));
+        else {
+          formatProviderReport(report).forEach((l) => io.out(l));
+          if (placement) io.out(describeCudaPlacement(placement, path!) ?? `onnxruntime's CUDA provider has a kernel for every node of ${path} (${placement.nodes} node${placement.nodes === 1 ? '' : 's'})`);
+        }
         return;
       }
       if (path === undefined) throw new UsageError('inspect needs a MODEL (an ONNX file), or --providers to list the execution providers');

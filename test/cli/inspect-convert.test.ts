@@ -62,16 +62,29 @@ describe('regraft inspect --providers', () => {
     expect(r.out).toContain('  tensorrt  not installed  regraft --ep does not offer it');
   });
 
-  it('--json gives the same as data; a model with --providers is a usage error', async () => {
+  it('--json gives the same as data; --providers with --trainable is a usage error', async () => {
     const r = await runCli('inspect', '--providers', '--json');
     expect(r.code).toBe(0);
     const report = JSON.parse(r.out.join('\n'));
     expect(report.providers[0]).toEqual({ name: 'cpu', libraries: 'bundled', offered: true, starts: true, detail: '' });
-    const bad = await runCli('inspect', CONV, '--providers');
+    expect(report.cudaPlacement).toBeUndefined();
+    const bad = await runCli('inspect', CONV, '--providers', '--trainable');
     expect(bad.code).toBe(2);
-    expect(bad.err).toEqual(['regraft: inspect --providers takes no model and no --trainable; run `regraft inspect MODEL` for the model']);
+    expect(bad.err).toEqual(['regraft: inspect --providers takes no --trainable; run `regraft inspect MODEL --trainable` for that']);
     const none = await runCli('inspect');
     expect(none.code).toBe(2);
+  });
+
+  it('with a MODEL, also says in one line which of its nodes the CUDA provider has no kernel for', async () => {
+    // test_Conv2d: one Conv-1 node, which CUDA has (1-10).
+    const placed = await runCli('inspect', CONV, '--providers');
+    expect(placed.code, placed.err.join('\n')).toBe(0);
+    expect(placed.out[0]).toMatch(/^execution providers of onnxruntime-node/);
+    expect(placed.out.at(-1)).toBe(`onnxruntime's CUDA provider has a kernel for every node of ${CONV} (1 node)`);
+    const json = JSON.parse((await runCli('inspect', CONV, '--providers', '--json')).out.join('\n'));
+    expect(json.cudaPlacement).toEqual({ nodes: 1, unplaced: [], unchecked: {} });
+    const missing = await runCli('inspect', '--providers', 'no-such-model.onnx');
+    expect(missing.code).not.toBe(0);
   });
 });
 
