@@ -9,8 +9,9 @@ it).
 
 Both sides train the same network from the same weights on the same data: regraft trains DIR/NAME.onnx (exported
 here in eval form; regraft inserts the Dropout and switches BatchNorm to batch statistics), PyTorch loads
-DIR/NAME.pt into the same module. Same loss (cross-entropy), optimizer (Adam, lr 1e-3), batch size, Dropout and
-batch size; both read the batches in order. ResNet-18 is torchvision's resnet18(num_classes=10), written out here so
+DIR/NAME.pt into the same module. Same loss (cross-entropy), optimizer (Adam, lr 1e-3), batch size and Dropout.
+PyTorch reads the batches in order; regraft's trainer shuffles them every epoch, as `regraft train` does (a row
+gather per batch that PyTorch's side does not pay). ResNet-18 is torchvision's resnet18(num_classes=10), written out here so
 the benchmark does not need torchvision.
 """
 import argparse

@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { readConfigFile, TRAIN_SETTING_KEYS, type TrainConfig } from '../training/config.js';
 import { TRAIN_SETTINGS } from '../training/config-schema.js';
-import type { ClassAxis } from '../compile/losses.js';
 import { evaluateFile } from '../evaluate/index.js';
 import { exportRun } from '../training/export.js';
 import { inapplicableOptimizerSetting } from '../compile/optimizers.js';
@@ -86,7 +85,7 @@ export function registerTrain(program: Command, io: CliIo): void {
           io.out(`exported ${exportTo} (epoch ${report.epoch}, ${report.parameters} trained tensors, checked against the eval model in onnxruntime)`);
           if (test) {
             stopIfAsked(stop.signal, position, undefined);
-            io.out(testLine(await evaluateFile(exportTo, test, { loss: result.config.loss, output: result.config.target, classAxis: result.config.classAxis as ClassAxis | undefined, ignoreIndex: result.config.ignoreIndex }), test));
+            io.out(testLine(await evaluateFile(exportTo, test, { loss: result.config.loss, output: result.config.target, classAxis: result.config.classAxis, ignoreIndex: result.config.ignoreIndex }), test));
           }
         }
         stopIfAsked(stop.signal, position, undefined);

@@ -80,30 +80,30 @@ export function attachLoss(model: Model, spec: LossSpec): AttachedLoss {
     if (!Number.isInteger(ignoreIndex)) throw new RegraftError(`the ignore index ${ignoreIndex} must be a whole number (PyTorch's default is ${DEFAULT_IGNORE_INDEX})`);
     const shape = prediction.shape;
     const rank = shape?.length;
-    let scores = prediction;
-    let labels: Value;
-    let counted: Value;
     if (spec.kind === 'causal-lm') {
       if (rank !== 3) throw new RegraftError(`causal-lm reads logits [N, T, V], but output '${prediction.name}' has ${rank === undefined ? 'an unknown rank' : `rank ${rank}`}; pick the LM head's output with --target`);
       if (spec.classAxis === 1) throw new RegraftError(`causal-lm reads the classes on the last axis of [N, T, V] (Hugging Face's LM heads); --class-axis 1 does not apply, drop it`);
-      labels = graph.addInput(labelsName).setTensorType(DataType.INT64, shape!.slice(0, 2));
-      scores = b.op('Transpose', [prediction], { perm: [0, 2, 1] });
+    } else if (rank !== undefined && rank < 2) {
+      throw new RegraftError(`cross-entropy reads logits [N, C], but output '${prediction.name}' has rank ${rank}`);
+    }
+    // Without a class axis, ONNX's SoftmaxCrossEntropyLoss and PyTorch's CrossEntropyLoss convention: axis 1. The
+    // trainer never relies on it: it reads the axis from the labels' shape (resolveClassAxis) and passes it.
+    const axis = spec.kind === 'causal-lm' ? -1 : rank === undefined || rank === 2 ? 1 : (spec.classAxis ?? 1);
+    if (axis === -1 && rank === undefined) throw new RegraftError(`output '${prediction.name}' has no declared shape, so its last axis is unknown; declare it or use --class-axis 1`);
+    let scores = prediction;
+    let labels: Value;
+    if (axis === 1) {
+      labels = graph.addInput(labelsName).setTensorType(DataType.INT64, [batch, ...(shape?.slice(2) ?? [])]);
+    } else {
+      // SoftmaxCrossEntropyLoss reads the classes on axis 1: move the last axis there.
+      labels = graph.addInput(labelsName).setTensorType(DataType.INT64, shape!.slice(0, -1));
+      scores = b.op('Transpose', [prediction], { perm: [0, rank! - 1, ...Array.from({ length: rank! - 2 }, (_, i) => i + 1)] });
+    }
+    let counted = labels;
+    if (spec.kind === 'causal-lm') {
       // Label t + 1 moves to position t; the last position gets ignoreIndex and so does not count.
       const next = b.op('Slice', [labels, b.ints([1], 'starts'), b.ints([Number.MAX_SAFE_INTEGER], 'ends'), b.ints([1], 'axes')]);
       counted = b.op('Pad', [next, b.ints([0, 0, 0, 1], 'pads'), b.int64Init('ignore_index', [ignoreIndex], [])], { mode: 'constant' });
-    } else {
-      if (rank !== undefined && rank < 2) throw new RegraftError(`cross-entropy reads logits [N, C], but output '${prediction.name}' has rank ${rank}`);
-      // Without a class axis, ONNX's SoftmaxCrossEntropyLoss and PyTorch's CrossEntropyLoss convention: axis 1. The
-      // trainer never relies on it: it reads the axis from the labels' shape (resolveClassAxis) and passes it.
-      const axis = rank === undefined || rank === 2 ? 1 : (spec.classAxis ?? 1);
-      if (axis === -1 && rank === undefined) throw new RegraftError(`output '${prediction.name}' has no declared shape, so its last axis is unknown; declare it or use --class-axis 1`);
-      if (axis === 1) {
-        labels = graph.addInput(labelsName).setTensorType(DataType.INT64, [batch, ...(shape?.slice(2) ?? [])]);
-      } else {
-        labels = graph.addInput(labelsName).setTensorType(DataType.INT64, shape!.slice(0, -1));
-        scores = b.op('Transpose', [prediction], { perm: [0, rank! - 1, ...Array.from({ length: rank! - 2 }, (_, i) => i + 1)] });
-      }
-      counted = labels;
     }
     const loss = meanCrossEntropy(b, scores, counted, ignoreIndex, lossName, opset);
     loss.setTensorType(DataType.FLOAT, []);

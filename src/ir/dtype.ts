@@ -51,3 +51,10 @@ export function ortTypeName(dtype: DataType): string {
 export function isFloatType(dtype: number): boolean {
   return dtype === DataType.FLOAT || dtype === DataType.DOUBLE || dtype === DataType.FLOAT16 || dtype === DataType.BFLOAT16;
 }
+
+/** The integer element types (bool is not one: it has truth values, not numbers). */
+const INTEGER_TYPES: ReadonlySet<number> = new Set([DataType.INT8, DataType.UINT8, DataType.INT16, DataType.UINT16, DataType.INT32, DataType.UINT32, DataType.INT64, DataType.UINT64]);
+
+export function isIntegerType(dtype: number): boolean {
+  return INTEGER_TYPES.has(dtype);
+}

@@ -91,22 +91,37 @@ export function firstNonFiniteFloat32(t: TensorProto): number | undefined {
   return undefined;
 }
 
-/** Reads an integer tensor (INT64 or INT32) as bigint values. */
+/** Typed arrays over raw_data, by integer element type. */
+const RAW_INTEGERS: Partial<Record<number, new (buffer: ArrayBuffer) => ArrayLike<number | bigint>>> = {
+  [DataType.INT8]: Int8Array,
+  [DataType.UINT8]: Uint8Array,
+  [DataType.INT16]: Int16Array,
+  [DataType.UINT16]: Uint16Array,
+  [DataType.INT32]: Int32Array,
+  [DataType.UINT32]: Uint32Array,
+  [DataType.INT64]: BigInt64Array,
+  [DataType.UINT64]: BigUint64Array,
+};
+
+/**
+ * Reads an integer tensor of any integer type as bigint values (UINT64 above 2^63 wraps). Without raw_data the
+ * values are in the field ONNX keeps them in: int64_data for INT64, uint64_data for UINT32 and UINT64, int32_data
+ * for the narrower ones.
+ */
 export function tensorToBigInt64(t: TensorProto): BigInt64Array {
   assertInline(t, 'its values');
-  const n = numel(t.dims);
-  if (t.dataType === DataType.INT64) {
-    if (t.rawData.length > 0) {
-      if (t.rawData.length !== n * 8) throw badSize(t, n * 8);
-      return new BigInt64Array(copyBytes(t.rawData));
-    }
-    return BigInt64Array.from(t.int64Data);
+  const Raw = RAW_INTEGERS[t.dataType];
+  if (!Raw) throw new RegraftError(`tensor '${t.name}': expected an integer tensor, found ${dtypeName(t.dataType)}`);
+  if (t.rawData.length > 0) {
+    const n = numel(t.dims);
+    const width = elementBytes(t.dataType)!;
+    if (t.rawData.length !== n * width) throw badSize(t, n * width);
+    if (t.dataType === DataType.INT64) return new BigInt64Array(copyBytes(t.rawData));
+    return BigInt64Array.from(new Raw(copyBytes(t.rawData)) as ArrayLike<number | bigint>, (x) => BigInt(x));
   }
-  if (t.dataType === DataType.INT32) {
-    const ints = t.rawData.length > 0 ? new Int32Array(copyBytes(t.rawData)) : Int32Array.from(t.int32Data);
-    return BigInt64Array.from(ints, (x) => BigInt(x));
-  }
-  throw new RegraftError(`tensor '${t.name}': expected an INT64 tensor, found ${dtypeName(t.dataType)}`);
+  if (t.dataType === DataType.INT64) return BigInt64Array.from(t.int64Data);
+  if (t.dataType === DataType.UINT32 || t.dataType === DataType.UINT64) return BigInt64Array.from(t.uint64Data, (x) => BigInt.asIntN(64, x));
+  return BigInt64Array.from(t.int32Data, (x) => BigInt(x));
 }
 
 /** Integer tensor values as plain numbers (shapes, axes). */

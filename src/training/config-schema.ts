@@ -15,7 +15,7 @@
  *   - TrainConfig (config.ts) is derived from this list, so the key is there at once: read it where it is needed.
  * Defaults and ranges that another module owns (an optimizer default, Dropout's ratio check) are imported from it.
  */
-import { DEFAULT_IGNORE_INDEX, LOSS_KINDS } from '../compile/losses.js';
+import { CLASS_AXES, DEFAULT_IGNORE_INDEX, LOSS_KINDS } from '../compile/losses.js';
 import { DEFAULT_MOMENTUM, DEFAULT_OPTIMIZER, DEFAULT_WEIGHT_DECAY, TRAINING_OPTIMIZERS } from '../compile/optimizers.js';
 import { DEFAULT_DROPOUT_RATIO, ratioProblem } from '../passes/insert-dropout.js';
 import { EXECUTION_PROVIDERS } from '../runtime/execution-provider.js';
@@ -49,7 +49,7 @@ export const TRAIN_SETTINGS = {
     help: `the loss: ${LOSS_KINDS.join(', ')}; cross-entropy reads class labels ([N], or [N, T] / [N, H, W] per position), causal-lm next-token ids (labels default to input_ids), the others read them as float targets`,
   }),
   classAxis: numberSetting({
-    integer: true, expected: '1 or -1', problem: (v) => (v === 1 || v === -1 ? undefined : `must be 1 or -1, got ${v}`), placeholder: '<axis>',
+    integer: true, oneOf: CLASS_AXES, placeholder: '<axis>',
     help: 'cross-entropy on logits of rank 3+: 1 (classes on axis 1, [N, C, d...], as PyTorch) or -1 (classes last, [N, T, V], as Hugging Face); needed only when the labels fit both',
   }),
   ignoreIndex: numberSetting({

@@ -10,7 +10,6 @@ import { stripTraining } from '../passes/strip-training.js';
 import { assertVerified, verifyEquivalent, type VerifyReport } from '../check/equivalence.js';
 import { loadCheckpoint } from './checkpoint.js';
 import { compileEvalModel } from '../compile/compile.js';
-import type { ClassAxis } from '../compile/losses.js';
 import type { TrainConfig } from './config.js';
 import { readRunConfig, RUN_FILES } from './run-dir.js';
 
@@ -77,7 +76,7 @@ export async function trainedInferenceModel(runDir: string, opts: ExportOptions 
  */
 export async function exportRun(runDir: string, output: string, opts: ExportOptions = {}): Promise<ExportReport> {
   const { model, trained, checkpoint, epoch, parameters, config, batchNorm } = await trainedInferenceModel(runDir, opts);
-  const evalModel = compileEvalModel(trained, { loss: config.loss, classAxis: config.classAxis as ClassAxis | undefined, ignoreIndex: config.ignoreIndex }).model;
+  const evalModel = compileEvalModel(trained, { loss: config.loss, classAxis: config.classAxis, ignoreIndex: config.ignoreIndex }).model;
   const verify = await verifyEquivalent(evalModel, model, { seed: 1 });
   assertVerified(verify);
   await saveModel(model, output);

@@ -5,7 +5,6 @@
  */
 import { NamedBatchLoader, splitRows, type NamedArrays } from '../data/index.js';
 import type { Model } from '../ir/model.js';
-import type { ClassAxis } from '../compile/losses.js';
 import type { TrainConfig } from './config.js';
 import { loadModelData, predictionOutput, type ModelData, type ModelDataOptions } from '../evaluate/model-data.js';
 
@@ -32,7 +31,7 @@ export async function prepareData(config: TrainConfig, model: Model, given: Give
   const options = (limit: number): ModelDataOptions => ({
     loss: config.loss,
     prediction: predictionOutput(model, config.target),
-    classAxis: config.classAxis as ClassAxis | undefined,
+    classAxis: config.classAxis,
     ignoreIndex: config.ignoreIndex,
     labels: true,
     limit,
@@ -45,7 +44,7 @@ export async function prepareData(config: TrainConfig, model: Model, given: Give
   let valIndices: Int32Array | undefined;
   const valSource = given.valData ?? config.valData;
   if (valSource) {
-    val = await loadModelData(valSource, model, { ...options(0), classAxis: train.classAxis ?? (config.classAxis as ClassAxis | undefined) });
+    val = await loadModelData(valSource, model, { ...options(0), classAxis: train.classAxis ?? (config.classAxis) });
   } else if (config.valSplit > 0) {
     const split = splitRows(train.arrays.rows, train.arrays.name, config.valSplit, config.seed);
     trainIndices = split.train;

@@ -98,9 +98,13 @@ export interface NumberOptions<T> extends CommonOptions<T> {
   problem?: (value: number) => string | undefined;
 }
 
-/** A finite number within the bounds given. */
-export function numberSetting<const O extends NumberOptions<number>>(o: O): Setting<number, PresenceOf<O>> {
-  const expected = o.expected ?? numberExpectation(o);
+/** A number setting's values: those of `oneOf` when given, else any number. */
+type NumberOf<O> = O extends { oneOf: readonly (infer V extends number)[] } ? V : number;
+
+/** A finite number within the bounds given, or one of the values of `oneOf`. */
+export function numberSetting<const O extends NumberOptions<number> & { oneOf?: readonly number[] }>(o: O): Setting<NumberOf<O>, PresenceOf<O>> {
+  const expected = o.expected ?? (o.oneOf ? o.oneOf.join(' or ') : numberExpectation(o));
+  // The check below admits only values of oneOf, which makes the narrower type true.
   return make<number, O>(o, {
     expected,
     jsType: 'number',
@@ -109,13 +113,13 @@ export function numberSetting<const O extends NumberOptions<number>>(o: O): Sett
       if (typeof raw !== 'number' || !Number.isFinite(raw)) return mismatch(expected, raw, 'number');
       const outside = (o.integer && !Number.isInteger(raw)) || (o.min !== undefined && raw < o.min) || (o.max !== undefined && raw > o.max) ||
         (o.above !== undefined && !(raw > o.above)) || (o.below !== undefined && !(raw < o.below));
-      if (outside) return mismatch(expected, raw, 'number');
+      if (outside || (o.oneOf && !o.oneOf.includes(raw))) return mismatch(expected, raw, 'number');
       const problem = o.problem?.(raw);
       return problem ? { problem } : { value: raw };
     },
     // '' and ' ' are 0 to Number(); a flag given an empty value is no number.
     fromFlag: (raw) => (raw.trim() === '' ? raw : Number.isNaN(Number(raw)) ? raw : Number(raw)),
-  });
+  }) as Setting<NumberOf<O>, PresenceOf<O>>;
 }
 
 function numberExpectation(o: NumberOptions<number>): string {

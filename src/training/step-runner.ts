@@ -2,8 +2,8 @@
  * Drives a compiled step through onnxruntime, one optimizer update at a time: the plain step (forward, backward and
  * update in one run), or, for a step compiled with `accumulate`, N runs of the gradient step into accumulators and
  * one run of the update step (compile/accumulation.ts), or several plain steps in one run of the scan-steps model
- * (compile/scan-steps.ts). Parameters, optimizer state and running statistics live in
- * one map between runs, as onnxruntime tensors.
+ * (compile/scan-steps.ts). Parameters, optimizer state and running statistics live in one map between runs, as
+ * onnxruntime tensors.
  */
 import { RegraftError } from '../errors.js';
 import type { Model } from '../ir/model.js';

@@ -6,8 +6,8 @@
  */
 import type { TrainStep } from '../compile/compile.js';
 import { canScanSteps } from '../compile/scan-steps.js';
-import type { NamedTensor } from '../compile/step-io.js';
 import type { Model } from '../ir/model.js';
+import type { Tensor } from '../runtime/onnxruntime.js';
 
 export const DEFAULT_STEPS_PER_RUN = 8;
 /** Carried state (parameters, optimizer state, statistics) up to which the default is DEFAULT_STEPS_PER_RUN. */
@@ -17,10 +17,11 @@ export const SCAN_STATE_LIMIT_MIB = 64;
  * The steps per run of a training run: as asked (or the default), for a plain step without subgraphs; 1 for an
  * accumulating step (its micro-batches feed an update of their own) and for any step Scan cannot wrap.
  */
-export function stepsPerRun(asked: number | undefined, step: TrainStep, stepModel: Model, carried: ReadonlyMap<string, NamedTensor>): number {
+export function stepsPerRun(asked: number | undefined, step: TrainStep, stepModel: Model, carried: ReadonlyMap<string, Tensor>): number {
   if (step.update || step.lr === undefined || !canScanSteps(stepModel)) return 1;
   if (asked !== undefined) return asked;
+  // Every carried value is float32 (compile/step-io.ts).
   let bytes = 0;
-  for (const t of carried.values()) bytes += t.data.byteLength;
+  for (const t of carried.values()) bytes += t.size * 4;
   return bytes <= SCAN_STATE_LIMIT_MIB * 2 ** 20 ? DEFAULT_STEPS_PER_RUN : 1;
 }

@@ -1,5 +1,10 @@
+import { create } from '@bufbuild/protobuf';
+import { TensorProtoSchema } from 'onnx-buf';
 import { describe, expect, it } from 'vitest';
-import { firstNonFiniteFloat32, floatTensor, tensorDims, tensorToFloat32, zerosFloatTensor } from '../../src/ir/tensor.js';
+import { DataType } from '../../src/ir/dtype.js';
+import { newModel } from '../../src/ir/model.js';
+import { constantValues } from '../../src/ir/shape/values.js';
+import { firstNonFiniteFloat32, floatTensor, tensorDims, tensorToBigInt64, tensorToFloat32, zerosFloatTensor } from '../../src/ir/tensor.js';
 
 describe('zerosFloatTensor', () => {
   it('is the tensor floatTensor makes of zeros, over zero bytes that all such tensors share', () => {
@@ -45,5 +50,36 @@ describe('firstNonFiniteFloat32', () => {
     t.floatData = [2, Infinity];
     t.dims = [2n];
     expect(firstNonFiniteFloat32(t)).toBe(Infinity);
+  });
+});
+
+describe('tensorToBigInt64', () => {
+  const raw = (dataType: number, bytes: number[], dims: number[]) => create(TensorProtoSchema, { name: 'k', dims: dims.map(BigInt), dataType, rawData: new Uint8Array(bytes) });
+
+  it('reads every integer type from raw_data, signed and unsigned', () => {
+    expect([...tensorToBigInt64(raw(DataType.INT8, [1, 255], [2]))]).toEqual([1n, -1n]);
+    expect([...tensorToBigInt64(raw(DataType.UINT8, [1, 255], [2]))]).toEqual([1n, 255n]);
+    expect([...tensorToBigInt64(raw(DataType.INT16, [0xff, 0xff, 2, 0], [2]))]).toEqual([-1n, 2n]);
+    expect([...tensorToBigInt64(raw(DataType.UINT16, [0xff, 0xff], [1]))]).toEqual([65535n]);
+    expect([...tensorToBigInt64(raw(DataType.UINT32, [0xff, 0xff, 0xff, 0xff], [1]))]).toEqual([4294967295n]);
+    expect([...tensorToBigInt64(raw(DataType.INT64, [5, 0, 0, 0, 0, 0, 0, 0], [1]))]).toEqual([5n]);
+  });
+
+  it('reads the typed fields ONNX keeps them in without raw_data', () => {
+    const int8 = create(TensorProtoSchema, { name: 'a', dims: [2n], dataType: DataType.INT8, int32Data: [-3, 4] });
+    const uint32 = create(TensorProtoSchema, { name: 'b', dims: [1n], dataType: DataType.UINT32, uint64Data: [7n] });
+    expect([...tensorToBigInt64(int8)]).toEqual([-3n, 4n]);
+    expect([...tensorToBigInt64(uint32)]).toEqual([7n]);
+  });
+
+  it('names the tensor when it is not an integer one, or its bytes do not fill it', () => {
+    expect(() => tensorToBigInt64(floatTensor('f', [1], [1]))).toThrow("tensor 'f': expected an integer tensor, found FLOAT");
+    expect(() => tensorToBigInt64(raw(DataType.INT16, [1, 2, 3], [2]))).toThrow("tensor 'k': raw_data has 3 bytes but dims [2] need 4");
+  });
+
+  it('lets shape analysis read a small int8 constant (a quantized model\'s zero points) instead of failing on it', () => {
+    const m = newModel();
+    const v = m.graph.addInitializer(raw(DataType.INT8, [1, 255], [2]));
+    expect(constantValues(v)).toEqual([1, -1]);
   });
 });

@@ -18,6 +18,7 @@ import { DEFAULT_STEPS_PER_RUN, SCAN_STATE_LIMIT_MIB, stepsPerRun } from '../../
 import { newModel } from '../../src/ir/model.js';
 import { train } from '../../src/training/trainer.js';
 import { Rng } from '../../src/util/rng.js';
+import { Tensor } from '../../src/runtime/onnxruntime.js';
 import { bytesOf, checkpointTensors, MNIST_SUBSET, tempDir, writeModel, writeSmallMlp } from './fixtures/runs.js';
 
 const dir = tempDir('steps-per-run');
@@ -97,16 +98,18 @@ describe('the default steps per run', () => {
 
   it('is 8 for a step whose carried state fits in 64 MiB, 1 above, and what was asked otherwise', () => {
     const { step, models } = compiled(false);
-    expect(stepsPerRun(undefined, step, models.step, models.initial)).toBe(DEFAULT_STEPS_PER_RUN);
-    expect(stepsPerRun(3, step, models.step, models.initial)).toBe(3);
-    const big = new Map([...models.initial, ['huge', { data: new Float32Array((SCAN_STATE_LIMIT_MIB * 2 ** 20) / 4 + 1), dims: [] }]]);
+    const carried = new Map([...models.initial].map(([n, t]) => [n, new Tensor('float32', t.data, t.dims)]));
+    expect(stepsPerRun(undefined, step, models.step, carried)).toBe(DEFAULT_STEPS_PER_RUN);
+    expect(stepsPerRun(3, step, models.step, carried)).toBe(3);
+    const huge = (SCAN_STATE_LIMIT_MIB * 2 ** 20) / 4 + 1;
+    const big = new Map([...carried, ['huge', new Tensor('float32', new Float32Array(huge), [huge])]]);
     expect(stepsPerRun(undefined, step, models.step, big)).toBe(1);
     expect(stepsPerRun(5, step, models.step, big)).toBe(5);
   });
 
   it('is 1 for an accumulating step, whatever was asked', () => {
     const { step, models } = compiled(true);
-    expect(stepsPerRun(8, step, models.step, models.initial)).toBe(1);
+    expect(stepsPerRun(8, step, models.step, new Map())).toBe(1);
   });
 });
 

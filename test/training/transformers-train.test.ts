@@ -128,6 +128,25 @@ describe('the API trains on named typed arrays', () => {
   });
 });
 
+describe('causal-lm without a labels array', () => {
+  it('trains GPT-2 on its input_ids as the labels: the same run as with labels = input_ids given', async () => {
+    const fixture = transformerFixture('gpt2');
+    const set = fixture.train();
+    const rows = 32;
+    const slice = (name: string) => {
+      const a = set.get(name)!;
+      const per = a.shape.slice(1).reduce((x, d) => x * d, 1);
+      return { data: (a.data as BigInt64Array).slice(0, rows * per), dims: [rows, ...a.shape.slice(1)] };
+    };
+    const settings = { model: fixture.model('dynamo'), loss: 'causal-lm' as const, epochs: 1, batchSize: 8, valSplit: 0, optimizer: 'adam' as const, lr: 0.003, tensorboard: false };
+    const inputs = { input_ids: slice('input_ids'), attention_mask: slice('attention_mask') };
+    const implicit = await train({ ...settings, out: join(dir, 'causal-implicit') }, {}, { data: inputs });
+    const explicit = await train({ ...settings, out: join(dir, 'causal-explicit') }, {}, { data: { ...inputs, labels: slice('input_ids') } });
+    expect(implicit.metrics[0].train_loss).toBeGreaterThan(0);
+    expect(implicit.metrics[0].train_loss).toBe(explicit.metrics[0].train_loss);
+  });
+});
+
 describe("a tuning study's train.data", () => {
   it('takes an npz spec: a trial of GPT-2 with causal-lm reports its validation loss', async () => {
     const fixture = transformerFixture('gpt2');

@@ -87,25 +87,31 @@ function scatterAlongAxis(ctx: GradContext, g: Value, s: AxisSlice, rank: number
 /** An int64 [1] value: a constant, or a run-time scalar reshaped. */
 type Pad = number | Value;
 
-/** Slice's start along the axis at run time: negative counts from the end, then clamped to [0, dim]. */
+/**
+ * Slice's start along the axis at run time: negative counts from the end, then clamped to [0, dim]. Reached from
+ * opset 11 only (run-time pads need Pad's pads input), where the starts are input 1.
+ */
 function runtimeStart(ctx: GradContext, s: AxisSlice, dim: Value): Value {
   const { b } = ctx;
-  let start: Value;
-  if (ctx.opset < 10) start = b.int64Init('slice_start', [ctx.attrs.ints('starts')[s.j]], []);
-  else {
-    const starts = ctx.x(1);
-    const wide = starts.elemType === DataType.INT64 ? starts : b.op('Cast', [starts], { to: DataType.INT64 });
-    start = b.op('Gather', [wide, b.int64Init('slice_bound', [s.j], [])], { axis: 0 });
-  }
+  const starts = ctx.x(1);
+  const wide = starts.elemType === DataType.INT64 ? starts : b.op('Cast', [starts], { to: DataType.INT64 });
+  const start = b.op('Gather', [wide, b.int64Init('slice_bound', [s.j], [])], { axis: 0 });
   const zero = b.int64Init('zero_i64', [0], []);
   const wrapped = b.op('Where', [b.op('Less', [start, zero]), b.add(start, dim), start]);
   return b.op('Min', [b.op('Max', [wrapped, zero]), dim]);
 }
 
+/** The pads before and after one step-1 axis when the analysis knows both. */
+function staticAxisPads(s: AxisSlice): [number, number] | undefined {
+  const after = s.dim === null || s.start === null || s.count === null ? null : subDims(subDims(s.dim, s.start), s.count);
+  return typeof s.start === 'number' && typeof after === 'number' ? [s.start, after] : undefined;
+}
+
 /** The pads before and after one step-1 axis, constants where the analysis knows them. */
 function axisPads(ctx: GradContext, s: AxisSlice): [Pad, Pad] {
+  const known = staticAxisPads(s);
+  if (known) return known;
   const after = s.dim === null || s.start === null || s.count === null ? null : subDims(subDims(s.dim, s.start), s.count);
-  if (typeof s.start === 'number' && typeof after === 'number') return [s.start, after];
   const { b } = ctx;
   const at = (v: Value) => b.op('Gather', [ctx.shapeOf(v), b.int64Init('slice_axis', [s.axis], [])], { axis: 0 });
   const dim = at(ctx.x(0));
@@ -130,7 +136,11 @@ export const sliceGrad: GradientRule = {
     const rank = requireRank(ctx, ctx.x(0));
     let g = ctx.dy(0)!;
     const pads: Pad[] = new Array<Pad>(2 * rank).fill(0);
-    for (const s of axisSlices(ctx, rank)) {
+    const slices = axisSlices(ctx, rank);
+    if (ctx.opset < 11 && slices.some((s) => s.step === 1 && !staticAxisPads(s))) {
+      throw new RegraftError(`${ctx.node.describe()}: the sliced region of '${ctx.x(0).name}' is known only at run time, which needs opset 11 (Pad's pads input); ${OPSET_UPGRADE_HINT}`);
+    }
+    for (const s of slices) {
       if (s.step === 1) {
         [pads[s.axis], pads[rank + s.axis]] = axisPads(ctx, s);
       } else if ([s.dim, s.start, s.count].every((d) => typeof d === 'number')) {
@@ -142,9 +152,8 @@ export const sliceGrad: GradientRule = {
       }
     }
     if (pads.some((p) => p !== 0)) {
-      if (ctx.opset >= 11) g = b.op('Pad', [g, padsValue(ctx, pads)]);
-      else if (pads.every((p) => typeof p === 'number')) g = b.op('Pad', [g], { pads: pads as number[] });
-      else throw new RegraftError(`${ctx.node.describe()}: the sliced region of '${ctx.x(0).name}' is known only at run time, which needs opset 11 (Pad's pads input); ${OPSET_UPGRADE_HINT}`);
+      // Below opset 11 the pads are an attribute: static, as checked above.
+      g = ctx.opset >= 11 ? b.op('Pad', [g, padsValue(ctx, pads)]) : b.op('Pad', [g], { pads: pads as number[] });
     }
     return [g, ...rest];
   },

@@ -9,16 +9,17 @@
  *   --freeze the parameters that feed MatMul node 'mm' so no gradient flows through it
  */
 import { OPSET_UPGRADE_HINT } from '../../errors.js';
-import { DataType } from '../dtype.js';
+import { DataType, isIntegerType } from '../dtype.js';
 import type { Node } from '../node.js';
 import type { Dim, Value } from '../value.js';
 import { hasShapeRule } from './infer.js';
 import { symbolsOf } from './symbolic-dims.js';
 
-const SHAPE_TYPES = new Set<number>([DataType.INT64, DataType.INT32, DataType.BOOL]);
+/** Integers and bools can be shape arithmetic, whose contents the analysis follows; other types hold data. */
+const isShapeType = (t: number): boolean => isIntegerType(t) || t === DataType.BOOL;
 
 /** A float (or other non-shape) tensor that is not a constant: its values exist only at run time. */
-const isDataValued = (v: Value): boolean => v.elemType !== undefined && !SHAPE_TYPES.has(v.elemType) && !v.initializer && v.producer?.opType !== 'Constant';
+const isDataValued = (v: Value): boolean => v.elemType !== undefined && !isShapeType(v.elemType) && !v.initializer && v.producer?.opType !== 'Constant';
 
 /** What the analysis is missing: a value's rank (its shape is unknown), or a small integer tensor's contents. */
 export type LostFact = 'rank' | 'contents';
@@ -61,7 +62,7 @@ function dataInputsBehind(v: Value): Value[] {
  */
 export function lostTrackAdvice(node: Node, v: Value, what: LostFact, contents: (v: Value) => Dim[] | undefined): string {
   const knownContents = (u: Value) => {
-    if (u.elemType !== undefined && !SHAPE_TYPES.has(u.elemType)) return true; // float data never holds a shape
+    if (u.elemType !== undefined && !isShapeType(u.elemType)) return true; // float data never holds a shape
     const c = contents(u);
     return c !== undefined && !c.includes(null);
   };

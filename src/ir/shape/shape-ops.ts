@@ -4,7 +4,7 @@
  * the shape arithmetic after them is followed; Range's length is exact for symbolic bounds with a step of 1 or -1
  * (`Range(0, sequence, 1)` has `sequence` elements).
  */
-import { DataType, isFloatType } from '../dtype.js';
+import { DataType, isFloatType, isIntegerType } from '../dtype.js';
 import { tensorToNumbers, type TensorProto } from '../tensor.js';
 import type { Dim } from '../value.js';
 import { dimProduct, range } from './dims.js';
@@ -34,12 +34,10 @@ export const size: ShapeRule = (node, c) => {
 
 /** The fill value of an integer or bool ConstantOfShape (default float 0 is not one). */
 function integerFill(t: TensorProto | undefined): number | undefined {
-  if (!t || !INTEGER_FILL.has(t.dataType)) return undefined;
+  if (!t || !(isIntegerType(t.dataType) || t.dataType === DataType.BOOL)) return undefined;
   if (t.dataType === DataType.BOOL) return (t.rawData.length > 0 ? t.rawData[0] : t.int32Data[0]) ? 1 : 0;
   return tensorToNumbers(t)[0];
 }
-
-const INTEGER_FILL = new Set([DataType.INT64, DataType.INT32, DataType.BOOL]);
 
 /** ConstantOfShape: shaped by its input's contents (or, those unknown, of its input's length in rank); a small integer result holds its value. */
 export const constantOfShape: ShapeRule = (node, c) => {

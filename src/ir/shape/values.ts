@@ -6,7 +6,7 @@
  * shape is a constant when the shapes are static and an exact expression (`sequence - 1`) when they are not.
  */
 import { constantTensor } from '../constant.js';
-import { DataType, isFloatType } from '../dtype.js';
+import { DataType, isFloatType, isIntegerType } from '../dtype.js';
 import { tensorDims, tensorToNumbers } from '../tensor.js';
 import type { Dim, Value } from '../value.js';
 import { addDims, compareDims, dimAtMost, dimBounds, divDims, maxDims, minDims, modDims, mulDims, negDim, sameDim, subDims } from './symbolic-dims.js';
@@ -14,12 +14,10 @@ import { addDims, compareDims, dimAtMost, dimBounds, divDims, maxDims, minDims, 
 /** The most elements a propagated value holds: shape vectors, bounds, small index ranges. */
 export const MAX_VALUES = 1024;
 
-const INTEGER_TYPES = new Set([DataType.INT64, DataType.INT32, DataType.INT16, DataType.INT8, DataType.UINT64, DataType.UINT32, DataType.UINT16, DataType.UINT8]);
-
 /** The contents of a constant scalar or 1-D integer or bool tensor (initializer or Constant), when small. */
 export function constantValues(v: Value | null | undefined): Dim[] | undefined {
   const t = constantTensor(v);
-  if (!t || !(INTEGER_TYPES.has(t.dataType) || t.dataType === DataType.BOOL)) return undefined;
+  if (!t || !(isIntegerType(t.dataType) || t.dataType === DataType.BOOL)) return undefined;
   const dims = tensorDims(t);
   if (dims.length > 1 || (dims[0] ?? 1) > MAX_VALUES) return undefined;
   if (t.dataType === DataType.BOOL) {
@@ -143,5 +141,5 @@ export function elementwiseValues(opType: string, inputs: readonly (Dim[] | unde
 export function castValues(values: readonly Dim[] | undefined, to: number): Dim[] | undefined {
   if (!values) return undefined;
   if (to === DataType.BOOL) return values.map((d) => bool(truth(d)));
-  return INTEGER_TYPES.has(to) || isFloatType(to) ? [...values] : undefined;
+  return isIntegerType(to) || isFloatType(to) ? [...values] : undefined;
 }

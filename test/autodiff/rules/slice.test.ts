@@ -96,4 +96,14 @@ describe('Slice bounds computed from shapes', () => {
     m.graph.addOutput(b.op('ReduceSum', [y], { keepdims: 0 }, { output: 'loss' }));
     expect(() => backwardOf(m)).toThrow(/Slice node 'every_other': step 2 along axis 1 of .* known only at run time; .*--dim/);
   });
+
+  it('refuses a region known only at run time below opset 11 (Pad then takes its pads as an attribute)', () => {
+    const m = newModel({ opset: 9 });
+    const b = new GraphBuilder(m.graph);
+    const x = m.graph.addInput('X').setTensorType(DataType.FLOAT, ['N', 'T']);
+    // The last two steps of a dynamic axis: where they start depends on T.
+    const y = b.op('Slice', [b.mul(x, b.floatInit('W', [2], [1]))], { starts: [-2], ends: [2 ** 62], axes: [1] }, { name: 'last_two' });
+    m.graph.addOutput(b.op('ReduceSum', [y], { keepdims: 0 }, { output: 'loss' }));
+    expect(() => backwardOf(m)).toThrow(/Slice node 'last_two': the sliced region of .* is known only at run time, which needs opset 11/);
+  });
 });
