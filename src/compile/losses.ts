@@ -141,8 +141,10 @@ function meanCrossEntropy(b: GraphBuilder, scores: Value, labels: Value, ignoreI
     return loss;
   }
   const logProb = b.op('LogSoftmax', [scores], { axis: 1 });
-  const ignored = b.op('Equal', [labels, b.int64Init('ignore_index', [ignoreIndex], [])]);
-  const safeLabels = b.op('Where', [ignored, b.int64Init('zero_label', [0], []), labels]);
+  // labels != ignore as Less or Greater: Equal's schema of opset 19 on has no CUDA kernel (Less and Greater: 13).
+  const ignore = b.int64Init('ignore_index', [ignoreIndex], []);
+  const counted = b.op('Or', [b.op('Less', [labels, ignore]), b.op('Greater', [labels, ignore])]);
+  const safeLabels = b.op('Where', [counted, labels, b.int64Init('zero_label', [0], [])]);
   // The class count as a constant when it is static (a Shape+Slice pair per step otherwise).
   const classes = scores.shape?.[1];
   const depth = typeof classes === 'number' ? b.ints([classes], 'depth') : b.op('Slice', [b.op('Shape', [scores]), b.ints([1], 'starts'), b.ints([2], 'ends')]);
@@ -150,7 +152,7 @@ function meanCrossEntropy(b: GraphBuilder, scores: Value, labels: Value, ignoreI
   const offOn = b.op('Constant', [], { value: floatTensor('onehot_values', [0, 1], [2]) });
   const onehot = b.op('OneHot', [safeLabels, depth, offOn], { axis: 1 });
   const picked = b.reduceSum(b.mul(logProb, onehot), [1], false);
-  const kept = b.op('Cast', [b.op('Not', [ignored])], { to: DataType.FLOAT });
+  const kept = b.op('Cast', [counted], { to: DataType.FLOAT });
   const mean = b.div(b.reduceSum(b.mul(picked, kept), undefined, false), b.reduceSum(kept, undefined, false));
   return b.op('Neg', [mean], {}, { output: lossName });
 }
