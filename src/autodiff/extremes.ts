@@ -15,7 +15,7 @@
  */
 import { OPSET_UPGRADE_HINT, RegraftError } from '../errors.js';
 import type { Value } from '../ir/value.js';
-import { staticDims } from './shapes.js';
+import { filled, staticDims } from './shapes.js';
 import type { GradContext } from './types.js';
 
 /** dY placed at the first extreme of every group of X that `axes` reduce; zeros elsewhere. */
@@ -34,7 +34,7 @@ export function routeToExtreme(ctx: GradContext, axes: number[], rank: number, a
   const rows = b.op('Reshape', [moved, b.ints([...keptAxes.map(() => 0), -1], 'shape')]);
   const index = b.op(argOp, [rows], { axis: -1, keepdims: 1 });
   const updates = b.op('Reshape', [ctx.dy(0)!, b.op('Shape', [index])]);
-  const zeros = b.op('ConstantOfShape', [b.op('Shape', [rows])]);
+  const zeros = filled(ctx, b.op('Shape', [rows]));
   const scattered = b.op('ScatterElements', [zeros, index, updates], { axis: -1 });
   const xDims = staticDims(ctx, x);
   const movedShape = xDims ? b.ints(perm.map((a) => xDims[a]), 'shape') : b.op('Shape', [moved]);

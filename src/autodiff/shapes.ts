@@ -27,9 +27,17 @@ export function reshapeLike(ctx: GradContext, g: Value, like: Value): Value {
   return ctx.b.op('Reshape', [inner ?? g, shapeValue(ctx, like)]);
 }
 
+/**
+ * Float `value` broadcast to `shape` (a 1-D int64 value): Expand of a scalar rather than ConstantOfShape, whose
+ * schemas from opset 20 on have no kernel in onnxruntime's CUDA provider (it registers ConstantOfShape-9 only).
+ */
+export function filled(ctx: GradContext, shape: Value, value = 0): Value {
+  return ctx.b.op('Expand', [ctx.b.scalar(value), shape]);
+}
+
 /** Float zeros shaped like `v` (a gradient slot no output contributes to). */
 export function zerosLike(ctx: GradContext, v: Value): Value {
-  return ctx.b.op('ConstantOfShape', [shapeValue(ctx, v)]);
+  return filled(ctx, shapeValue(ctx, v));
 }
 
 /** Unsqueeze in the form the opset wants (GraphBuilder.unsqueeze). */

@@ -25,7 +25,7 @@ import { OPSET_UPGRADE_HINT, RegraftError } from '../../errors.js';
 import { DataType } from '../../ir/dtype.js';
 import type { Value } from '../../ir/value.js';
 import { normalizeAxis } from '../axes.js';
-import { staticDims, requireRank, zerosLike } from '../shapes.js';
+import { filled, staticDims, requireRank, zerosLike } from '../shapes.js';
 import type { GradContext, GradientRule } from '../types.js';
 
 /** x's size along the axis as an int64 scalar (a scalar keeps `idx + dim` shaped like idx, even for a scalar idx). */
@@ -65,7 +65,7 @@ export const gatherGrad: GradientRule = {
     if (ctx.opset >= 16) {
       const wrapped = b.op('Mod', [b.add(idx, dim), dim]);
       const indices = b.op('Unsqueeze', [wrapped, b.ints([-1], 'axes')]);
-      const zeros = b.op('ConstantOfShape', [permutedShape(ctx, x, permX)]);
+      const zeros = filled(ctx, permutedShape(ctx, x, permX));
       dxMoved = b.op('ScatterND', [zeros, indices, dy], { reduction: 'add' });
     } else {
       const onehot = b.op('OneHot', [idx, dim, b.floatInit('onehot_values', [0, 1], [2])], { axis: -1 });

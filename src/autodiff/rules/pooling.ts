@@ -35,10 +35,10 @@ import { OPSET_UPGRADE_HINT, RegraftError } from '../../errors.js';
 import type { AttrValue } from '../../ir/attributes.js';
 import { DataType } from '../../ir/dtype.js';
 import type { Node } from '../../ir/node.js';
-import { floatTensor, numel } from '../../ir/tensor.js';
+import { numel } from '../../ir/tensor.js';
 import type { Value } from '../../ir/value.js';
 import { routeToExtreme } from '../extremes.js';
-import { requireRank } from '../shapes.js';
+import { filled, requireRank } from '../shapes.js';
 import type { GradContext, GradientRule } from '../types.js';
 import { beginPadsOnly, sliceSpatialTo, spatialShapeOf, spatialSizes, windowAttrs, type WindowAttrs } from '../windows.js';
 
@@ -54,7 +54,8 @@ export const maxPoolGrad: GradientRule = {
     }
     const reduction = ctx.opset >= 16 ? { reduction: 'add' } : requireDisjointWindows(ctx, kernel);
     const flat = b.ints([-1], 'flat');
-    const zeros = b.op('ConstantOfShape', [b.op('Reshape', [b.op('Size', [x]), flat])]);
+    // Not ConstantOfShape(Size(x)): both have schemas from opset 19/20 on that the CUDA provider has no kernel for.
+    const zeros = b.op('Reshape', [filled(ctx, ctx.shapeOf(x)), flat]);
     const scattered = b.op('ScatterElements', [zeros, b.op('Reshape', [indicesOf(ctx), flat]), b.op('Reshape', [ctx.dy(0)!, flat])], { axis: 0, ...reduction });
     return [b.op('Reshape', [scattered, ctx.shapeOf(x)])];
   },
@@ -134,7 +135,7 @@ function windowCounts(ctx: GradContext, win: WindowAttrs, onesKernel: Value, inc
   const extent = includePad
     ? b.add(spatialSizes(ctx, ctx.x(0)), b.ints(win.pads.slice(0, r).map((p, i) => p + win.pads[i + r]), 'padded_extra'))
     : spatialSizes(ctx, ctx.x(0));
-  const ones = b.op('ConstantOfShape', [b.op('Concat', [b.ints([1, 1]), extent], { axis: 0 })], { value: floatTensor('value', [1], [1]) });
+  const ones = filled(ctx, b.op('Concat', [b.ints([1, 1]), extent], { axis: 0 }), 1);
   const begin = includePad ? win.pads.slice(0, r).map(() => 0) : win.pads.slice(0, r);
   const end = win.strides.map((s, i) => (includePad ? 0 : win.pads[i + r]) + s - 1);
   const counts = b.op('Conv', [ones, onesKernel], { strides: win.strides, pads: [...begin, ...end] });
