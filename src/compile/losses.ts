@@ -160,8 +160,7 @@ function meanCrossEntropy(b: GraphBuilder, scores: Value, labels: Value, ignoreI
 /** Mean over every element, to a scalar: ReduceSum then divide by the element count (works at any opset). */
 function reduceMeanAll(b: GraphBuilder, x: Value, output: string | undefined): Value {
   const sum = b.op('ReduceSum', [x], { keepdims: 0 });
-  const count = b.op('Cast', [b.op('Size', [x])], { to: DataType.FLOAT });
-  return b.op('Div', [sum, count], {}, { output });
+  return b.op('Div', [sum, b.elementCount(x)], {}, { output });
 }
 
 const showDim = (d: number | string | null | undefined): string => (d === null || d === undefined ? '?' : String(d));

@@ -87,6 +87,16 @@ export class GraphBuilder {
   neg(a: Value): Value { return this.op('Neg', [a]); }
   identity(a: Value, output?: string): Value { return this.op('Identity', [a], {}, { output }); }
 
+  /**
+   * How many elements `x` holds, as a float scalar: the product of its dims rather than Cast(Size(x)), because
+   * Size's schemas from opset 19 on have no kernel in onnxruntime's CUDA provider (it registers Size up to 13).
+   * `shapeOf` lets a caller that already has x's Shape node (the backward driver's cache) reuse it.
+   */
+  elementCount(x: Value, shapeOf: (v: Value) => Value = (v) => this.op('Shape', [v])): Value {
+    if (x.shape?.length === 0) return this.scalar(1, 'one');
+    return this.op('ReduceProd', [this.op('Cast', [shapeOf(x)], { to: DataType.FLOAT })], { keepdims: 0 });
+  }
+
   /** ReduceSum over `axes` in the form the model's opset wants (axes input from opset 13 on, attribute before). */
   reduceSum(x: Value, axes: readonly number[] | undefined, keepdims: boolean): Value {
     const opset = this.requireStandardOpset();

@@ -71,8 +71,7 @@ function meanScale(ctx: GradContext): Value {
   const sx = staticDims(ctx, ctx.x(0));
   const sy = staticDims(ctx, ctx.y(0));
   if (sx && sy) return b.scalar(numel(sy) / numel(sx));
-  const size = (v: Value) => b.op('Cast', [b.op('Size', [v])], { to: DataType.FLOAT });
-  return b.div(size(ctx.y(0)), size(ctx.x(0)));
+  return b.div(b.elementCount(ctx.y(0), ctx.shapeOf), b.elementCount(ctx.x(0), ctx.shapeOf));
 }
 
 export const reduceSumSquareL1Grad: GradientRule = {

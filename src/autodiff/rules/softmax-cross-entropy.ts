@@ -78,7 +78,7 @@ function coefficient(ctx: GradContext, dLoss: Value, weights: Value | undefined,
   }
   let scale = dLoss;
   if (reduction === 'mean') {
-    const total = weights ? b.reduceSum(weights, undefined, false) : b.op('Cast', [b.op('Size', [labels])], { to: DataType.FLOAT });
+    const total = weights ? b.reduceSum(weights, undefined, false) : b.elementCount(labels, ctx.shapeOf);
     scale = b.div(dLoss, total);
   }
   return weights ? { value: b.mul(scale, weights), perElement: true } : { value: scale, perElement: false };
