@@ -3,7 +3,7 @@ import { GraphBuilder } from '../ir/builder.js';
 import { DataType } from '../ir/dtype.js';
 import type { Model } from '../ir/model.js';
 import { floatTensor } from '../ir/tensor.js';
-import type { Value } from '../ir/value.js';
+import type { Dim, Value } from '../ir/value.js';
 import { LABELS_NAME, LOSS_NAME } from '../training-interface.js';
 
 export const LOSS_KINDS = ['cross-entropy', 'causal-lm', 'mse', 'mse-half', 'bce-logits', 'l1'] as const;
@@ -105,7 +105,8 @@ export function attachLoss(model: Model, spec: LossSpec): AttachedLoss {
       const next = b.op('Slice', [labels, b.ints([1], 'starts'), b.ints([Number.MAX_SAFE_INTEGER], 'ends'), b.ints([1], 'axes')]);
       counted = b.op('Pad', [next, b.ints([0, 0, 0, 1], 'pads'), b.int64Init('ignore_index', [ignoreIndex], [])], { mode: 'constant' });
     }
-    const loss = meanCrossEntropy(b, scores, counted, ignoreIndex, lossName, opset);
+    const classes = shape?.[axis === 1 ? 1 : rank! - 1];
+    const loss = meanCrossEntropy(b, { scores, rank, classes }, counted, ignoreIndex, lossName, opset);
     loss.setTensorType(DataType.FLOAT, []);
     return { loss, labels, prediction };
   }
@@ -132,10 +133,18 @@ export function attachLoss(model: Model, spec: LossSpec): AttachedLoss {
  *   loss = -sum_i kept_i picked_i / sum_i kept_i
  * picked is a one-hot dot product over C, whose gradient is the one-hot itself (no scatter). Ignored labels may lie
  * outside [0, C) (-100): they become 0 before OneHot and weigh 0. Before opset 13, LogSoftmax normalizes over every
- * axis from 1 on, the class axis alone only for [N, C] scores: other ranks keep the fused op there.
+ * axis from 1 on, the class axis alone only for [N, C] scores: other ranks keep the fused op there. So do scores of
+ * unknown rank, whose gradient through these ops (unbroadcasting) would need the rank the fused op's does not.
  */
-function meanCrossEntropy(b: GraphBuilder, scores: Value, labels: Value, ignoreIndex: number, lossName: string, opset: number): Value {
-  if (opset < 13 && scores.shape?.length !== 2) {
+function meanCrossEntropy(
+  b: GraphBuilder,
+  { scores, rank, classes }: { scores: Value; rank: number | undefined; classes: Dim | undefined },
+  labels: Value,
+  ignoreIndex: number,
+  lossName: string,
+  opset: number,
+): Value {
+  if (rank === undefined || (opset < 13 && rank !== 2)) {
     // Its log_prob output is free (the kernel computes it anyway) and spares the backward pass a Softmax.
     const [loss] = b.ops('SoftmaxCrossEntropyLoss', [scores, labels], { reduction: 'mean', ignore_index: ignoreIndex }, [lossName, b.graph.uniqueValueName('log_prob')]);
     return loss;
@@ -146,7 +155,6 @@ function meanCrossEntropy(b: GraphBuilder, scores: Value, labels: Value, ignoreI
   const counted = b.op('Or', [b.op('Less', [labels, ignore]), b.op('Greater', [labels, ignore])]);
   const safeLabels = b.op('Where', [counted, labels, b.int64Init('zero_label', [0], [])]);
   // The class count as a constant when it is static (a Shape+Slice pair per step otherwise).
-  const classes = scores.shape?.[1];
   const depth = typeof classes === 'number' ? b.ints([classes], 'depth') : b.op('Slice', [b.op('Shape', [scores]), b.ints([1], 'starts'), b.ints([2], 'ends')]);
   // A Constant node, not an initializer: a float initializer the loss reads would be taken for a weight (gradcheck).
   const offOn = b.op('Constant', [], { value: floatTensor('onehot_values', [0, 1], [2]) });

@@ -94,7 +94,8 @@ export class GraphBuilder {
    */
   elementCount(x: Value, shapeOf: (v: Value) => Value = (v) => this.op('Shape', [v])): Value {
     if (x.shape?.length === 0) return this.scalar(1, 'one');
-    return this.op('ReduceProd', [this.op('Cast', [shapeOf(x)], { to: DataType.FLOAT })], { keepdims: 0 });
+    // A scalar whatever x's rank, which shape inference cannot tell when that rank is unknown.
+    return this.op('ReduceProd', [this.op('Cast', [shapeOf(x)], { to: DataType.FLOAT })], { keepdims: 0 }).setTensorType(DataType.FLOAT, []);
   }
 
   /** ReduceSum over `axes` in the form the model's opset wants (axes input from opset 13 on, attribute before). */
