@@ -54,7 +54,7 @@ export function registerCompile(program: Command, io: CliIo): void {
     .addOption(dimOption())
     .addOption(settingOption('train'))
     .addOption(settingOption('untie'))
-    .addOption(new Option('--ep <provider>', 'the execution provider the step is meant for: with cuda, say which nodes onnxruntime would run on CPU for want of a CUDA kernel').choices(EXECUTION_PROVIDERS))
+    .addOption(new Option('--ep <provider>', 'the execution provider the step is meant for: on cuda or webgpu the loss is written in ops a GPU has kernels for (on cpu, onnxruntime\'s faster fused op); with cuda, say which nodes onnxruntime would run on CPU for want of a CUDA kernel').choices(EXECUTION_PROVIDERS))
     .action(async (path: string, flags: CompileFlags) => {
       const ignored = inapplicableOptimizerSetting(flags.optimizer, flags);
       if (ignored) throw new UsageError(`compile: ${ignored}`);
@@ -71,6 +71,7 @@ export function registerCompile(program: Command, io: CliIo): void {
         dims: flags.dim,
         train: flags.train,
         untie: flags.untie,
+        provider: flags.ep,
       });
       await saveModel(step.model, flags.output);
       io.out(`wrote ${flags.output}: ${step.params.length} trainable parameters, ${step.carried.filter((c) => !step.params.includes(c.input)).length} state tensors, ${step.model.graph.nodes.length} nodes`);

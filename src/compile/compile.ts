@@ -20,6 +20,7 @@ import { tieWeights, type TiedWeight } from './tied-weights.js';
 import { enableDropoutTraining } from './training-mode.js';
 import { DEFAULT_OPTIMIZER, emitOptimizer, type Carried, type OptimizerConfig, type OptimizerKind } from './optimizers.js';
 import { cloneModel } from '../ir/clone.js';
+import type { ExecutionProvider } from '../runtime/execution-provider.js';
 
 export interface CompileOptions {
   loss: LossKind;
@@ -59,6 +60,11 @@ export interface CompileOptions {
    * instead of updating, and `update` applies the optimizer to their sums (accumulation.ts).
    */
   accumulate?: boolean;
+  /**
+   * The execution provider the step is meant for (default cpu). On a GPU provider the loss is written in ops it has
+   * kernels for (losses.ts, gpuPlaceable); on CPU it is onnxruntime's fused op, which the CPU runs fastest.
+   */
+  provider?: ExecutionProvider;
 }
 
 /** The train-step model and the names a trainer needs to drive it. */
@@ -114,7 +120,7 @@ export function compileTrainStep(source: Model, opts: CompileOptions): TrainStep
   tieWeights(graph, choice.ties);
 
   enableDropoutTraining(model);
-  const { loss, labels } = attachLoss(model, { kind: opts.loss, output: opts.output, classAxis: opts.classAxis, ignoreIndex: opts.ignoreIndex });
+  const { loss, labels } = attachLoss(model, { kind: opts.loss, output: opts.output, classAxis: opts.classAxis, ignoreIndex: opts.ignoreIndex, gpuPlaceable: opts.provider !== undefined && opts.provider !== 'cpu' });
   graph.addOutput(loss);
   let penalized: string[] = [];
   if ((opts.l2 ?? 0) > 0 || (opts.l1 ?? 0) > 0) {

@@ -125,6 +125,8 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
     untie: config.untie,
     accumulate: config.accumulate > 1,
     dims: recurrenceLengthsOfData(model, data),
+    // Compiled for the provider asked for: on a GPU, a loss its kernels cover.
+    provider: config.ep,
   });
   if (config.l2 > 0 || config.l1 > 0 || config.optimizer === 'adamw') log(describeDecay(step.decayed, step.params, parameterSelection(config.penalize)));
   for (const t of step.tied) log(`tied weights: ${t.copy} is ${t.relation === 'transpose' ? 'the transpose of' : 'a copy of'} ${t.parameter}, trained as one tensor (--untie trains them apart)`);

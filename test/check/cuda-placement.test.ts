@@ -9,7 +9,11 @@ import { compileTrainStep } from '../../src/compile/compile.js';
 import type { OptimizerKind } from '../../src/compile/optimizers.js';
 import { DataType, GraphBuilder, type Model } from '../../src/ir/index.js';
 import { buildLeNet, buildMlp } from '../../src/models/builders.js';
-import { modelFromBytes } from '../../src/model-io.js';
+import { modelFromBytes, modelToBytes } from '../../src/model-io.js';
+import { Tensor } from '../../src/runtime/onnxruntime.js';
+import { createSession } from '../../src/runtime/session.js';
+import { LOSS_NAME } from '../../src/training-interface.js';
+import { Rng } from '../../src/util/rng.js';
 import { schemaSinceVersion } from '../../src/onnx/schema-versions.js';
 import { recurrenceLengthDims } from '../../src/passes/decompose-rnn.js';
 import { upgradeOpset } from '../../src/passes/upgrade-opset.js';
@@ -120,7 +124,7 @@ const MODELS: Record<string, () => Promise<{ model: Model; loss: 'cross-entropy'
 describe.each(Object.keys(MODELS))('the train step of %s', (name) => {
   it.each<OptimizerKind>(['adam', 'sgd'])('with %s has a CUDA kernel for every node', async (optimizer) => {
     const { model, loss, classAxis, dims } = await MODELS[name]();
-    const step = compileTrainStep(model, { loss, classAxis, optimizer, dims, l2: 1e-4 });
+    const step = compileTrainStep(model, { loss, classAxis, optimizer, dims, l2: 1e-4, provider: 'cuda' });
     const p = cudaPlacement(step.model);
     expect(p.unchecked).toEqual({});
     expect(p.unplaced.map((u) => `${u.op}-${u.sinceVersion} x${u.nodes.length}`)).toEqual([]);
@@ -139,7 +143,32 @@ describe('train steps at opset 19 and later', () => {
   ])('at opset %i, the %s step (Adam) runs exactly these on CPU', (opset, name, expected) => {
     const model = name === 'mlp' ? buildMlp({ opset: 13 }) : buildLeNet({ opset: 13 });
     upgradeOpset(model, opset);
-    const step = compileTrainStep(model, { loss: 'cross-entropy', optimizer: 'adam', l2: 1e-4 });
+    const step = compileTrainStep(model, { loss: 'cross-entropy', optimizer: 'adam', l2: 1e-4, provider: 'cuda' });
     expect(cudaPlacement(step.model).unplaced.map((u) => `${u.op}-${u.sinceVersion} x${u.nodes.length}`)).toEqual(expected);
+  });
+});
+
+describe('the step compiled for the CPU', () => {
+  it('keeps onnxruntime\'s fused SoftmaxCrossEntropyLoss, the one node a CUDA provider would run on CPU, with the same loss as the GPU form', async () => {
+    const cpu = compileTrainStep(buildMlp({ hidden: [8], seed: 0 }), { loss: 'cross-entropy', optimizer: 'none' });
+    const gpu = compileTrainStep(buildMlp({ hidden: [8], seed: 0 }), { loss: 'cross-entropy', optimizer: 'none', provider: 'cuda' });
+    expect(cudaPlacement(cpu.model).unplaced.map((u) => `${u.op} x${u.nodes.length}`)).toEqual(['SoftmaxCrossEntropyLoss x1']);
+    expect(gpu.model.graph.nodes.some((n) => n.opType === 'SoftmaxCrossEntropyLoss')).toBe(false);
+    const rng = new Rng(3);
+    const feeds = {
+      input: new Tensor('float32', Float32Array.from({ length: 6 * 784 }, () => rng.uniform(0, 1)), [6, 784]),
+      labels: new Tensor('int64', BigInt64Array.from([0n, 3n, 9n, -100n, 5n, 1n]), [6]),
+    };
+    const lossOf = async (m: Model) => {
+      const session = await createSession(modelToBytes(m), { name: 'step' });
+      try {
+        return ((await session.run(feeds, [LOSS_NAME]))[LOSS_NAME].data as Float32Array)[0];
+      } finally {
+        await session.release();
+      }
+    };
+    const [a, b] = [await lossOf(cpu.model), await lossOf(gpu.model)];
+    expect(a).toBeGreaterThan(0);
+    expect(Math.abs(a - b)).toBeLessThan(1e-6 * a);
   });
 });
