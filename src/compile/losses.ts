@@ -56,10 +56,11 @@ export interface AttachedLoss {
 
 /**
  * Adds a loss on a model output, reading a new `labels` graph input. All losses reduce to a mean:
- * - cross-entropy: mean softmax cross-entropy of logits against int64 class labels (SoftmaxCrossEntropyLoss's
- *   math, opset 12+, in the ops of meanCrossEntropy), PyTorch's `nn.CrossEntropyLoss(ignore_index=-100)`: logits [N, C] with labels [N], [N, C, d1, ...]
- *   with labels [N, d1, ...] (classAxis 1), or [N, T, V] with labels [N, T] (classAxis -1, transposed to [N, V, T]
- *   first); positions labelled ignoreIndex do not count, the mean is over the others;
+ * - cross-entropy: mean softmax cross-entropy of logits against int64 class labels (SoftmaxCrossEntropyLoss,
+ *   opset 12+; with gpuPlaceable the same math in other ops, see meanCrossEntropy), PyTorch's
+ *   `nn.CrossEntropyLoss(ignore_index=-100)`: logits [N, C] with labels [N], [N, C, d1, ...] with labels
+ *   [N, d1, ...] (classAxis 1), or [N, T, V] with labels [N, T] (classAxis -1, transposed to [N, V, T] first);
+ *   positions labelled ignoreIndex do not count, the mean is over the others;
  * - causal-lm: the next-token loss of logits [N, T, V] against labels [N, T] (Hugging Face's LM heads with
  *   `labels=input_ids`): position t's logits against label t + 1. The shift moves the labels, not the logits: labels
  *   [:, 1:] padded at the end with ignoreIndex, so the last position does not count and the mean is over the

@@ -25,8 +25,9 @@ export function unbiasedRunningVariance(b: GraphBuilder, node: Node, runningVar:
   const x = node.input(0)!;
   const m = node.attrs.float('momentum', ONNX_BATCHNORM_MOMENTUM);
   const toFloat = (v: Value) => b.op('Cast', [v], { to: DataType.FLOAT });
-  const channels = toFloat(b.op('Gather', [b.op('Shape', [x]), b.int64Init('channel_axis', [1], [])], { axis: 0 }));
-  const n = b.div(b.elementCount(x), channels);
+  const shape = b.op('Shape', [x]);
+  const channels = toFloat(b.op('Gather', [shape, b.int64Init('channel_axis', [1], [])], { axis: 0 }));
+  const n = b.div(b.elementCount(x, () => shape), channels);
   const one = b.scalar(1, 'one');
   const unbiased = b.div(b.sub(b.mul(n, runningVar), b.mul(b.scalar(m, 'bn_momentum'), varInput)), b.sub(n, one));
   return b.op('Where', [b.op('Greater', [n, one]), unbiased, runningVar]);

@@ -101,9 +101,14 @@ function runtimeStart(ctx: GradContext, s: AxisSlice, dim: Value): Value {
   return b.op('Min', [b.op('Max', [wrapped, zero]), dim]);
 }
 
+/** What the analysis knows of the pad after one step-1 axis: dim - start - count (null when any is unknown). */
+function afterPad(s: AxisSlice): Dim {
+  return s.dim === null || s.start === null || s.count === null ? null : subDims(subDims(s.dim, s.start), s.count);
+}
+
 /** The pads before and after one step-1 axis when the analysis knows both. */
 function staticAxisPads(s: AxisSlice): [number, number] | undefined {
-  const after = s.dim === null || s.start === null || s.count === null ? null : subDims(subDims(s.dim, s.start), s.count);
+  const after = afterPad(s);
   return typeof s.start === 'number' && typeof after === 'number' ? [s.start, after] : undefined;
 }
 
@@ -111,7 +116,7 @@ function staticAxisPads(s: AxisSlice): [number, number] | undefined {
 function axisPads(ctx: GradContext, s: AxisSlice): [Pad, Pad] {
   const known = staticAxisPads(s);
   if (known) return known;
-  const after = s.dim === null || s.start === null || s.count === null ? null : subDims(subDims(s.dim, s.start), s.count);
+  const after = afterPad(s);
   const { b } = ctx;
   const at = (v: Value) => b.op('Gather', [ctx.shapeOf(v), b.int64Init('slice_axis', [s.axis], [])], { axis: 0 });
   const dim = at(ctx.x(0));
