@@ -19,6 +19,7 @@ import type { Value } from '../ir/value.js';
 import { schemaSinceVersion } from '../onnx/schema-versions.js';
 import { cudaKernelFor, cudaKnowsOp, KERNEL_FREE_OPS } from '../runtime/cuda-kernels.js';
 import type { GraphProto } from 'onnx-buf';
+import type { ExecutionProvider } from '../runtime/execution-provider.js';
 
 export interface UnplacedOp {
   op: string;
@@ -87,17 +88,26 @@ function whyUnplaced(opType: string, domain: string, opset: number, float: boole
 }
 
 /**
- * One line for a user who asked for CUDA, or undefined when every node has a kernel: `what` names the model
- * ("the train step", "model.onnx").
+ * One line for a user who asked for CUDA: `what` names the model ("the train step", "model.onnx"). When every node
+ * has a kernel: undefined, or with `whenPlaced` a line that says so.
  */
-export function describeCudaPlacement(placement: CudaPlacement, what: string): string | undefined {
+export function describeCudaPlacement(placement: CudaPlacement, what: string, opts: { whenPlaced?: boolean } = {}): string | undefined {
   const count = placement.unplaced.reduce((n, u) => n + u.nodes.length, 0);
   const others = Object.entries(placement.unchecked).map(([op, n]) => `${op}${n > 1 ? ` x${n}` : ''}`);
   const unchecked = others.length > 0 ? `; not checked (not ai.onnx): ${others.join(', ')}` : '';
-  if (count === 0) return others.length > 0 ? `onnxruntime's CUDA provider has a kernel for every ai.onnx node of ${what}${unchecked}` : undefined;
+  if (count === 0 && others.length > 0) return `onnxruntime's CUDA provider has a kernel for every ai.onnx node of ${what}${unchecked}`;
+  if (count === 0) {
+    const nodes = `${placement.nodes} node${placement.nodes === 1 ? '' : 's'}`;
+    return opts.whenPlaced ? `onnxruntime's CUDA provider has a kernel for every node of ${what} (${nodes})` : undefined;
+  }
   const ops = placement.unplaced.map((u) => {
     const version = u.reason === 'no CUDA kernel at this version' || u.reason === 'no float CUDA kernel' ? `-${u.sinceVersion}` : '';
     return `${u.op}${version}${u.nodes.length > 1 ? ` x${u.nodes.length}` : ''}`;
   });
   return `onnxruntime's CUDA provider has no kernel for ${count} node${count === 1 ? '' : 's'} of ${what} (${ops.join(', ')}); they run on CPU with copies around them${unchecked}`;
+}
+
+/** What `train` and `compile` say of a step meant for `ep`: the CUDA line (see above), nothing for other providers. */
+export function stepPlacementNotice(step: Model, ep: ExecutionProvider | undefined): string | undefined {
+  return ep === 'cuda' ? describeCudaPlacement(cudaPlacement(step), 'the train step') : undefined;
 }

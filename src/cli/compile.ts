@@ -8,7 +8,7 @@ import { describeDecay } from '../compile/parameter-choice.js';
 import type { LossKind } from '../compile/losses.js';
 import { inapplicableOptimizerSetting, type OptimizerKind } from '../compile/optimizers.js';
 import { GRAD_SUFFIX, UPDATED_SUFFIX } from '../training-interface.js';
-import { cudaPlacement, describeCudaPlacement } from '../check/cuda-placement.js';
+import { stepPlacementNotice } from '../check/cuda-placement.js';
 import { EXECUTION_PROVIDERS, type ExecutionProvider } from '../runtime/execution-provider.js';
 import type { CliIo } from './context.js';
 import { compileOptimizerOption, dimOption, lossOption, settingOption } from './flags.js';
@@ -83,7 +83,7 @@ export function registerCompile(program: Command, io: CliIo): void {
       if (step.constants.length > 0) io.out(`  constants (not trained; --train NAME trains one): ${step.constants.map((c) => c.name).join(', ')}`);
       for (const d of step.decomposed ?? []) io.out(`  unrolled ${d.op} node '${d.node}' over ${d.steps} time steps (its weights keep their names)`);
       if (step.untrainable.length > 0) io.out(`  not trained (no gradient path to the loss): ${step.untrainable.join(', ')}`);
-      const placement = flags.ep === 'cuda' ? describeCudaPlacement(cudaPlacement(step.model), 'the train step') : undefined;
+      const placement = stepPlacementNotice(step.model, flags.ep);
       if (placement) io.out(`  ${placement}`);
     });
 }

@@ -141,7 +141,7 @@ export function registerInspect(program: Command, io: CliIo): void {
         if (opts.json) io.out(JSON.stringify(placement ? { ...report, cudaPlacement: placement } : report, null, 2));
         else {
           formatProviderReport(report).forEach((l) => io.out(l));
-          if (placement) io.out(describeCudaPlacement(placement, path!) ?? `onnxruntime's CUDA provider has a kernel for every node of ${path} (${placement.nodes} node${placement.nodes === 1 ? '' : 's'})`);
+          if (placement) io.out(describeCudaPlacement(placement, path!, { whenPlaced: true })!);
         }
         return;
       }

@@ -7,7 +7,7 @@ import { insertDropout } from '../passes/insert-dropout.js';
 import { createSession, startExecutionProvider, type Session, type SessionOptions } from '../runtime/session.js';
 import { compileEvalModel, compileTrainStep, type TrainStep } from '../compile/compile.js';
 import { feedableStep, type NamedTensor } from '../compile/step-io.js';
-import { cudaPlacement, describeCudaPlacement } from '../check/cuda-placement.js';
+import { stepPlacementNotice } from '../check/cuda-placement.js';
 import { withTiedCopies } from '../compile/tied-weights.js';
 import { describeDecay } from '../compile/parameter-choice.js';
 import { parameterSelection } from '../passes/add-penalty.js';
@@ -131,7 +131,7 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
   if (config.l2 > 0 || config.l1 > 0 || config.optimizer === 'adamw') log(describeDecay(step.decayed, step.params, parameterSelection(config.penalize)));
   for (const t of step.tied) log(`tied weights: ${t.copy} is ${t.relation === 'transpose' ? 'the transpose of' : 'a copy of'} ${t.parameter}, trained as one tensor (--untie trains them apart)`);
   // onnxruntime moves each node the CUDA provider has no kernel for to the CPU without a word; say so once.
-  const placement = config.ep === 'cuda' ? describeCudaPlacement(cudaPlacement(step.model), 'the train step') : undefined;
+  const placement = stepPlacementNotice(step.model, config.ep);
   if (placement) log(placement);
   // Chosen and started once for the whole run: the GPU fallback notice is printed once, not per session, and
   // --strict fails before the run directory exists.
