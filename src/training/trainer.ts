@@ -111,6 +111,10 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
   const data = await prepareData(config, model, given);
   // Recorded with the run, so that validation after a resume and the export read the logits the same way.
   if (config.classAxis === undefined && (predictionOutput(model, config.target)?.shape?.length ?? 0) > 2) config.classAxis = data.train.classAxis;
+  // Chosen and started once for the whole run, before the step is compiled: the step is compiled for the provider
+  // that will run it (a GPU fallback trains CPU's fused loss), the fallback notice is printed once, not per session,
+  // and --strict fails before the run directory exists.
+  const ep = await startExecutionProvider(config.ep, { strict: config.strict, log });
   const step = compileTrainStep(model, {
     loss: config.loss,
     output: config.target,
@@ -125,18 +129,16 @@ export async function train(partial: Partial<TrainConfig>, hooks: TrainHooks = {
     untie: config.untie,
     accumulate: config.accumulate > 1,
     dims: recurrenceLengthsOfData(model, data),
-    // Compiled for the provider asked for: on a GPU, a loss its kernels cover.
-    provider: config.ep,
+    // On a GPU, a loss its kernels cover.
+    provider: ep,
   });
   if (config.l2 > 0 || config.l1 > 0 || config.optimizer === 'adamw') log(describeDecay(step.decayed, step.params, parameterSelection(config.penalize)));
   for (const t of step.tied) log(`tied weights: ${t.copy} is ${t.relation === 'transpose' ? 'the transpose of' : 'a copy of'} ${t.parameter}, trained as one tensor (--untie trains them apart)`);
   // onnxruntime moves each node the CUDA provider has no kernel for to the CPU without a word; say so once.
-  const placement = stepPlacementNotice(step.model, config.ep);
+  const placement = stepPlacementNotice(step.model, ep);
   if (placement) log(placement);
-  // Chosen and started once for the whole run: the GPU fallback notice is printed once, not per session, and
-  // --strict fails before the run directory exists.
   const sessionOptions: SessionOptions = {
-    ep: await startExecutionProvider(config.ep, { strict: config.strict, log }),
+    ep,
     strict: config.strict,
     intraOpThreads: config.threads,
     log,

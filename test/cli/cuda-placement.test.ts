@@ -1,9 +1,13 @@
-// `train --ep cuda` and `compile --ep cuda` say in one line which nodes of the step onnxruntime's CUDA provider has
-// no kernel for (they run on CPU); a step that places whole gets no line, and without --ep cuda nothing changes.
+// `train --ep cuda` (where CUDA starts) and `compile --ep cuda` say in one line which nodes of the step onnxruntime's
+// CUDA provider has no kernel for (they run on CPU); a step that places whole gets no line, and without --ep cuda
+// nothing changes.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder, type Model } from '../../src/ir/index.js';
 import { buildMlp } from '../../src/models/builders.js';
+import { loadModel } from '../../src/model-io.js';
+import { probeInstalledCuda } from '../../src/runtime/index.js';
+import { RUN_FILES } from '../../src/training/run-dir.js';
 import { MNIST_SUBSET, tempDir, writeModel, writeSmallMlp } from '../training/fixtures/runs.js';
 import { runCli } from './helpers.js';
 
@@ -42,12 +46,23 @@ describe('--ep cuda names the nodes of the step that run on CPU', () => {
     expect(mlp.out.filter((l) => l.includes('CUDA provider'))).toEqual([]);
   });
 
-  it('train: the same line once, before training goes on as before (here on CPU)', async () => {
+  it('train: the same line once where CUDA starts; where it falls back, a step compiled for CPU and no line', async () => {
     const withMean = await writeModel(mlpWithMean(), dir, 'mean-train.onnx');
-    const r = await runCli('train', withMean, '--data', MNIST_SUBSET, '--limit', '100', '--epochs', '1', '--ep', 'cuda', '--out', join(dir, 'run'), '--no-tensorboard');
+    const out = join(dir, 'run');
+    const r = await runCli('train', withMean, '--data', MNIST_SUBSET, '--limit', '100', '--epochs', '1', '--ep', 'cuda', '--out', out, '--no-tensorboard');
     expect(r.code, r.err.join('\n')).toBe(0);
     const lines = r.out.filter((l) => LINE.test(l));
-    expect(lines).toHaveLength(1);
-    expect(LINE.exec(lines[0])!.slice(1)).toEqual(['1', 'Mean']);
+    const step = await loadModel(join(out, RUN_FILES.step));
+    const lossOps = step.graph.nodes.map((n) => n.opType).filter((op) => op === 'SoftmaxCrossEntropyLoss' || op === 'LogSoftmax');
+    if (probeInstalledCuda().available) {
+      expect(lines).toHaveLength(1);
+      expect(LINE.exec(lines[0])!.slice(1)).toEqual(['1', 'Mean']);
+      expect(lossOps).toEqual(['LogSoftmax']);
+    } else {
+      // The provider is chosen before the step is compiled: the CPU step keeps onnxruntime's fused loss.
+      expect(r.out.filter((l) => l.startsWith('CUDA unavailable'))).toHaveLength(1);
+      expect(lines).toEqual([]);
+      expect(lossOps).toEqual(['SoftmaxCrossEntropyLoss']);
+    }
   });
 });
