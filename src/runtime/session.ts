@@ -25,6 +25,11 @@ export interface SessionOptions {
   log?: (line: string) => void;
   /** Names the model in messages when it is given as bytes. */
   name?: string;
+  /**
+   * onnxruntime's memory pattern, default on: after the first run it plans one block for all intermediate values
+   * and allocates that block whole on every run (see StepSessions for why training steps turn it off).
+   */
+  memoryPattern?: boolean;
   /** Overrides the check of the GPU provider's libraries (tests). */
   probe?: ProviderProbe;
 }
@@ -57,6 +62,7 @@ function ortOptions(provider: ExecutionProvider, opts: SessionOptions): Inferenc
     intraOpNumThreads: intra,
     interOpNumThreads: inter,
     executionMode: inter > 1 ? 'parallel' : 'sequential',
+    enableMemPattern: opts.memoryPattern ?? true,
     // Errors only: compiled training steps keep parameters both as inputs and initializers, which onnxruntime
     // reports as a warning per parameter.
     logSeverityLevel: 3,

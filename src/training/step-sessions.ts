@@ -37,7 +37,9 @@ export class StepSessions {
       .forEach((n, i) => n.setAttribute('seed', dropoutSeed(this.seed, epoch, i)));
     // Made after the seeds are set: the scan-steps model holds its own copy of the step.
     const model = this.scan ? scanStepsModel(this.model, this.scan) : this.model;
-    this.session = await createSession(modelToBytes(model), { ...this.options, name: 'train step' });
+    // Without onnxruntime's memory pattern the ResNet-18 step's peak RSS fell from 757-780 to 701-709 MiB, at the
+    // same speed (0.975x the time per step for ResNet-18, 1.006x for the MLP, alternating in one process).
+    this.session = await createSession(modelToBytes(model), { ...this.options, memoryPattern: false, name: 'train step' });
     return this.session;
   }
 
