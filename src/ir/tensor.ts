@@ -138,15 +138,23 @@ function badSize(t: TensorProto, expected: number): RegraftError {
 
 export function floatTensor(name: string, data: Float32Array | number[], dims: readonly number[]): TensorProto {
   const arr = data instanceof Float32Array ? data : Float32Array.from(data);
-  if (arr.length !== numel(dims)) {
-    throw new RegraftError(`tensor '${name}': ${arr.length} values do not fill dims ${JSON.stringify(dims)}`);
+  return floatTensorOver(name, new Uint8Array(arr.buffer.slice(arr.byteOffset, arr.byteOffset + arr.byteLength) as ArrayBuffer), arr.length, dims);
+}
+
+/**
+ * A FLOAT tensor whose raw_data is a view of `data`, not a copy: for values that nothing writes to while the tensor
+ * lives (a checkpoint's trained tensors on their way to disk). ResNet-18's parameters and Adam state are 128 MiB,
+ * which a copy per checkpoint would add to the run's peak memory.
+ */
+export function floatTensorView(name: string, data: Float32Array, dims: readonly number[]): TensorProto {
+  return floatTensorOver(name, new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength), data.length, dims);
+}
+
+function floatTensorOver(name: string, rawData: Uint8Array<ArrayBuffer>, length: number, dims: readonly number[]): TensorProto {
+  if (length !== numel(dims)) {
+    throw new RegraftError(`tensor '${name}': ${length} values do not fill dims ${JSON.stringify(dims)}`);
   }
-  return create(TensorProtoSchema, {
-    name,
-    dims: dims.map(BigInt),
-    dataType: DataType.FLOAT,
-    rawData: new Uint8Array(arr.buffer.slice(arr.byteOffset, arr.byteOffset + arr.byteLength) as ArrayBuffer),
-  });
+  return create(TensorProtoSchema, { name, dims: dims.map(BigInt), dataType: DataType.FLOAT, rawData });
 }
 
 /** Zero bytes that float tensors of zeros share, grown to the largest asked for (see zerosFloatTensor). */

@@ -3,7 +3,7 @@ import { GraphProtoSchema, ModelProtoSchema, StringStringEntryProtoSchema } from
 import { dirname } from 'node:path';
 import { makeFolder } from '../util/fs-errors.js';
 import { RegraftError } from '../errors.js';
-import { floatTensor, tensorDims, tensorToFloat32 } from '../ir/tensor.js';
+import { floatTensorView, tensorDims, tensorToFloat32 } from '../ir/tensor.js';
 import { loadModelFile } from '../onnx/load.js';
 import { saveModelFile } from '../onnx/save.js';
 import type { NamedTensor } from '../compile/step-io.js';
@@ -18,7 +18,7 @@ export async function saveCheckpoint(path: string, tensors: ReadonlyMap<string, 
     producerName: 'regraft-checkpoint',
     graph: create(GraphProtoSchema, {
       name: 'checkpoint',
-      initializer: [...tensors].map(([name, t]) => floatTensor(name, t.data, t.dims)),
+      initializer: [...tensors].map(([name, t]) => floatTensorView(name, t.data, t.dims)),
     }),
     metadataProps: [create(StringStringEntryProtoSchema, { key: 'regraft.state', value: JSON.stringify(state) })],
   });

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { RegraftError } from '../errors.js';
-import { floatTensor } from '../ir/tensor.js';
+import { floatTensorView } from '../ir/tensor.js';
 import type { Model } from '../ir/model.js';
 import { assertValid } from '../ir/validate.js';
 import { loadModel, saveModel } from '../model-io.js';
@@ -52,7 +52,8 @@ export async function trainedInferenceModel(runDir: string, opts: ExportOptions 
   for (const [name, t] of tensors) {
     const v = trained.graph.value(name);
     if (!v?.initializer) continue; // optimizer state lives only in the step
-    v.initializer = floatTensor(name, t.data, t.dims);
+    // A view: the checkpoint's values are read here and nowhere else.
+    v.initializer = floatTensorView(name, t.data, t.dims);
     parameters++;
   }
   const model = await loadModel(join(runDir, RUN_FILES.model));

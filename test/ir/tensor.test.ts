@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { DataType } from '../../src/ir/dtype.js';
 import { newModel } from '../../src/ir/model.js';
 import { constantValues } from '../../src/ir/shape/values.js';
-import { firstNonFiniteFloat32, floatTensor, tensorDims, tensorToBigInt64, tensorToFloat32, zerosFloatTensor } from '../../src/ir/tensor.js';
+import { firstNonFiniteFloat32, floatTensor, floatTensorView, tensorDims, tensorToBigInt64, tensorToFloat32, zerosFloatTensor } from '../../src/ir/tensor.js';
 
 describe('zerosFloatTensor', () => {
   it('is the tensor floatTensor makes of zeros, over zero bytes that all such tensors share', () => {
@@ -23,6 +23,17 @@ describe('zerosFloatTensor', () => {
     expect(big.rawData.every((x) => x === 0)).toBe(true);
     expect(zeros.rawData.length).toBe(60);
     expect(zeros.rawData.every((x) => x === 0)).toBe(true);
+  });
+});
+
+describe('floatTensorView', () => {
+  it('holds the same values as floatTensor, over the caller\'s bytes instead of a copy', () => {
+    const values = new Float32Array([0, 1.5, -2, 3e-8, 7, 8]).subarray(1, 5);
+    const view = floatTensorView('p', values, [2, 2]);
+    expect(tensorToFloat32(view)).toEqual(tensorToFloat32(floatTensor('p', values, [2, 2])));
+    expect(view.rawData.buffer).toBe(values.buffer);
+    expect(view.rawData.byteOffset).toBe(4);
+    expect(() => floatTensorView('p', values, [3])).toThrow(/tensor 'p': 4 values do not fill dims \[3\]/);
   });
 });
 
