@@ -28,5 +28,6 @@ export { InlineExecutor, type Executor, type TrialHooks, type TrialJob, type Tri
 export { ProcessPoolExecutor, type ProcessPoolOptions } from './process-pool.js';
 export { loadStudy, loadStudyFrom, type StudySnapshot, type StudySummary } from './snapshot.js';
 export type { StudyStore } from './store/study-store.js';
-export { tune, type TuneEventHandlers, type TuneOptions } from './study.js';
+export { tune, type TuneOptions } from './study.js';
+export type { TuneEventHandlers } from './study-events.js';
 export { formatTable, rankTrials, renderHtmlReport, reportJson, type RankedTrial, type StudyReportJson } from './report.js';

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify as toYaml } from 'yaml';
 import { loadStudy, tune, type Params, type TrialContext } from '../../src/tune/index.js';
 import { SqliteDriver } from '../../src/tune/store/sqlite-driver.js';
-import { ensureOptunaSchema } from '../../src/tune/store/sql-study-store.js';
+import { ensureOptunaSchema } from '../../src/tune/store/open-store.js';
 import type { ThrowawayPostgres } from '../postgres.js';
 import { runCli } from '../cli/helpers.js';
 import { postgresForTests } from './distributed-helpers.js';

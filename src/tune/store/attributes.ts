@@ -1,10 +1,11 @@
 /**
- * The keys regraft keeps in Optuna's attribute tables, and how values are written there. Optuna's own keys keep their
- * meaning (`fixed_params` from enqueue_trial, `failed_trial`/`retry_history` from the retry callback,
- * `completed_rung_<k>` from the successive-halving pruner); regraft's own are prefixed so Python users can tell them
- * apart in `trial.system_attrs`.
+ * The keys regraft keeps in Optuna's attribute tables, how values are written there (the upserts every attribute write
+ * of the study store goes through) and how they are read back. Optuna's own keys keep their meaning (`fixed_params`
+ * from enqueue_trial, `failed_trial`/`retry_history` from the retry callback, `completed_rung_<k>` from the
+ * successive-halving pruner); regraft's own are prefixed so Python users can tell them apart in `trial.system_attrs`.
  */
 import type { Metrics } from '../types.js';
+import type { SqlTx, SqlValue } from './sql-driver.js';
 
 export const STUDY_ATTR = {
   /** The study config (space, objective, strategy, trials, ...) as parsed, JSON. */
@@ -73,4 +74,45 @@ export function isoFromNaiveUtc(text: string | null): string | null {
   const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(?:\.(\d+))?/.exec(String(text));
   if (!m) return String(text);
   return `${m[1]}T${m[2]}.${(m[3] ?? '').padEnd(3, '0').slice(0, 3)}Z`;
+}
+
+/** An attribute's JSON value; `fallback` when it is absent or not JSON. */
+export function parseJsonOr<T>(text: string | undefined, fallback: T): T {
+  if (text === undefined) return fallback;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return fallback;
+  }
+}
+
+export async function setStudyAttr(tx: SqlTx, studyId: number, key: string, valueJson: string): Promise<void> {
+  await tx.run(
+    `INSERT INTO study_system_attributes (study_id, "key", value_json) VALUES (?, ?, ?) ON CONFLICT (study_id, "key") DO UPDATE SET value_json = excluded.value_json`,
+    [studyId, key, valueJson],
+  );
+}
+
+/** Several attributes of one trial in one statement (one round trip to the server). */
+export async function setTrialAttrs(tx: SqlTx, dbId: number, entries: readonly [string, unknown][]): Promise<void> {
+  await tx.run(
+    `INSERT INTO trial_system_attributes (trial_id, "key", value_json) VALUES ${entries.map(() => '(?, ?, ?)').join(', ')}
+     ON CONFLICT (trial_id, "key") DO UPDATE SET value_json = excluded.value_json`,
+    entries.flatMap(([key, value]) => [dbId, key, JSON.stringify(value)]),
+  );
+}
+
+export async function setTrialAttr(tx: SqlTx, dbId: number, key: string, value: unknown): Promise<void> {
+  await tx.run(
+    `INSERT INTO trial_system_attributes (trial_id, "key", value_json) VALUES (?, ?, ?) ON CONFLICT (trial_id, "key") DO UPDATE SET value_json = excluded.value_json`,
+    [dbId, key, JSON.stringify(value)],
+  );
+}
+
+/** An attribute whose JSON text is already made (metrics with NaN spelled out). */
+export async function setTrialAttrRaw(tx: SqlTx, dbId: number, key: string, valueJson: string): Promise<void> {
+  await tx.run(
+    `INSERT INTO trial_system_attributes (trial_id, "key", value_json) VALUES (?, ?, ?) ON CONFLICT (trial_id, "key") DO UPDATE SET value_json = excluded.value_json`,
+    [dbId, key, valueJson] as SqlValue[],
+  );
 }

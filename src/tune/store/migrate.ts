@@ -14,7 +14,8 @@ import { distributionOf, toInternal } from './distributions.js';
 import { isLegacyStudy, readLegacyStudy } from './legacy-v1.js';
 import type { SqlTx } from './sql-driver.js';
 import { SqliteDriver } from './sqlite-driver.js';
-import { ensureOptunaSchema, openSqlStudy } from './sql-study-store.js';
+import { ensureOptunaSchema } from './open-store.js';
+import { openSqlStudy } from './sql-study-store.js';
 
 const STATES: Record<TrialStatus, string> = {
   complete: 'COMPLETE', pruned: 'PRUNED', failed: 'FAIL', queued: 'WAITING', interrupted: 'WAITING', running: 'WAITING',

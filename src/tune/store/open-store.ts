@@ -7,9 +7,9 @@ import { existsSync } from 'node:fs';
 import { RegraftError } from '../../errors.js';
 import { isLegacyStudy } from './legacy-v1.js';
 import { PostgresDriver, redactUrl } from './postgres-driver.js';
-import type { SqlDriver } from './sql-driver.js';
+import { OPTUNA_SCHEMA_REVISION, revisionMismatch, schemaStatements } from './schema.js';
+import type { SqlDriver, SqlTx } from './sql-driver.js';
 import { SqliteDriver } from './sqlite-driver.js';
-import { ensureOptunaSchema, listStudies } from './sql-study-store.js';
 
 export type StorageTarget = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
 
@@ -31,6 +31,33 @@ export function describeTarget(target: StorageTarget): string {
 
 export function migrateHint(path: string): string {
   return `${path} holds a study in regraft's first format; convert it once with 'regraft tune migrate ${path}' (the old file is kept as ${path}.v1)`;
+}
+
+/** Whether the database holds Optuna's tables, none at all, or something else; throws for another revision. */
+async function schemaState(tx: SqlTx, driver: SqlDriver): Promise<'optuna' | 'empty'> {
+  const tables = driver.dialect === 'postgres'
+    ? await tx.all<{ name: string }>(`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()`)
+    : await tx.all<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table'`);
+  const names = new Set(tables.map((t) => t.name));
+  if (!names.has('alembic_version') && !names.has('studies')) return 'empty';
+  if (!names.has('alembic_version') || !names.has('studies')) {
+    throw new RegraftError(`${driver.where} has tables but is not an Optuna storage (no ${names.has('studies') ? 'alembic_version' : 'studies'} table); use an empty database`);
+  }
+  const row = await tx.get<{ version_num: string }>(`SELECT version_num FROM alembic_version`);
+  const found = row?.version_num ?? '(none)';
+  if (found !== OPTUNA_SCHEMA_REVISION) throw new RegraftError(revisionMismatch(driver.where, found));
+  return 'optuna';
+}
+
+/** Creates Optuna's schema in an empty database (once, whoever gets there first), or checks its revision. */
+export async function ensureOptunaSchema(driver: SqlDriver): Promise<void> {
+  await driver.transaction(async (tx) => {
+    // Two workers starting on an empty PostgreSQL database: the advisory lock lets one create, the other then sees it.
+    if (driver.dialect === 'postgres') await tx.run(`SELECT pg_advisory_xact_lock(7316802433)`);
+    if ((await schemaState(tx, driver)) === 'empty') {
+      for (const statement of schemaStatements(driver.dialect)) await tx.run(statement);
+    }
+  });
 }
 
 /** Opens a storage for reading and writing, creating Optuna's schema in a new file or an empty database. */
@@ -67,4 +94,8 @@ export function chooseStudyName(names: readonly string[], opts: { requested?: st
   throw new RegraftError(`${opts.where} holds ${names.length} studies (${names.map((n) => `'${n}'`).join(', ')}); choose one with --study-name`);
 }
 
-export { listStudies };
+/** Names of the studies in a storage. */
+export async function listStudies(driver: SqlDriver): Promise<string[]> {
+  return driver.transaction(async (tx) =>
+    (await tx.all<{ study_name: string }>(`SELECT study_name FROM studies ORDER BY study_id`)).map((r) => r.study_name));
+}

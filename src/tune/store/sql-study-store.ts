@@ -9,52 +9,20 @@
  *   grace period is failed and, once, re-created as a WAITING trial with the same parameters (Optuna's
  *   fail_stale_trials with RetryFailedTrialCallback(max_retry=1): the copy records `failed_trial` and `retry_history`).
  */
-import { RegraftError } from '../../errors.js';
-import { parseStudyConfig } from '../config.js';
 import type { SearchSpace } from '../space.js';
 import type { ObjectiveMode, Params } from '../types.js';
-import { STUDY_ATTR, TRIAL_ATTR, encodeMetrics, epochKey, isoFromNaiveUtc, rungKey, valueColumns } from './attributes.js';
+import {
+  STUDY_ATTR, TRIAL_ATTR, encodeMetrics, epochKey, isoFromNaiveUtc, parseJsonOr, rungKey, setStudyAttr, setTrialAttr, setTrialAttrRaw,
+  setTrialAttrs, valueColumns,
+} from './attributes.js';
 import { distributionOf, fromInternal, parseDistribution, toInternal } from './distributions.js';
-import { OPTUNA_SCHEMA_REVISION, revisionMismatch, schemaStatements } from './schema.js';
-import type { SqlDriver, SqlTx, SqlValue } from './sql-driver.js';
+import type { SqlDriver, SqlTx } from './sql-driver.js';
 import type {
   ClaimContext, ClaimedTrial, NewTrialRequest, StaleTrial, StoredStudy, StudyStore, TrialResult, WaitingTrialRequest,
 } from './study-store.js';
 import type { HistoryTrial } from '../strategies/strategy.js';
+import { STUDY_INFO_QUERIES, spaceOf, studyInfoFromRows } from './study-rows.js';
 import { STUDY_ROW_QUERIES, assembleTrials, readStudyRows, type StoredTrial, type StudyRows } from './trial-rows.js';
-
-/** Whether the database holds Optuna's tables, none at all, or something else; throws for another revision. */
-async function schemaState(tx: SqlTx, driver: SqlDriver): Promise<'optuna' | 'empty'> {
-  const tables = driver.dialect === 'postgres'
-    ? await tx.all<{ name: string }>(`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()`)
-    : await tx.all<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table'`);
-  const names = new Set(tables.map((t) => t.name));
-  if (!names.has('alembic_version') && !names.has('studies')) return 'empty';
-  if (!names.has('alembic_version') || !names.has('studies')) {
-    throw new RegraftError(`${driver.where} has tables but is not an Optuna storage (no ${names.has('studies') ? 'alembic_version' : 'studies'} table); use an empty database`);
-  }
-  const row = await tx.get<{ version_num: string }>(`SELECT version_num FROM alembic_version`);
-  const found = row?.version_num ?? '(none)';
-  if (found !== OPTUNA_SCHEMA_REVISION) throw new RegraftError(revisionMismatch(driver.where, found));
-  return 'optuna';
-}
-
-/** Creates Optuna's schema in an empty database (once, whoever gets there first), or checks its revision. */
-export async function ensureOptunaSchema(driver: SqlDriver): Promise<void> {
-  await driver.transaction(async (tx) => {
-    // Two workers starting on an empty PostgreSQL database: the advisory lock lets one create, the other then sees it.
-    if (driver.dialect === 'postgres') await tx.run(`SELECT pg_advisory_xact_lock(7316802433)`);
-    if ((await schemaState(tx, driver)) === 'empty') {
-      for (const statement of schemaStatements(driver.dialect)) await tx.run(statement);
-    }
-  });
-}
-
-/** Names of the studies in a storage. */
-export async function listStudies(driver: SqlDriver): Promise<string[]> {
-  return driver.transaction(async (tx) =>
-    (await tx.all<{ study_name: string }>(`SELECT study_name FROM studies ORDER BY study_id`)).map((r) => r.study_name));
-}
 
 export interface CreateStudyAttrs {
   direction: ObjectiveMode;
@@ -82,58 +50,6 @@ export async function openSqlStudy(driver: SqlDriver, name: string, create?: Cre
     return id;
   });
   return studyId === null ? null : new SqlStudyStore(driver, studyId, name);
-}
-
-async function setStudyAttr(tx: SqlTx, studyId: number, key: string, valueJson: string): Promise<void> {
-  await tx.run(
-    `INSERT INTO study_system_attributes (study_id, "key", value_json) VALUES (?, ?, ?) ON CONFLICT (study_id, "key") DO UPDATE SET value_json = excluded.value_json`,
-    [studyId, key, valueJson],
-  );
-}
-
-/** Several attributes of one trial in one statement (one round trip to the server). */
-async function setTrialAttrs(tx: SqlTx, dbId: number, entries: readonly [string, unknown][]): Promise<void> {
-  await tx.run(
-    `INSERT INTO trial_system_attributes (trial_id, "key", value_json) VALUES ${entries.map(() => '(?, ?, ?)').join(', ')}
-     ON CONFLICT (trial_id, "key") DO UPDATE SET value_json = excluded.value_json`,
-    entries.flatMap(([key, value]) => [dbId, key, JSON.stringify(value)]),
-  );
-}
-
-async function setTrialAttr(tx: SqlTx, dbId: number, key: string, value: unknown): Promise<void> {
-  await tx.run(
-    `INSERT INTO trial_system_attributes (trial_id, "key", value_json) VALUES (?, ?, ?) ON CONFLICT (trial_id, "key") DO UPDATE SET value_json = excluded.value_json`,
-    [dbId, key, JSON.stringify(value)],
-  );
-}
-
-/** A study's own rows: its system attributes and its direction; each query takes the study id. */
-export const STUDY_INFO_QUERIES = {
-  attrs: `SELECT "key" AS key, value_json FROM study_system_attributes WHERE study_id = ?`,
-  direction: `SELECT direction FROM study_directions WHERE study_id = ? AND objective = 0`,
-} as const;
-
-export function studyInfoFromRows(
-  studyId: number, name: string, attrRows: readonly { key: string; value_json: string }[], direction: { direction: string } | undefined,
-): StoredStudy {
-  const attrs = new Map(attrRows.map((r) => [r.key, r.value_json]));
-  return {
-    studyId,
-    name,
-    direction: direction?.direction === 'MAXIMIZE' ? 'max' : direction?.direction === 'MINIMIZE' ? 'min' : null,
-    config: parseJsonOr<unknown>(attrs.get(STUDY_ATTR.config), null),
-    train: parseJsonOr<unknown>(attrs.get(STUDY_ATTR.train), null),
-    created: parseJsonOr<string | null>(attrs.get(STUDY_ATTR.created), null),
-  };
-}
-
-function parseJsonOr<T>(text: string | undefined, fallback: T): T {
-  if (text === undefined) return fallback;
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    return fallback;
-  }
 }
 
 export class SqlStudyStore implements StudyStore {
@@ -465,24 +381,5 @@ export class SqlStudyStore implements StudyStore {
 
   async close(): Promise<void> {
     await this.driver.close();
-  }
-}
-
-/** An attribute whose JSON text is already made (metrics with NaN spelled out). */
-async function setTrialAttrRaw(tx: SqlTx, dbId: number, key: string, valueJson: string): Promise<void> {
-  await tx.run(
-    `INSERT INTO trial_system_attributes (trial_id, "key", value_json) VALUES (?, ?, ?) ON CONFLICT (trial_id, "key") DO UPDATE SET value_json = excluded.value_json`,
-    [dbId, key, valueJson] as SqlValue[],
-  );
-}
-
-/** The search space and the metric of intermediate values, from a stored config (null parts for a study Optuna made). */
-export function spaceOf(config: unknown): { space: SearchSpace | null; metric: string | null } {
-  if (config === null || config === undefined) return { space: null, metric: null };
-  try {
-    const parsed = parseStudyConfig(config);
-    return { space: parsed.space, metric: parsed.pruner?.metric ?? parsed.objective.metric };
-  } catch {
-    return { space: null, metric: null };
   }
 }
