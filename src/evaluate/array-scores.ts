@@ -11,12 +11,13 @@ import { RegraftError } from '../errors.js';
 import { Tensor } from '../runtime/onnxruntime.js';
 import { createSession, type Session } from '../runtime/index.js';
 import type { Model } from '../ir/model.js';
-import { loadModel, modelToBytes } from '../model-io.js';
+import { modelToBytes } from '../model-io.js';
 import { DEFAULT_IGNORE_INDEX, isRegressionLoss, type ClassAxis, type LossKind, type RegressionLoss } from '../compile/losses.js';
 import { DEFAULT_EVAL_BATCH_SIZE } from './batches.js';
 import type { EvalMetrics } from './classification.js';
 import { LogitScores } from './logit-scores.js';
 import { addElements, regressionResult, type RegressionMetrics } from './regression.js';
+import { openModelFile, type ModelFile } from './file.js';
 import { loadModelData, type ModelData } from './model-data.js';
 
 /** Widest logits whose confusion matrix is kept (a vocabulary's would not fit in memory or on a screen). */
@@ -129,8 +130,8 @@ export interface ArrayFileEvalOptions {
 }
 
 /** Loads a model file and its data (a spec or named arrays), fits the data to every input and scores on CPU. */
-export async function evaluateArraysFile(modelPath: string, data: string | NamedArrays, opts: ArrayFileEvalOptions = {}): Promise<ArrayEvaluation> {
-  const model = await loadModel(modelPath);
+export async function evaluateArraysFile(file: string | ModelFile, data: string | NamedArrays, opts: ArrayFileEvalOptions = {}): Promise<ArrayEvaluation> {
+  const { path: modelPath, model } = await openModelFile(file);
   const loss = opts.loss ?? 'cross-entropy';
   const outputs = model.graph.outputs;
   const output = opts.output === undefined ? outputs[0] : outputs.find((v) => v.name === opts.output);

@@ -11,7 +11,7 @@ import type { Value } from '../ir/value.js';
 import type { Session } from '../runtime/index.js';
 import { evaluateInBatches, type EvalOptions } from './batches.js';
 import { LogitScores, type LogitsLayout } from './logit-scores.js';
-import { withFileEvaluation } from './file.js';
+import { withFileEvaluation, type ModelFile } from './file.js';
 
 export interface EvalMetrics {
   samples: number;
@@ -70,7 +70,8 @@ export interface EvalFileOptions {
  * Loads a model file and a data spec, fits the data to the model's declared input shape and evaluates on CPU.
  * The model must have exactly one input to feed (float32, the features) and an [N, C] logits output.
  */
-export async function evaluateModelFile(modelPath: string, dataSpec: string, opts: EvalFileOptions = {}): Promise<EvalMetrics> {
+export async function evaluateModelFile(file: string | ModelFile, dataSpec: string, opts: EvalFileOptions = {}): Promise<EvalMetrics> {
+  const modelPath = typeof file === 'string' ? file : file.path;
   const checks = {
     checkOutput: (output: Value) => checkLogitsRank(output, modelPath),
     checkData: (ds: Dataset, output: Value) => {
@@ -82,7 +83,7 @@ export async function evaluateModelFile(modelPath: string, dataSpec: string, opt
       }
     },
   };
-  return withFileEvaluation(modelPath, dataSpec, { output: opts.output, role: 'logits', targets: 'classes', ...checks }, (e) =>
+  return withFileEvaluation(file, dataSpec, { output: opts.output, role: 'logits', targets: 'classes', ...checks }, (e) =>
     evaluate(e.session, e.ds, { inputName: e.input.name, outputName: e.output.name, sampleDims: e.sampleDims, batchSize: opts.batchSize, inputType: e.inputType }),
   );
 }
