@@ -43,18 +43,37 @@ export function batchTensor(a: BatchArray): Tensor {
   return new Tensor(a.type, a.data as Float32Array, a.dims);
 }
 
-/** Runs `session` over the rows of `data` and scores output `outputName` against its labels. */
-export async function evaluateModelData(session: Session, data: ModelData, opts: ArrayEvalOptions): Promise<ArrayEvaluation> {
+/** The name of the labels array of `data`; data loaded without labels cannot be scored. */
+function labelsOf(data: ModelData): string {
   if (!data.labels) throw new RegraftError(`nothing to score: ${data.arrays.name} was loaded without labels`);
+  return data.labels;
+}
+
+/**
+ * The batches an evaluation of `data` walks: its inputs and labels for the rows in `opts.indices` (default all), in
+ * that order. It never shuffles, so every epoch gives the same batches and one loader can serve every evaluation
+ * of the same rows (the trainer's validation builds one per run).
+ */
+export function evaluationLoader(data: ModelData, opts: Pick<ArrayEvalOptions, 'batchSize' | 'indices'>): NamedBatchLoader {
+  const labels = labelsOf(data);
   const count = opts.indices?.length ?? data.arrays.rows;
   if (count === 0) throw new RegraftError(`nothing to evaluate: no rows of ${data.arrays.name} were selected`);
-  const loader = new NamedBatchLoader(data.arrays, {
+  return new NamedBatchLoader(data.arrays, {
     batchSize: opts.batchSize ?? DEFAULT_EVAL_BATCH_SIZE,
     seed: 0,
     shuffle: false,
     indices: opts.indices,
-    names: [...data.inputs, data.labels],
+    names: [...data.inputs, labels],
   });
+}
+
+/**
+ * Runs `session` over the rows of `data` and scores output `outputName` against its labels. `loader`, when given, is
+ * evaluationLoader's for the same data and options, kept from an earlier evaluation.
+ */
+export async function evaluateModelData(session: Session, data: ModelData, opts: ArrayEvalOptions, loader = evaluationLoader(data, opts)): Promise<ArrayEvaluation> {
+  const labelsName = labelsOf(data);
+  const count = loader.numSamples;
   const regression = isRegressionLoss(opts.loss);
   const sums = { loss: 0, abs: 0, square: 0, hits: 0, elements: 0 };
   const scores = new PositionScores(opts.loss === 'causal-lm', data.classAxis ?? -1, opts.ignoreIndex ?? DEFAULT_IGNORE_INDEX, data.arrays.name);
@@ -65,7 +84,7 @@ export async function evaluateModelData(session: Session, data: ModelData, opts:
     const output = fetched[opts.outputName];
     if (output === undefined) throw new RegraftError(`model ${session.name} has no output '${opts.outputName}'; its outputs are ${session.outputNames.join(', ')}`);
     if (!(output.data instanceof Float32Array)) throw new RegraftError(`output '${opts.outputName}' of model ${session.name} is ${output.type}; the ${opts.loss} loss reads float32`);
-    const labels = batch.arrays[data.labels];
+    const labels = batch.arrays[labelsName];
     const where = `output '${opts.outputName}' of model ${session.name}`;
     if (regression) {
       if (output.data.length !== labels.data.length) {
