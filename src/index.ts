@@ -44,7 +44,7 @@ export { train, type TrainHooks, type TrainResult } from './training/trainer.js'
 export { readRunConfig, RUN_FILES, type EpochMetrics } from './training/run-dir.js';
 export { exportRun, trainedInferenceModel, type ExportOptions, type ExportReport } from './training/export.js';
 export { evaluate, evaluateFile, evaluateModelFile, evaluateSession, evaluateTargets, evaluateTargetsFile } from './evaluate/index.js';
-export type { EvalMetrics, EvalOptions, Evaluation, RegressionMetrics } from './evaluate/index.js';
+export type { EvalMetrics, EvalOptions, Evaluation, ModelFile, RegressionMetrics } from './evaluate/index.js';
 
 // Data and runtime.
 export * from './data/index.js';

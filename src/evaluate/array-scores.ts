@@ -11,11 +11,13 @@ import { RegraftError } from '../errors.js';
 import { Tensor } from '../runtime/onnxruntime.js';
 import { createSession, type Session } from '../runtime/index.js';
 import type { Model } from '../ir/model.js';
-import { loadModel, modelToBytes } from '../model-io.js';
+import { modelToBytes } from '../model-io.js';
 import { DEFAULT_IGNORE_INDEX, isRegressionLoss, type ClassAxis, type LossKind, type RegressionLoss } from '../compile/losses.js';
 import { DEFAULT_EVAL_BATCH_SIZE } from './batches.js';
 import type { EvalMetrics } from './classification.js';
+import { LogitScores } from './logit-scores.js';
 import { addElements, regressionResult, type RegressionMetrics } from './regression.js';
+import { openModelFile, type ModelFile } from './file.js';
 import { loadModelData, type ModelData } from './model-data.js';
 
 /** Widest logits whose confusion matrix is kept (a vocabulary's would not fit in memory or on a screen). */
@@ -41,21 +43,40 @@ export function batchTensor(a: BatchArray): Tensor {
   return new Tensor(a.type, a.data as Float32Array, a.dims);
 }
 
-/** Runs `session` over the rows of `data` and scores output `outputName` against its labels. */
-export async function evaluateModelData(session: Session, data: ModelData, opts: ArrayEvalOptions): Promise<ArrayEvaluation> {
+/** The name of the labels array of `data`; data loaded without labels cannot be scored. */
+function labelsOf(data: ModelData): string {
   if (!data.labels) throw new RegraftError(`nothing to score: ${data.arrays.name} was loaded without labels`);
+  return data.labels;
+}
+
+/**
+ * The batches an evaluation of `data` walks: its inputs and labels for the rows in `opts.indices` (default all), in
+ * that order. It never shuffles, so every epoch gives the same batches and one loader can serve every evaluation
+ * of the same rows (the trainer's validation builds one per run).
+ */
+export function evaluationLoader(data: ModelData, opts: Pick<ArrayEvalOptions, 'batchSize' | 'indices'>): NamedBatchLoader {
+  const labels = labelsOf(data);
   const count = opts.indices?.length ?? data.arrays.rows;
   if (count === 0) throw new RegraftError(`nothing to evaluate: no rows of ${data.arrays.name} were selected`);
-  const loader = new NamedBatchLoader(data.arrays, {
+  return new NamedBatchLoader(data.arrays, {
     batchSize: opts.batchSize ?? DEFAULT_EVAL_BATCH_SIZE,
     seed: 0,
     shuffle: false,
     indices: opts.indices,
-    names: [...data.inputs, data.labels],
+    names: [...data.inputs, labels],
   });
+}
+
+/**
+ * Runs `session` over the rows of `data` and scores output `outputName` against its labels. `loader`, when given, is
+ * evaluationLoader's for the same data and options, kept from an earlier evaluation.
+ */
+export async function evaluateModelData(session: Session, data: ModelData, opts: ArrayEvalOptions, loader = evaluationLoader(data, opts)): Promise<ArrayEvaluation> {
+  const labelsName = labelsOf(data);
+  const count = loader.numSamples;
   const regression = isRegressionLoss(opts.loss);
   const sums = { loss: 0, abs: 0, square: 0, hits: 0, elements: 0 };
-  const scores = new PositionScores(opts.loss === 'causal-lm', data.classAxis ?? -1, opts.ignoreIndex ?? DEFAULT_IGNORE_INDEX);
+  const scores = new PositionScores(opts.loss === 'causal-lm', data.classAxis ?? -1, opts.ignoreIndex ?? DEFAULT_IGNORE_INDEX, data.arrays.name);
   for (const batch of loader.batches(0)) {
     const feeds: Record<string, Tensor> = { ...opts.extraFeeds };
     for (const name of data.inputs) feeds[name] = batchTensor(batch.arrays[name]);
@@ -63,7 +84,7 @@ export async function evaluateModelData(session: Session, data: ModelData, opts:
     const output = fetched[opts.outputName];
     if (output === undefined) throw new RegraftError(`model ${session.name} has no output '${opts.outputName}'; its outputs are ${session.outputNames.join(', ')}`);
     if (!(output.data instanceof Float32Array)) throw new RegraftError(`output '${opts.outputName}' of model ${session.name} is ${output.type}; the ${opts.loss} loss reads float32`);
-    const labels = batch.arrays[data.labels];
+    const labels = batch.arrays[labelsName];
     const where = `output '${opts.outputName}' of model ${session.name}`;
     if (regression) {
       if (output.data.length !== labels.data.length) {
@@ -78,20 +99,22 @@ export async function evaluateModelData(session: Session, data: ModelData, opts:
   return { kind: 'classification', metrics: scores.result(count) };
 }
 
-/** Loss, hits and (for narrow logits) the confusion matrix over every counted position, in float64. */
+/**
+ * Class labels per position, scored by LogitScores: works out where each position's class scores lie from the shapes
+ * of logits and labels, and adds what a per-position evaluation reports (positions, causal-lm's perplexity).
+ */
 class PositionScores {
-  private lossSum = 0;
-  private hits = 0;
-  private counted = 0;
-  private classes = 0;
-  private confusion: number[][] = [];
+  private readonly scores: LogitScores;
   private perPosition = false;
 
   constructor(
     private readonly causal: boolean,
     private readonly classAxis: ClassAxis,
-    private readonly ignoreIndex: number,
-  ) {}
+    ignoreIndex: number,
+    private readonly dataName: string,
+  ) {
+    this.scores = new LogitScores({ causal, ignoreIndex, maxConfusionClasses: MAX_CONFUSION_CLASSES });
+  }
 
   add(logits: Float32Array, dims: readonly number[], labels: BigInt64Array, labelDims: readonly number[], where: string): void {
     const rows = labelDims[0];
@@ -101,53 +124,17 @@ class PositionScores {
     if (dims[0] !== rows || logits.length !== rows * classes * positions) {
       throw new RegraftError(`${where} has shape [${dims.join(', ')}] for labels [${labelDims.join(', ')}]; it needs one row of ${classes} class scores per labelled position`);
     }
-    if (this.classes === 0) {
-      this.classes = classes;
-      if (classes <= MAX_CONFUSION_CLASSES) this.confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
-    }
-    const onAxis1 = this.classAxis === 1 && dims.length > 2;
-    // Logit of class c at position p of row n: classes last (or [N, C]) are contiguous, on axis 1 they stride by the positions.
-    const stride = onAxis1 ? positions : 1;
-    const ignore = BigInt(this.ignoreIndex);
-    for (let n = 0; n < rows; n++) {
-      for (let p = 0; p < positions; p++) {
-        // causal-lm: position p's logits predict label p + 1; the last position has none.
-        if (this.causal && p === positions - 1) continue;
-        const y = labels[n * positions + (this.causal ? p + 1 : p)];
-        if (y === ignore) continue;
-        const label = Number(y);
-        if (label < 0 || label >= classes) throw new RegraftError(`a label of the data is ${label} but ${where} has only ${classes} classes`);
-        const base = onAxis1 ? n * classes * positions + p : (n * positions + p) * classes;
-        let max = -Infinity;
-        let argmax = 0;
-        for (let c = 0; c < classes; c++) {
-          const v = logits[base + c * stride];
-          if (v > max) {
-            max = v;
-            argmax = c;
-          }
-        }
-        let sumExp = 0;
-        for (let c = 0; c < classes; c++) sumExp += Math.exp(logits[base + c * stride] - max);
-        this.lossSum += max + Math.log(sumExp) - logits[base + label * stride];
-        if (argmax === label) this.hits++;
-        if (this.confusion.length > 0) this.confusion[label][argmax]++;
-        this.counted++;
-      }
-    }
+    const layout = { rows, positions, classes, classesOnAxis1: this.classAxis === 1 && dims.length > 2 };
+    this.scores.add(logits, layout, labels, { logits: where, label: `a position of ${this.dataName}` });
   }
 
   result(samples: number): EvalMetrics {
-    if (this.counted === 0) throw new RegraftError('no position of the data counts: every label is the ignore index; label some positions');
-    const loss = this.lossSum / this.counted;
+    if (this.scores.counted === 0) throw new RegraftError(`no position of ${this.dataName} counts: every label is the ignore index; label some positions`);
+    const metrics = this.scores.metrics(samples);
     return {
-      samples,
-      loss,
-      accuracy: this.hits / this.counted,
-      confusion: this.confusion,
-      numClasses: this.classes,
-      ...(this.perPosition && { positions: this.counted }),
-      ...(this.causal && { perplexity: Math.exp(loss) }),
+      ...metrics,
+      ...(this.perPosition && { positions: this.scores.counted }),
+      ...(this.causal && { perplexity: Math.exp(metrics.loss) }),
     };
   }
 }
@@ -162,8 +149,8 @@ export interface ArrayFileEvalOptions {
 }
 
 /** Loads a model file and its data (a spec or named arrays), fits the data to every input and scores on CPU. */
-export async function evaluateArraysFile(modelPath: string, data: string | NamedArrays, opts: ArrayFileEvalOptions = {}): Promise<ArrayEvaluation> {
-  const model = await loadModel(modelPath);
+export async function evaluateArraysFile(file: string | ModelFile, data: string | NamedArrays, opts: ArrayFileEvalOptions = {}): Promise<ArrayEvaluation> {
+  const { path: modelPath, model } = await openModelFile(file);
   const loss = opts.loss ?? 'cross-entropy';
   const outputs = model.graph.outputs;
   const output = opts.output === undefined ? outputs[0] : outputs.find((v) => v.name === opts.output);

@@ -10,7 +10,8 @@ import { RegraftError } from '../errors.js';
 import type { Value } from '../ir/value.js';
 import type { Session } from '../runtime/index.js';
 import { evaluateInBatches, type EvalOptions } from './batches.js';
-import { withFileEvaluation } from './file.js';
+import { LogitScores, type LogitsLayout } from './logit-scores.js';
+import { withFileEvaluation, type ModelFile } from './file.js';
 
 export interface EvalMetrics {
   samples: number;
@@ -30,21 +31,18 @@ export interface EvalMetrics {
 
 /** Runs `session` over `ds` (or the samples in `opts.indices`) and scores the logits. */
 export async function evaluate(session: Session, ds: Dataset, opts: EvalOptions): Promise<EvalMetrics> {
+  // Every sample counts: a Dataset's labels have no ignore index, and the confusion matrix is kept at any width.
   const scores = new LogitScores();
-  await evaluateInBatches(session, ds, opts, (logits, batch) => {
-    scores.add(checkedLogits(logits, batch.size, session.name, opts.outputName, ds), batch.labels, session.name, opts.outputName, ds);
+  const names = { logits: `output '${opts.outputName}' of model ${session.name}`, label: `a sample of ${ds.name}` };
+  const samples = await evaluateInBatches(session, ds, opts, (logits, batch) => {
+    const { data, layout } = checkedLogits(logits, batch.size, names.logits, ds);
+    scores.add(data, layout, batch.labels, names);
   });
-  return scores.result();
+  return scores.metrics(samples);
 }
 
-interface LogitsBatch {
-  data: Float32Array | Float64Array;
-  rows: number;
-  classes: number;
-}
-
-function checkedLogits(t: Tensor, rows: number, model: string, output: string, ds: Dataset): LogitsBatch {
-  const where = `output '${output}' of model ${model}`;
+/** The logits of one batch, checked to be float [N, C] with a column for every class of `ds`. */
+function checkedLogits(t: Tensor, rows: number, where: string, ds: Dataset): { data: Float32Array | Float64Array; layout: LogitsLayout } {
   if (t.dims.length !== 2 || t.dims[0] !== rows) {
     throw new RegraftError(
       `${where} has shape [${t.dims.join(',')}] for a batch of ${rows}; evaluation needs logits of shape [N, C], one row per sample`,
@@ -59,59 +57,7 @@ function checkedLogits(t: Tensor, rows: number, model: string, output: string, d
       `data '${ds.name}' has ${ds.numClasses} classes but ${where} has only ${classes} columns; use data with at most ${classes} classes or a model with more outputs`,
     );
   }
-  return { data: t.data, rows, classes };
-}
-
-/** Accumulates loss, hits and the confusion matrix over batches, in float64. */
-class LogitScores {
-  private samples = 0;
-  private lossSum = 0;
-  private hits = 0;
-  private confusion: number[][] = [];
-  private classes = 0;
-
-  add(batch: LogitsBatch, labels: BigInt64Array, model: string, output: string, ds: Dataset): void {
-    const { data, rows, classes } = batch;
-    if (this.samples === 0) {
-      this.classes = classes;
-      this.confusion = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
-    } else if (classes !== this.classes) {
-      throw new RegraftError(`output '${output}' of model ${model} changed width from ${this.classes} to ${classes} between batches`);
-    }
-    for (let r = 0; r < rows; r++) {
-      const label = Number(labels[r]);
-      if (label >= classes) {
-        throw new RegraftError(`a sample of ${ds.name} has label ${label} but output '${output}' of model ${model} has only ${classes} classes`);
-      }
-      const offset = r * classes;
-      // log-sum-exp shifted by the row max: exp never overflows, and the largest term is exactly 1.
-      let max = -Infinity;
-      let argmax = 0;
-      for (let c = 0; c < classes; c++) {
-        const v = data[offset + c];
-        if (v > max) {
-          max = v;
-          argmax = c;
-        }
-      }
-      let sumExp = 0;
-      for (let c = 0; c < classes; c++) sumExp += Math.exp(data[offset + c] - max);
-      this.lossSum += max + Math.log(sumExp) - data[offset + label];
-      if (argmax === label) this.hits++;
-      this.confusion[label][argmax]++;
-    }
-    this.samples += rows;
-  }
-
-  result(): EvalMetrics {
-    return {
-      samples: this.samples,
-      loss: this.lossSum / this.samples,
-      accuracy: this.hits / this.samples,
-      confusion: this.confusion,
-      numClasses: this.classes,
-    };
-  }
+  return { data: t.data, layout: { rows, positions: 1, classes, classesOnAxis1: false } };
 }
 
 export interface EvalFileOptions {
@@ -124,7 +70,8 @@ export interface EvalFileOptions {
  * Loads a model file and a data spec, fits the data to the model's declared input shape and evaluates on CPU.
  * The model must have exactly one input to feed (float32, the features) and an [N, C] logits output.
  */
-export async function evaluateModelFile(modelPath: string, dataSpec: string, opts: EvalFileOptions = {}): Promise<EvalMetrics> {
+export async function evaluateModelFile(file: string | ModelFile, dataSpec: string, opts: EvalFileOptions = {}): Promise<EvalMetrics> {
+  const modelPath = typeof file === 'string' ? file : file.path;
   const checks = {
     checkOutput: (output: Value) => checkLogitsRank(output, modelPath),
     checkData: (ds: Dataset, output: Value) => {
@@ -136,7 +83,7 @@ export async function evaluateModelFile(modelPath: string, dataSpec: string, opt
       }
     },
   };
-  return withFileEvaluation(modelPath, dataSpec, { output: opts.output, role: 'logits', targets: 'classes', ...checks }, (e) =>
+  return withFileEvaluation(file, dataSpec, { output: opts.output, role: 'logits', targets: 'classes', ...checks }, (e) =>
     evaluate(e.session, e.ds, { inputName: e.input.name, outputName: e.output.name, sampleDims: e.sampleDims, batchSize: opts.batchSize, inputType: e.inputType }),
   );
 }

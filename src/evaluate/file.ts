@@ -10,6 +10,20 @@ import { loadModel, modelToBytes } from '../model-io.js';
 import { createSession, type Session } from '../runtime/index.js';
 import { checkFeaturesFit, featureInput, featureTypeOf, type FeatureType } from './feature-input.js';
 
+/** A model file as evaluation reads it: its path (for messages and the session's name) and the model loaded from it. */
+export interface ModelFile {
+  path: string;
+  model: Model;
+}
+
+/**
+ * The model file to evaluate: loaded from `file` when that is a path, as given when the caller has loaded it already
+ * (evaluateFile loads it once to choose the scoring, then hands it on rather than parsing the file again).
+ */
+export async function openModelFile(file: string | ModelFile): Promise<ModelFile> {
+  return typeof file === 'string' ? { path: file, model: await loadModel(file) } : file;
+}
+
 export interface FileEvaluation {
   session: Session;
   ds: Dataset;
@@ -34,8 +48,8 @@ export interface FileEvaluationOptions {
 }
 
 /** Runs `use` on the prepared model and data, releasing the session afterwards. */
-export async function withFileEvaluation<T>(modelPath: string, dataSpec: string, opts: FileEvaluationOptions, use: (e: FileEvaluation) => Promise<T>): Promise<T> {
-  const model = await loadModel(modelPath);
+export async function withFileEvaluation<T>(file: string | ModelFile, dataSpec: string, opts: FileEvaluationOptions, use: (e: FileEvaluation) => Promise<T>): Promise<T> {
+  const { path: modelPath, model } = await openModelFile(file);
   const input = featureInput(model, modelPath);
   const output = graphOutput(model, modelPath, opts.output, opts.role);
   opts.checkOutput?.(output, model);

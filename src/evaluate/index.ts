@@ -4,7 +4,7 @@
  * trainer's validation all choose between the two here, on a model file or on an open session.
  */
 import type { Dataset, NamedArrays } from '../data/index.js';
-import { loadModel } from '../model-io.js';
+import { openModelFile } from './file.js';
 import { evaluateArraysFile, needsNamedEvaluation, type ArrayFileEvalOptions } from './array-scores.js';
 import { isRegressionLoss, type LossKind, type RegressionLoss } from '../compile/losses.js';
 import type { Session } from '../runtime/index.js';
@@ -13,6 +13,7 @@ import { evaluate, evaluateModelFile, type EvalFileOptions, type EvalMetrics } f
 import { evaluateTargets, evaluateTargetsFile, type RegressionMetrics } from './regression.js';
 
 export { DEFAULT_EVAL_BATCH_SIZE, type EvalOptions } from './batches.js';
+export type { ModelFile } from './file.js';
 export { evaluateArraysFile, evaluateModelData, type ArrayEvalOptions, type ArrayEvaluation, type ArrayFileEvalOptions } from './array-scores.js';
 export { CAUSAL_LM_DEFAULT_LABELS, fitModelData, loadModelData, type ModelData, type ModelDataOptions } from './model-data.js';
 export { evaluate, evaluateModelFile, type EvalFileOptions, type EvalMetrics } from './classification.js';
@@ -37,15 +38,17 @@ async function byLoss(
  * by array-scores.ts; a single-input classifier or regression model on one feature array as it always was.
  */
 export async function evaluateFile(modelPath: string, data: string | NamedArrays, opts: ArrayFileEvalOptions = {}): Promise<Evaluation> {
-  if (typeof data !== 'string' || needsNamedEvaluation(await loadModel(modelPath), data, opts.loss ?? 'cross-entropy', opts.output)) {
-    return evaluateArraysFile(modelPath, data, opts);
+  // Loaded once: the choice of scoring reads the model, and the scoring is handed the same one.
+  const file = await openModelFile(modelPath);
+  if (typeof data !== 'string' || needsNamedEvaluation(file.model, data, opts.loss ?? 'cross-entropy', opts.output)) {
+    return evaluateArraysFile(file, data, opts);
   }
   const dataSpec = data;
   const common: EvalFileOptions = { batchSize: opts.batchSize, output: opts.output };
   return byLoss(
     opts.loss ?? 'cross-entropy',
-    () => evaluateModelFile(modelPath, dataSpec, common),
-    (loss) => evaluateTargetsFile(modelPath, dataSpec, { ...common, loss }),
+    () => evaluateModelFile(file, dataSpec, common),
+    (loss) => evaluateTargetsFile(file, dataSpec, { ...common, loss }),
   );
 }
 

@@ -8,7 +8,7 @@ import { RegraftError } from '../errors.js';
 import type { Value } from '../ir/value.js';
 import type { Session } from '../runtime/index.js';
 import { evaluateInBatches, type EvalOptions } from './batches.js';
-import { withFileEvaluation } from './file.js';
+import { withFileEvaluation, type ModelFile } from './file.js';
 import type { RegressionLoss } from '../compile/losses.js';
 
 export interface RegressionMetrics {
@@ -96,12 +96,12 @@ export interface TargetEvalFileOptions {
 }
 
 /** Loads a model file and a data spec of float targets, fits both to the model and evaluates on CPU. */
-export async function evaluateTargetsFile(modelPath: string, dataSpec: string, opts: TargetEvalFileOptions): Promise<RegressionMetrics> {
+export async function evaluateTargetsFile(file: string | ModelFile, dataSpec: string, opts: TargetEvalFileOptions): Promise<RegressionMetrics> {
   let targetDims: number[] = [];
   const checkData = (ds: Dataset, output: Value) => {
     targetDims = fitTargetShape(ds, output.shape ?? ['N', ...ds.targets!.shape], output.name);
   };
-  return withFileEvaluation(modelPath, dataSpec, { output: opts.output, role: 'prediction', targets: 'values', checkData }, (e) =>
+  return withFileEvaluation(file, dataSpec, { output: opts.output, role: 'prediction', targets: 'values', checkData }, (e) =>
     evaluateTargets(e.session, e.ds, { inputName: e.input.name, outputName: e.output.name, sampleDims: e.sampleDims, targetDims, batchSize: opts.batchSize, loss: opts.loss, inputType: e.inputType }),
   );
 }

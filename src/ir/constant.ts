@@ -3,7 +3,7 @@
  * passes read shapes, axes, scales and sequence lengths from them.
  */
 import { DataType } from './dtype.js';
-import { tensorToFloat32, tensorToNumbers, type TensorProto } from './tensor.js';
+import { tensorToBools, tensorToFloat32, tensorToNumbers, type TensorProto } from './tensor.js';
 import type { Value } from './value.js';
 
 /** The tensor `v` always holds: its initializer, or the `value` of the Constant node producing it. */
@@ -40,6 +40,6 @@ export function constantFloat(v: Value | null | undefined): number | undefined {
 export function constantBool(v: Value | null | undefined): boolean | undefined {
   const t = constantTensor(v);
   if (!t || t.dataType !== DataType.BOOL) return undefined;
-  if (t.rawData.length > 0) return t.rawData.length === 1 ? t.rawData[0] !== 0 : undefined;
-  return t.int32Data.length === 1 ? t.int32Data[0] !== 0 : undefined;
+  const values = tensorToBools(t);
+  return values.length === 1 ? values[0] : undefined;
 }

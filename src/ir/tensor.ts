@@ -124,6 +124,11 @@ export function tensorToBigInt64(t: TensorProto): BigInt64Array {
   return BigInt64Array.from(t.int32Data, (x) => BigInt(x));
 }
 
+/** The elements of a BOOL tensor: its raw_data bytes, or without raw_data its int32_data (ONNX keeps bools there). */
+export function tensorToBools(t: TensorProto): boolean[] {
+  return t.rawData.length > 0 ? Array.from(t.rawData, (b) => b !== 0) : t.int32Data.map((b) => b !== 0);
+}
+
 /** Integer tensor values as plain numbers (shapes, axes). */
 export function tensorToNumbers(t: TensorProto): number[] {
   if (t.dataType === DataType.FLOAT || t.dataType === DataType.DOUBLE) return Array.from(tensorToFloat32(t));

@@ -44,11 +44,27 @@ export const CUDA_INSTALL_HINT =
  */
 export const WEBGPU_HINT = 'run on a machine with a GPU and its Vulkan driver (libvulkan.so.1 and the vendor ICD)';
 
-/** How each GPU provider is named in messages and what to do when it is missing. */
-export const GPU_PROVIDERS: Record<GpuProvider, { label: string; hint: string }> = {
-  cuda: { label: 'CUDA', hint: CUDA_INSTALL_HINT },
+/** What regraft knows of a GPU provider: its name in messages, what to do when it is missing, where its libraries are. */
+export interface GpuProviderInfo {
+  label: string;
+  hint: string;
+  /**
+   * Whether the libraries the npm package does not bundle were installed beside it (CUDA's: checkCudaInstallation);
+   * absent for a provider that is there only when bundled (WebGPU).
+   */
+  installed?: (install: CudaInstallation) => ProviderProbeResult;
+}
+
+/** Each GPU provider's description. */
+export const GPU_PROVIDERS: Record<GpuProvider, GpuProviderInfo> = {
+  cuda: { label: 'CUDA', hint: CUDA_INSTALL_HINT, installed: checkCudaInstallation },
   webgpu: { label: 'WebGPU', hint: WEBGPU_HINT },
 };
+
+/** The description of the GPU provider onnxruntime names `name`; undefined for CPU and the providers --ep does not offer. */
+export function gpuProviderInfo(name: string): GpuProviderInfo | undefined {
+  return Object.hasOwn(GPU_PROVIDERS, name) ? GPU_PROVIDERS[name as GpuProvider] : undefined;
+}
 
 /** onnxruntime-node's README: of its platforms, only Linux x64 can use CUDA. */
 const CUDA_PROVIDER_LIBRARIES: Record<string, string[]> = {

@@ -3,13 +3,7 @@
  * (`listSupportedBackends()`), whether its libraries are in the package or installed beside it, and, for those
  * `--ep` offers, whether a one-node model starts on it on this machine (and if not, onnxruntime's reason).
  */
-import {
-  checkCudaInstallation,
-  EXECUTION_PROVIDERS,
-  GPU_PROVIDERS,
-  onnxruntimeBindingFolders,
-  type ExecutionProvider,
-} from './execution-provider.js';
+import { EXECUTION_PROVIDERS, gpuProviderInfo, onnxruntimeBindingFolders, type ExecutionProvider } from './execution-provider.js';
 import { ONNXRUNTIME_VERSION, onnxruntimeNode } from './onnxruntime.js';
 import { probeModelBytes } from './probe-model.js';
 import { startFailureReason } from './session.js';
@@ -49,12 +43,13 @@ export async function providerReport(
   const providers: ProviderStatus[] = [];
   for (const { name, bundled } of backends) {
     const offered = (EXECUTION_PROVIDERS as readonly string[]).includes(name);
+    const gpu = gpuProviderInfo(name);
     let libraries: ProviderStatus['libraries'] = bundled ? 'bundled' : 'not installed';
     let detail = '';
-    if (name === 'cuda' && !bundled) {
-      const cuda = checkCudaInstallation({ platform, backends, bindingFolders: opts.bindingFolders ?? onnxruntimeBindingFolders() });
-      if (cuda.available) libraries = 'installed';
-      else detail = `${cuda.reason}; ${GPU_PROVIDERS.cuda.hint}`;
+    if (!bundled && gpu?.installed) {
+      const found = gpu.installed({ platform, backends, bindingFolders: opts.bindingFolders ?? onnxruntimeBindingFolders() });
+      if (found.available) libraries = 'installed';
+      else detail = `${found.reason}; ${gpu.hint}`;
     }
     if (!offered) {
       providers.push({ name, libraries, offered, detail: 'regraft --ep does not offer it' });
@@ -69,7 +64,7 @@ export async function providerReport(
       await start(provider);
       providers.push({ name, libraries, offered, starts: true, detail: '' });
     } catch (err) {
-      const hint = provider === 'cpu' ? '' : `; ${GPU_PROVIDERS[provider].hint}`;
+      const hint = gpu ? `; ${gpu.hint}` : '';
       providers.push({ name, libraries, offered, starts: false, detail: `${startFailureReason(err)}${hint}` });
     }
   }

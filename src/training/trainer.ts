@@ -20,7 +20,7 @@ import type { TrainConfig } from './config.js';
 import { learningRate } from './schedule.js';
 import { prepareData, type GivenArrays, type PreparedData } from './prepare-data.js';
 import { namedArrays, type ArrayInput, type NamedArrays } from '../data/index.js';
-import { batchTensor, evaluateModelData } from '../evaluate/array-scores.js';
+import { batchTensor, evaluateModelData, evaluationLoader } from '../evaluate/array-scores.js';
 import type { BatchArray } from '../data/named-batch-loader.js';
 import { predictionOutput } from '../evaluate/model-data.js';
 import { createRunDir, formatEpoch, openRun, recordEpoch, removeUnstartedRun, RUN_FILES, type EpochMetrics, type OpenedRun, type StepRecord, type TrainerState } from './run-dir.js';
@@ -399,19 +399,16 @@ async function openValidator(model: Model, step: TrainStep, carriedNames: readon
   const evalModel = compileEvalModel(model, { loss: config.loss, withLoss: false, classAxis: data.train.classAxis, ignoreIndex: config.ignoreIndex });
   // Optimizer state is carried too but the eval model does not read it; tied copies are derived from their parameter.
   const fed = [...carriedNames, ...step.tied.map((t) => t.copy)].filter((n) => evalModel.model.graph.value(n)?.initializer);
+  const evalOptions = { outputName: config.target ?? evalModel.outputs[0], indices: data.valIndices, loss: config.loss, ignoreIndex: config.ignoreIndex };
+  // Built once for the run: an evaluation loader never shuffles, so every epoch walks the same validation batches.
+  const loader = evaluationLoader(data.val!, evalOptions);
   const session = await createSession(modelToBytes(feedableStep(evalModel.model, fed).model), { ...options, name: 'eval model' });
   return {
     session,
     async run(carried: ReadonlyMap<string, Tensor>): Promise<Pick<EpochMetrics, 'val_loss' | 'val_accuracy' | 'val_mae' | 'val_rmse'>> {
       const current = withTiedCopies(tensorsOf(carried), step.tied);
       const extraFeeds = Object.fromEntries(fed.map((n) => [n, new Tensor('float32', current.get(n)!.data, current.get(n)!.dims)]));
-      const v = await evaluateModelData(session, data.val!, {
-        outputName: config.target ?? evalModel.outputs[0],
-        indices: data.valIndices,
-        extraFeeds,
-        loss: config.loss,
-        ignoreIndex: config.ignoreIndex,
-      });
+      const v = await evaluateModelData(session, data.val!, { ...evalOptions, extraFeeds }, loader);
       // Classification always reports an accuracy; regression an accuracy for bce-logits, mae and rmse otherwise.
       const m = v.metrics;
       return {

@@ -2,7 +2,7 @@
 // softmax gives 3/4 to the larger and a position costs ln(4/3) when the label is the argmax and ln 4 when not.
 import { describe, expect, it } from 'vitest';
 import { namedArrays } from '../../src/data/index.js';
-import { evaluateModelData } from '../../src/evaluate/array-scores.js';
+import { evaluateModelData, evaluationLoader } from '../../src/evaluate/array-scores.js';
 import type { ModelData } from '../../src/evaluate/model-data.js';
 import type { ClassAxis } from '../../src/compile/losses.js';
 import { Tensor } from '../../src/runtime/onnxruntime.js';
@@ -79,5 +79,31 @@ describe('evaluateModelData scores every counted position', () => {
     expect(e.metrics.positions).toBeUndefined();
     expect(e.metrics.accuracy).toBe(0.5);
     expect(e.metrics.loss).toBeCloseTo((HIT + MISS) / 2, 6);
+  });
+
+  it('one evaluation loader serves every evaluation of the same rows: it never shuffles, and scores as a fresh one does', async () => {
+    // Four rows, batches of 3 (the last partial); rows 3, 0, 2 selected in that order. Argmax per row: 1, 0, 1, 0.
+    const logits = [0, L3, L3, 0, 0, L3, L3, 0];
+    const session: Session = { ...fixedSession([], [0, 2]), run: async (feeds) => {
+      // Return the logits of the rows fed, found by their x (x of row r is r).
+      const rows = Array.from(feeds.x.data as Float32Array);
+      return { logits: new Tensor('float32', Float32Array.from(rows.flatMap((r) => logits.slice(2 * r, 2 * r + 2))), [rows.length, 2]) };
+    } } as Session;
+    const d: ModelData = {
+      ...data([1, 0, 0, 1], [4]),
+      arrays: namedArrays({ x: { data: Float32Array.of(0, 1, 2, 3), dims: [4, 1] }, labels: { data: BigInt64Array.of(1n, 0n, 0n, 1n), dims: [4] } }),
+    };
+    const opts = { loss: 'cross-entropy' as const, outputName: 'logits', batchSize: 3, indices: [3, 0, 2] };
+    const loader = evaluationLoader(d, opts);
+    for (const epoch of [0, 1, 7]) expect([...loader.epochOrder(epoch)]).toEqual([3, 0, 2]);
+    const fresh = await evaluateModelData(session, d, opts);
+    const first = await evaluateModelData(session, d, opts, loader);
+    const again = await evaluateModelData(session, d, opts, loader);
+    expect(first).toEqual(fresh);
+    expect(again).toEqual(fresh);
+    if (fresh.kind !== 'classification') throw new Error('classification expected');
+    // Row 3: label 1, argmax 0 (miss); row 0: label 1, argmax 1 (hit); row 2: label 0, argmax 1 (miss).
+    expect(fresh.metrics.samples).toBe(3);
+    expect(fresh.metrics.accuracy).toBeCloseTo(1 / 3, 12);
   });
 });

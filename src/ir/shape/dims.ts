@@ -17,6 +17,11 @@ export function broadcastShapes(shapes: (Dim[] | undefined)[]): Dim[] | undefine
   );
 }
 
+/** The length of a 1-D tensor of this shape when static (for a shape vector: the rank it describes), else undefined. */
+export function staticLength(shape: readonly Dim[] | undefined): number | undefined {
+  return shape && shape.length === 1 && typeof shape[0] === 'number' ? shape[0] : undefined;
+}
+
 /** A possibly negative axis made non-negative for rank `rank` (no range check: a bad axis gives an unknown dim). */
 export function nonNegativeAxis(axis: number, rank: number): number {
   return axis < 0 ? axis + rank : axis;

@@ -4,13 +4,12 @@
  * the shape arithmetic after them is followed; Range's length is exact for symbolic bounds with a step of 1 or -1
  * (`Range(0, sequence, 1)` has `sequence` elements).
  */
-import { DataType, isFloatType, isIntegerType } from '../dtype.js';
-import { tensorToNumbers, type TensorProto } from '../tensor.js';
+import { DataType, isFloatType } from '../dtype.js';
 import type { Dim } from '../value.js';
-import { dimProduct, range } from './dims.js';
+import { dimProduct, range, staticLength } from './dims.js';
 import { divDims, maxDims, subDims } from './symbolic-dims.js';
 import type { ShapeRule } from './types.js';
-import { MAX_VALUES } from './values.js';
+import { integerContents, MAX_VALUES } from './values.js';
 
 /** Shape's start/end: negative counts from the end, then clamped to [0, rank] (the spec's rule). */
 function shapeBound(value: number, rank: number): number {
@@ -32,24 +31,17 @@ export const size: ShapeRule = (node, c) => {
   return [{ elemType: DataType.INT64, shape: [], dims: x ? [dimProduct(x)] : undefined }];
 };
 
-/** The fill value of an integer or bool ConstantOfShape (default float 0 is not one). */
-function integerFill(t: TensorProto | undefined): number | undefined {
-  if (!t || !(isIntegerType(t.dataType) || t.dataType === DataType.BOOL)) return undefined;
-  if (t.dataType === DataType.BOOL) return (t.rawData.length > 0 ? t.rawData[0] : t.int32Data[0]) ? 1 : 0;
-  return tensorToNumbers(t)[0];
-}
-
 /** ConstantOfShape: shaped by its input's contents (or, those unknown, of its input's length in rank); a small integer result holds its value. */
 export const constantOfShape: ShapeRule = (node, c) => {
   const t = node.attrs.tensor('value');
   const elemType = t ? t.dataType : DataType.FLOAT;
   const shape = c.dims(node.inputs[0]);
   if (!shape) {
-    const s = c.shape(node.inputs[0]);
-    const rank = s && s.length === 1 && typeof s[0] === 'number' ? s[0] : undefined;
+    const rank = staticLength(c.shape(node.inputs[0]));
     return [{ elemType, shape: rank === undefined ? undefined : new Array<Dim>(rank).fill(null) }];
   }
-  const fill = integerFill(t);
+  // The fill value of an integer or bool ConstantOfShape (the default float 0 is not one).
+  const fill = integerContents(t)?.[0];
   const n = shape.length === 0 ? 1 : shape.length === 1 ? shape[0] : undefined;
   const dims = fill !== undefined && typeof n === 'number' && n <= MAX_VALUES ? new Array<Dim>(n).fill(fill) : undefined;
   return [{ elemType, shape, dims }];

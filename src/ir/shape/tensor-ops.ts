@@ -12,7 +12,7 @@
  */
 import type { Node } from '../node.js';
 import type { Dim, Value } from '../value.js';
-import { broadcastShapes, dimProduct, nonNegativeAxis, range, scaled, sliceExtent } from './dims.js';
+import { broadcastShapes, dimProduct, nonNegativeAxis, range, scaled, sliceExtent, staticLength } from './dims.js';
 import { addDims, divDims, modDims } from './symbolic-dims.js';
 import type { ShapeContext, ShapeRule } from './types.js';
 
@@ -30,12 +30,6 @@ function axesOf(node: Node, c: ShapeContext, index: number): number[] | undefine
   return c.constInts(node.inputs[index]);
 }
 
-/** The length of a 1-D value when static (a shape vector's rank), else undefined. */
-function staticLength(c: ShapeContext, v: Value | null | undefined): number | undefined {
-  const s = c.shape(v);
-  return s && s.length === 1 && typeof s[0] === 'number' ? s[0] : undefined;
-}
-
 /** Contents that survive a change of shape: a scalar or 1-D result holding the same elements. */
 function reshapedValues(c: ShapeContext, x: Value | null | undefined, outRank: number | undefined): Dim[] | undefined {
   return outRank !== undefined && outRank <= 1 ? c.dims(x) : undefined;
@@ -47,7 +41,7 @@ export const reshape: ShapeRule = (node, c) => {
   const elemType = c.elemType(node.inputs[0]);
   if (!target) {
     // The target's length is still the output's rank.
-    const rank = staticLength(c, node.inputs[1]);
+    const rank = staticLength(c.shape(node.inputs[1]));
     return [{ elemType, shape: rank === undefined ? undefined : new Array<Dim>(rank).fill(null) }];
   }
   const allowZero = node.attrs.int('allowzero', 0) !== 0;
@@ -112,10 +106,11 @@ export const expand: ShapeRule = (node, c) => {
     const shape = broadcastShapes([x, target]);
     const value = c.dims(node.inputs[0]);
     // A scalar or [1] value expanded to [k] repeats it.
-    const dims = value && value.length === 1 && shape?.length === 1 && typeof shape[0] === 'number' ? new Array<Dim>(shape[0]).fill(value[0]) : undefined;
+    const length = staticLength(shape);
+    const dims = value && value.length === 1 && length !== undefined ? new Array<Dim>(length).fill(value[0]) : undefined;
     return [{ elemType, shape, dims: dims ?? (shape?.length === 1 && value && value.length === shape[0] ? value : undefined) }];
   }
-  const rank = staticLength(c, node.inputs[1]);
+  const rank = staticLength(c.shape(node.inputs[1]));
   if (!x || rank === undefined) return [{ elemType }];
   // Broadcasting never changes a dim other than 1.
   const r = Math.max(rank, x.length);

@@ -7,24 +7,27 @@
  */
 import { constantTensor } from '../constant.js';
 import { DataType, isFloatType, isIntegerType } from '../dtype.js';
-import { tensorDims, tensorToNumbers } from '../tensor.js';
+import { tensorDims, tensorToBools, tensorToNumbers, type TensorProto } from '../tensor.js';
 import type { Dim, Value } from '../value.js';
 import { addDims, compareDims, dimAtMost, dimBounds, divDims, maxDims, minDims, modDims, mulDims, negDim, sameDim, subDims } from './symbolic-dims.js';
 
 /** The most elements a propagated value holds: shape vectors, bounds, small index ranges. */
 export const MAX_VALUES = 1024;
 
+/** The elements of an integer or bool tensor as values (bools as 0/1); undefined for a tensor of any other type. */
+export function integerContents(t: TensorProto | undefined): number[] | undefined {
+  if (!t) return undefined;
+  if (t.dataType === DataType.BOOL) return tensorToBools(t).map((b) => (b ? 1 : 0));
+  return isIntegerType(t.dataType) ? tensorToNumbers(t) : undefined;
+}
+
 /** The contents of a constant scalar or 1-D integer or bool tensor (initializer or Constant), when small. */
 export function constantValues(v: Value | null | undefined): Dim[] | undefined {
   const t = constantTensor(v);
-  if (!t || !(isIntegerType(t.dataType) || t.dataType === DataType.BOOL)) return undefined;
+  if (!t) return undefined;
   const dims = tensorDims(t);
   if (dims.length > 1 || (dims[0] ?? 1) > MAX_VALUES) return undefined;
-  if (t.dataType === DataType.BOOL) {
-    const bytes = t.rawData.length > 0 ? Array.from(t.rawData) : t.int32Data;
-    return bytes.map((b) => (b ? 1 : 0));
-  }
-  return tensorToNumbers(t);
+  return integerContents(t);
 }
 
 /** The numbers of a value when every element is known and static. */

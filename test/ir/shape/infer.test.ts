@@ -1,10 +1,14 @@
+import { create } from '@bufbuild/protobuf';
+import { TensorProtoSchema } from 'onnx-buf';
 import { describe, expect, it } from 'vitest';
 import type { AttrValue } from '../../../src/ir/attributes.js';
 import { GraphBuilder } from '../../../src/ir/builder.js';
 import { DataType } from '../../../src/ir/dtype.js';
 import { newModel } from '../../../src/ir/model.js';
 import { inferShapes } from '../../../src/ir/shape/infer.js';
-import { floatTensor, int64Tensor } from '../../../src/ir/tensor.js';
+import { constantBool } from '../../../src/ir/constant.js';
+import { constantValues } from '../../../src/ir/shape/values.js';
+import { boolTensor, floatTensor, int64Tensor, type TensorProto } from '../../../src/ir/tensor.js';
 import type { Dim, Value } from '../../../src/ir/value.js';
 import { modelToBytes } from '../../../src/model-io.js';
 import { createSession } from '../../../src/runtime/session.js';
@@ -118,5 +122,49 @@ describe('symbolic dims flow through', () => {
     ['Split', (b: GraphBuilder, x: Value) => b.ops('Split', [x, b.ints([1, 3])], { axis: 2 }, 2)[1], ['N', 3, 3]],
   ] as const)('%s', (_, build, expected) => {
     expect(shapeAfter(build)).toEqual(expected);
+  });
+});
+
+describe('what the rules read from a shape vector and a constant', () => {
+  /** t: an int64 [3] graph input, so its length (3) is known and its contents are not. */
+  function afterUnknownTarget(op: string): Dim[] | undefined {
+    const model = newModel({ opset: 17 });
+    const b = new GraphBuilder(model.graph);
+    const x = model.graph.addInput('X').setTensorType(DataType.FLOAT, [2, 1, 4]);
+    const t = model.graph.addInput('t').setTensorType(DataType.INT64, [3]);
+    const out = b.op(op, op === 'ConstantOfShape' ? [t] : [x, t]);
+    inferShapes(model.graph);
+    return out.shape;
+  }
+
+  it('a target of unknown contents still gives Reshape, Expand and ConstantOfShape their rank', () => {
+    expect(afterUnknownTarget('Reshape')).toEqual([null, null, null]);
+    expect(afterUnknownTarget('ConstantOfShape')).toEqual([null, null, null]);
+    // Broadcasting keeps every dim of x [2, 1, 4] but its 1s.
+    expect(afterUnknownTarget('Expand')).toEqual([2, null, 4]);
+  });
+
+  it("ConstantOfShape's integer or bool fill value becomes its contents; a float one does not", () => {
+    const model = newModel({ opset: 17 });
+    const b = new GraphBuilder(model.graph);
+    const fill = (value: TensorProto) => b.op('ConstantOfShape', [b.ints([3])], { value });
+    const ints = fill(int64Tensor('seven', [7], [1]));
+    const bools = fill(boolTensor('yes', [true], [1]));
+    const floats = fill(floatTensor('half', [0.5], [1]));
+    const facts = inferShapes(model.graph);
+    expect(facts.get(ints)).toEqual([7, 7, 7]);
+    expect(facts.get(bools)).toEqual([1, 1, 1]);
+    expect(facts.get(floats)).toBeUndefined();
+    expect(floats.shape).toEqual([3]);
+  });
+
+  it('a bool constant is read from raw_data or, without it, from int32_data', () => {
+    const model = newModel({ opset: 17 });
+    const raw = model.graph.addInitializer(boolTensor('raw', [true, false], [2]));
+    const int32 = model.graph.addInitializer(create(TensorProtoSchema, { name: 'int32', dims: [2n], dataType: DataType.BOOL, int32Data: [0, 1] }));
+    expect(constantValues(raw)).toEqual([1, 0]);
+    expect(constantValues(int32)).toEqual([0, 1]);
+    expect(constantBool(model.graph.addInitializer(create(TensorProtoSchema, { name: 'one', dims: [], dataType: DataType.BOOL, int32Data: [1] })))).toBe(true);
+    expect(constantBool(int32)).toBeUndefined();
   });
 });
