@@ -20,6 +20,7 @@ import { tieWeights, type TiedWeight } from './tied-weights.js';
 import { enableDropoutTraining } from './training-mode.js';
 import { DEFAULT_OPTIMIZER, emitOptimizer, type Carried, type OptimizerConfig, type OptimizerKind } from './optimizers.js';
 import { cloneModel } from '../ir/clone.js';
+import { convsAsGemm } from '../passes/conv-as-gemm.js';
 import type { ExecutionProvider } from '../runtime/execution-provider.js';
 
 export interface CompileOptions {
@@ -118,9 +119,12 @@ export function compileTrainStep(source: Model, opts: CompileOptions): TrainStep
   // Recurrent ops have no gradient rule: unrolled over time, they train through their weights, which keep their names.
   const { decomposed } = decomposeRecurrent(model);
   tieWeights(graph, choice.ties);
+  const onGpu = opts.provider !== undefined && opts.provider !== 'cpu';
+  // onnxruntime's CPU Conv is one matrix-vector product per image where an output has few positions: a Gemm is not.
+  if (!onGpu) convsAsGemm(model);
 
   enableDropoutTraining(model);
-  const { loss, labels } = attachLoss(model, { kind: opts.loss, output: opts.output, classAxis: opts.classAxis, ignoreIndex: opts.ignoreIndex, gpuPlaceable: opts.provider !== undefined && opts.provider !== 'cpu' });
+  const { loss, labels } = attachLoss(model, { kind: opts.loss, output: opts.output, classAxis: opts.classAxis, ignoreIndex: opts.ignoreIndex, gpuPlaceable: onGpu });
   graph.addOutput(loss);
   let penalized: string[] = [];
   if ((opts.l2 ?? 0) > 0 || (opts.l1 ?? 0) > 0) {
