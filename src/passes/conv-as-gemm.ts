@@ -3,14 +3,15 @@
  * for the training step only (the model users export keeps its Conv).
  *
  *   Before:  X [N, C, H, W] -> Conv(W [M, C, kh, kw], B) -> Y [N, M, Ho, Wo]
- *   After:   P = the kh*kw strided Slices of Pad(X), stacked: [N, C, Ho, Wo, kh*kw] -> [N*Ho*Wo, C*kh*kw]
+ *   After:   P = Reshape(X, [N*C, H*W]) x S, S a constant 0/1 selection [H*W, Ho*Wo*kh*kw] (im2col, padding
+ *            included), rearranged to [N*Ho*Wo, C*kh*kw];
  *            Y = Transpose(Reshape(Gemm(P, Reshape(W, [M, C*kh*kw]), B, transB=1), [N, Ho, Wo, M]), [0, 3, 1, 2])
  *
  * Why: onnxruntime's CPU Conv multiplies one image at a time, a GEMM of M x (C*kh*kw) by (C*kh*kw) x (Ho*Wo). With
  * Ho*Wo small (a ResNet's last stages on 32x32 images: 4 positions, or 1) that is a matrix-vector product per image,
  * and the gradient Convs are as badly shaped. With the batch in the GEMM's rows, the forward pass and both gradients
  * (Gemm's: P^T dY and dY W) are full-size matrix products. The im2col matrix holds N*Ho*Wo*C*kh*kw values, at most
- * C*kh*kw*MAX_POSITIONS per image: small exactly where the rewrite applies. onnxruntime's fast NCHWc convolution
+ * C*kh*kw*MAX_POSITIONS per image, and S H*W*kh*kw*MAX_POSITIONS: small exactly where the rewrite applies. onnxruntime's fast NCHWc convolution
  * is not an alternative here: it needs the weights as constants, and a step feeds them.
  *
  * When it applies: group 1, auto_pad NOTSET or VALID, C, H, W, the output's size and the kernel static, opset 13
@@ -23,8 +24,9 @@ import { replaceValue } from './rewire.js';
 
 /**
  * Output positions per image up to which the rewrite pays. On the ResNet-18 step (batch 32, 32x32 images, Adam;
- * alternating in one process) rewriting the outputs of up to 16 positions (layers 2-4) took 0.74x the time per step
- * at one thread; up to 4 positions the same as 16; up to 64 (layer 1 too) 1.10x the time of 16.
+ * alternating in one process) rewriting outputs of up to 16 positions (layers 2-4) took 0.55x the time per step at
+ * one thread and 0.61x at two; up to 4 positions, 1.06x the time of 16; up to 64 (layer 1 too), the same as 16 for
+ * 4 times the im2col memory.
  */
 export const MAX_POSITIONS = 16;
 
@@ -34,6 +36,8 @@ interface ConvPlan {
   /** M, the output channels. */
   filterCount: number;
   kernel: [number, number];
+  /** H, W */
+  input: [number, number];
   out: [number, number];
   strides: [number, number];
   dilations: [number, number];
@@ -79,6 +83,7 @@ function planOf(node: Node, maxPositions: number): ConvPlan | undefined {
     channels: c as number,
     filterCount: m as number,
     kernel: [kh as number, kw as number],
+    input: [h as number, wd as number],
     out: [ho as number, wo as number],
     strides: a.ints('strides', [1, 1]) as [number, number],
     dilations: a.ints('dilations', [1, 1]) as [number, number],
@@ -87,26 +92,20 @@ function planOf(node: Node, maxPositions: number): ConvPlan | undefined {
 }
 
 function rewrite(plan: ConvPlan): void {
-  const { node, channels, filterCount, kernel, out, strides, dilations, pads } = plan;
+  const { node, channels, filterCount, out, input } = plan;
   const graph = node.graph;
   const b = new GraphBuilder(graph);
   b.insertBefore = node;
   b.namePrefix = `${node.name || 'Conv'}/as_gemm/`;
   const [x, w, bias] = node.inputs as [Value, Value, Value | null | undefined];
-  const taps = kernel[0] * kernel[1];
-  const padded = pads.some((p) => p > 0) ? b.op('Pad', [x, b.ints([0, 0, pads[0], pads[1], 0, 0, pads[2], pads[3]], 'pads')]) : x;
-  const columns: Value[] = [];
-  for (let i = 0; i < kernel[0]; i++) {
-    for (let j = 0; j < kernel[1]; j++) {
-      const starts = [i * dilations[0], j * dilations[1]];
-      const ends = starts.map((s, k) => s + (out[k] - 1) * strides[k] + 1);
-      const tap = b.op('Slice', [padded, b.ints(starts, 'starts'), b.ints(ends, 'ends'), b.ints([2, 3], 'axes'), b.ints(strides, 'steps')]);
-      columns.push(b.unsqueeze(tap, [4]));
-    }
-  }
-  // [N, C, Ho, Wo, taps] -> [N, Ho, Wo, C, taps] -> one row per output position, columns in W's (c, i, j) order.
-  const stacked = columns.length === 1 ? columns[0] : b.op('Concat', columns, { axis: 4 });
-  const rows = b.op('Reshape', [b.op('Transpose', [stacked], { perm: [0, 2, 3, 1, 4] }), b.ints([-1, channels * taps], 'rows')]);
+  const taps = plan.kernel[0] * plan.kernel[1];
+  const positions = out[0] * out[1];
+  // [N*C, H*W] x [H*W, positions*taps]: each column picks the input element one tap of one output position reads.
+  const flat = b.op('Reshape', [x, b.ints([-1, input[0] * input[1]], 'pixels')]);
+  const patches = b.op('MatMul', [flat, b.floatInit(graph.uniqueValueName(`${b.namePrefix}im2col`), im2colSelection(plan), [input[0] * input[1], positions * taps])]);
+  // [N, C, positions, taps] -> [N, positions, C, taps]: one row per output position, columns in W's (c, i, j) order.
+  const grouped = b.op('Reshape', [patches, b.ints([-1, channels, positions, taps], 'patches')]);
+  const rows = b.op('Reshape', [b.op('Transpose', [grouped], { perm: [0, 2, 1, 3] }), b.ints([-1, channels * taps], 'rows')]);
   const filters = b.op('Reshape', [w, b.ints([0, channels * taps], 'filters')]);
   const product = b.op('Gemm', bias ? [rows, filters, bias] : [rows, filters], { transB: 1 });
   const y = node.output(0);
@@ -115,4 +114,29 @@ function rewrite(plan: ConvPlan): void {
   result.setTensorType(y.elemType!, y.shape ?? undefined);
   replaceValue(y, result);
   graph.removeNode(node);
+}
+
+/**
+ * The 0/1 matrix [H*W, Ho*Wo*kh*kw] whose column (p, t) selects the input pixel that tap t of output position p
+ * reads; a tap that falls in the padding selects nothing (a zero column). As a MatMul, im2col's gradient is one
+ * more: dX = dP S^T, where strided Slices would give one Pad per tap.
+ */
+function im2colSelection(plan: ConvPlan): Float32Array {
+  const { kernel, out, input, strides, dilations, pads } = plan;
+  const taps = kernel[0] * kernel[1];
+  const columns = out[0] * out[1] * taps;
+  const s = new Float32Array(input[0] * input[1] * columns);
+  for (let oh = 0; oh < out[0]; oh++) {
+    for (let ow = 0; ow < out[1]; ow++) {
+      for (let i = 0; i < kernel[0]; i++) {
+        for (let j = 0; j < kernel[1]; j++) {
+          const r = oh * strides[0] - pads[0] + i * dilations[0];
+          const c = ow * strides[1] - pads[1] + j * dilations[1];
+          if (r < 0 || r >= input[0] || c < 0 || c >= input[1]) continue;
+          s[(r * input[1] + c) * columns + (oh * out[1] + ow) * taps + i * kernel[1] + j] = 1;
+        }
+      }
+    }
+  }
+  return s;
 }
