@@ -10,12 +10,14 @@
  * Why: onnxruntime's CPU Conv multiplies one image at a time, a GEMM of M x (C*kh*kw) by (C*kh*kw) x (Ho*Wo). With
  * Ho*Wo small (a ResNet's last stages on 32x32 images: 4 positions, or 1) that is a matrix-vector product per image,
  * and the gradient Convs are as badly shaped. With the batch in the GEMM's rows, the forward pass and both gradients
- * (Gemm's: P^T dY and dY W) are full-size matrix products. The im2col matrix holds N*Ho*Wo*C*kh*kw values, at most
- * C*kh*kw*MAX_POSITIONS per image, and S H*W*kh*kw*MAX_POSITIONS: small exactly where the rewrite applies. onnxruntime's fast NCHWc convolution
- * is not an alternative here: it needs the weights as constants, and a step feeds them.
+ * (Gemm's: P^T dY and dY W) are full-size matrix products, and im2col's own gradient is one more MatMul (dX = dP S^T).
+ * The selection multiplies by zeros too: it costs H*W/M of the Gemm, so a Conv with H*W > M is left alone. P holds
+ * at most C*kh*kw*MAX_POSITIONS values per image and S at most M*kh*kw*MAX_POSITIONS. onnxruntime's fast NCHWc
+ * convolution is no alternative: it needs the weights as constants, and a step feeds them.
  *
- * When it applies: group 1, auto_pad NOTSET or VALID, C, H, W, the output's size and the kernel static, opset 13
- * or later. Results equal the Conv's up to float rounding (the sums run in another order). compileTrainStep applies
+ * When it applies: group 1, auto_pad NOTSET or VALID, C, H, W, M, the output's size and the kernel static, at most
+ * MAX_POSITIONS output positions, H*W <= M, opset 13 or later. Results equal the Conv's up to float rounding (the
+ * sums run in another order). compileTrainStep applies
  * it for CPU only: a GPU provider's convolutions have no such shape problem.
  */
 import { GraphBuilder, type Model, type Node, type Value } from '../ir/index.js';
@@ -36,7 +38,7 @@ interface ConvPlan {
   /** M, the output channels. */
   filterCount: number;
   kernel: [number, number];
-  /** H, W */
+  /** H, W: the input's spatial sizes. */
   input: [number, number];
   out: [number, number];
   strides: [number, number];
@@ -70,21 +72,19 @@ function planOf(node: Node, maxPositions: number): ConvPlan | undefined {
   if (a.int('group', 1) !== 1) return undefined;
   const autoPad = a.string('auto_pad', 'NOTSET');
   if (autoPad !== 'NOTSET' && autoPad !== 'VALID') return undefined;
-  const [, c, h, wd] = x;
-  const [m, wc, kh, kw] = w;
-  const [, , ho, wo] = y;
-  const statics = [c, h, wd, m, wc, kh, kw, ho, wo];
-  if (!statics.every((d): d is number => typeof d === 'number') || c !== wc) return undefined;
-  if ((ho as number) * (wo as number) > maxPositions) return undefined;
+  const dims = [x[1], x[2], x[3], w[0], w[1], w[2], w[3], y[2], y[3]];
+  if (!dims.every((d): d is number => typeof d === 'number')) return undefined;
+  const [c, h, wd, m, wc, kh, kw, ho, wo] = dims;
+  if (c !== wc || ho * wo > maxPositions || h * wd > m) return undefined;
   const pads = autoPad === 'VALID' ? [0, 0, 0, 0] : a.ints('pads', [0, 0, 0, 0]);
   if (pads.some((p) => p < 0)) return undefined;
   return {
     node,
-    channels: c as number,
-    filterCount: m as number,
-    kernel: [kh as number, kw as number],
-    input: [h as number, wd as number],
-    out: [ho as number, wo as number],
+    channels: c,
+    filterCount: m,
+    kernel: [kh, kw],
+    input: [h, wd],
+    out: [ho, wo],
     strides: a.ints('strides', [1, 1]) as [number, number],
     dilations: a.ints('dilations', [1, 1]) as [number, number],
     pads: pads as [number, number, number, number],

@@ -16,14 +16,15 @@ interface ConvCase {
   bias?: boolean;
 }
 
-// Outputs of 1 to 16 positions per image: the shapes of a ResNet's last stages, with each attribute exercised.
+// Outputs of 1 to 16 positions per image and at least as many filters as input pixels: the shapes of a ResNet's last
+// stages, with each attribute exercised.
 const CASES: ConvCase[] = [
   { label: '3x3, pads 1, 2x2 image (a ResNet layer3 on 32x32)', x: [3, 4, 2, 2], w: [5, 4, 3, 3], attrs: { pads: [1, 1, 1, 1] }, bias: true },
   { label: '3x3 on 1x1 with pads 1 (only the centre tap sees data)', x: [4, 3, 1, 1], w: [2, 3, 3, 3], attrs: { pads: [1, 1, 1, 1] } },
-  { label: 'stride 2, remainder', x: [2, 2, 5, 6], w: [3, 2, 3, 3], attrs: { strides: [2, 2] } },
-  { label: '1x1, stride 2 (a downsample)', x: [2, 6, 4, 4], w: [3, 6, 1, 1], attrs: { strides: [2, 2] }, bias: true },
-  { label: 'dilations, asymmetric pads', x: [2, 2, 5, 5], w: [2, 2, 2, 3], attrs: { dilations: [2, 1], pads: [1, 0, 0, 2], strides: [1, 2] } },
-  { label: 'auto_pad VALID', x: [1, 3, 4, 5], w: [2, 3, 2, 2], attrs: { auto_pad: 'VALID', strides: [2, 2] } },
+  { label: 'stride 2, remainder', x: [2, 2, 5, 6], w: [30, 2, 3, 3], attrs: { strides: [2, 2] } },
+  { label: '1x1, stride 2 (a downsample)', x: [2, 6, 4, 4], w: [16, 6, 1, 1], attrs: { strides: [2, 2] }, bias: true },
+  { label: 'dilations, asymmetric pads', x: [2, 2, 5, 5], w: [25, 2, 2, 3], attrs: { dilations: [2, 1], pads: [1, 0, 0, 2], strides: [1, 2] } },
+  { label: 'auto_pad VALID', x: [1, 3, 4, 5], w: [20, 3, 2, 2], attrs: { auto_pad: 'VALID', strides: [2, 2] } },
 ];
 
 function convModel(c: ConvCase): OpModel {
@@ -66,13 +67,16 @@ describe('convsAsGemm', () => {
     });
   }
 
-  it('leaves a Conv alone when its output has more positions than the limit, or the rule does not cover it', () => {
-    const wide = convModel({ label: '5x5 out', x: [1, 2, 5, 5], w: [2, 2, 1, 1] });
+  it('leaves a Conv alone when its output has more positions than the limit, fewer filters than input pixels, or attributes it does not cover', () => {
+    const wide = convModel({ label: '5x5 out', x: [1, 2, 5, 5], w: [25, 2, 1, 1] });
     expect(convsAsGemm(wide.model)).toEqual([]);
     expect(convsAsGemm(wide.model, 25)).toEqual(['conv']);
+    // The selection would cost more than the Gemm: 16 input pixels for 8 filters.
+    const fewFilters = convModel({ label: 'H*W > M', x: [2, 3, 4, 4], w: [8, 3, 3, 3], attrs: { strides: [2, 2] } });
+    expect(convsAsGemm(fewFilters.model)).toEqual([]);
     const grouped = convModel({ label: 'groups', x: [1, 4, 2, 2], w: [4, 2, 1, 1], attrs: { group: 2 } });
     expect(convsAsGemm(grouped.model)).toEqual([]);
-    const same = convModel({ label: 'SAME', x: [1, 2, 2, 2], w: [2, 2, 3, 3], attrs: { auto_pad: 'SAME_UPPER' } });
+    const same = convModel({ label: 'SAME', x: [1, 2, 2, 2], w: [4, 2, 3, 3], attrs: { auto_pad: 'SAME_UPPER' } });
     expect(convsAsGemm(same.model)).toEqual([]);
   });
 });
