@@ -82,6 +82,7 @@ export function registerCompile(program: Command, io: CliIo): void {
       for (const t of step.tied) io.out(`  tied: ${describeTie(t)}, trained as one tensor (--untie trains them apart)`);
       if (step.constants.length > 0) io.out(`  constants (not trained; --train NAME trains one): ${step.constants.map((c) => c.name).join(', ')}`);
       for (const d of step.decomposed ?? []) io.out(`  unrolled ${d.op} node '${d.node}' over ${d.steps} time steps (its weights keep their names)`);
+      if (step.convsAsGemm.length > 0) io.out(`  ${step.convsAsGemm.length} Conv nodes with few output positions run as im2col + Gemm (onnxruntime's CPU Conv is slow there; the model keeps them): ${step.convsAsGemm.join(', ')}`);
       if (step.untrainable.length > 0) io.out(`  not trained (no gradient path to the loss): ${step.untrainable.join(', ')}`);
       const placement = stepPlacementNotice(step.model, flags.ep);
       if (placement) io.out(`  ${placement}`);

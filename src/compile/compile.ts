@@ -98,6 +98,8 @@ export interface TrainStep {
   gradWeight?: string;
   /** LSTM/GRU/RNN nodes unrolled into primitive ops so they can be differentiated (empty when there were none). */
   decomposed?: DecomposedNode[];
+  /** Conv nodes written as im2col + Gemm in the step (passes/conv-as-gemm.ts; the model itself keeps them). */
+  convsAsGemm: string[];
 }
 
 /**
@@ -121,7 +123,7 @@ export function compileTrainStep(source: Model, opts: CompileOptions): TrainStep
   tieWeights(graph, choice.ties);
   const onGpu = opts.provider !== undefined && opts.provider !== 'cpu';
   // onnxruntime's CPU Conv is one matrix-vector product per image where an output has few positions: a Gemm is not.
-  if (!onGpu) convsAsGemm(model);
+  const gemmConvs = onGpu ? [] : convsAsGemm(model);
 
   enableDropoutTraining(model);
   const { loss, labels } = attachLoss(model, { kind: opts.loss, output: opts.output, classAxis: opts.classAxis, ignoreIndex: opts.ignoreIndex, gpuPlaceable: onGpu });
@@ -218,6 +220,7 @@ export function compileTrainStep(source: Model, opts: CompileOptions): TrainStep
     constants,
     tied: choice.ties,
     decomposed,
+    convsAsGemm: gemmConvs,
     ...(update && { update, gradWeight: GRAD_WEIGHT_NAME }),
   };
 }

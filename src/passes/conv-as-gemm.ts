@@ -50,9 +50,11 @@ interface ConvPlan {
 /** Rewrites every Conv that qualifies; returns the names of the nodes rewritten. */
 export function convsAsGemm(model: Model, maxPositions = MAX_POSITIONS): string[] {
   const graph = model.graph;
-  if ((graph.opset('') ?? 0) < 13) return [];
+  const convs = graph.nodes.filter((n) => n.opType === 'Conv' && n.domain === '');
+  // Shape inference only for a model that has a Conv to rewrite: compileTrainStep calls this on every model.
+  if (convs.length === 0 || (graph.opset('') ?? 0) < 13) return [];
   inferShapes(graph);
-  const plans = graph.nodes.filter((n) => n.opType === 'Conv' && n.domain === '').map((n) => planOf(n, maxPositions));
+  const plans = convs.map((n) => planOf(n, maxPositions));
   const rewritten: string[] = [];
   for (const plan of plans) {
     if (!plan) continue;

@@ -27,7 +27,7 @@ export interface SessionOptions {
   name?: string;
   /**
    * onnxruntime's memory pattern, default on: after the first run it plans one block for all intermediate values
-   * and allocates that block whole on every run (see StepSessions for why training steps turn it off).
+   * and allocates that block whole on every run (see STEP_SESSION_OPTIONS for why training steps turn it off).
    */
   memoryPattern?: boolean;
   /** Overrides the check of the GPU provider's libraries (tests). */

@@ -14,7 +14,7 @@ import { parameterSelection } from '../passes/add-penalty.js';
 import { recurrenceLengthDims } from '../passes/decompose-rnn.js';
 import type { FixedDims } from '../passes/fix-input-dims.js';
 import { StepRunner, stepModels } from './step-runner.js';
-import { StepSessions } from './step-sessions.js';
+import { STEP_SESSION_OPTIONS, StepSessions } from './step-sessions.js';
 import { stepsPerRun } from './steps-per-run.js';
 import type { TrainConfig } from './config.js';
 import { learningRate } from './schedule.js';
@@ -215,7 +215,7 @@ async function runEpochs(ctx: RunContext): Promise<TrainResult> {
   models.initial.clear();
   resumed?.tensors.clear();
   // The update half of an accumulating step has no Dropout: one session serves the whole run.
-  const updateSession = models.update ? await createSession(modelToBytes(models.update), { ...sessionOptions, memoryPattern: false, name: 'update step' }) : undefined;
+  const updateSession = models.update ? await createSession(modelToBytes(models.update), { ...sessionOptions, ...STEP_SESSION_OPTIONS, name: 'update step' }) : undefined;
   const validator = data.val ? await openValidator(model, step, [...carried.keys()], config, data, sessionOptions) : undefined;
   // A CUDA session that failed to start fell back to CPU (and said so): later sessions go straight to CPU.
   if (validator) sessionOptions.ep = validator.session.provider;

@@ -2,7 +2,11 @@
 // graph must compute the same outputs and gradients as the Conv (onnxruntime runs both), its gradients must pass
 // finite differences, and only the Convs the rule names are rewritten.
 import { describe, expect, it } from 'vitest';
+import { compileTrainStep } from '../../src/compile/compile.js';
+import { GraphBuilder } from '../../src/ir/builder.js';
 import { cloneModel } from '../../src/ir/clone.js';
+import { DataType } from '../../src/ir/dtype.js';
+import { newModel } from '../../src/ir/model.js';
 import { modelToBytes } from '../../src/model-io.js';
 import { convsAsGemm } from '../../src/passes/conv-as-gemm.js';
 import { createSession } from '../../src/runtime/session.js';
@@ -78,5 +82,24 @@ describe('convsAsGemm', () => {
     expect(convsAsGemm(grouped.model)).toEqual([]);
     const same = convModel({ label: 'SAME', x: [1, 2, 2, 2], w: [4, 2, 3, 3], attrs: { auto_pad: 'SAME_UPPER' } });
     expect(convsAsGemm(same.model)).toEqual([]);
+  });
+
+  it('is applied by compileTrainStep for CPU only, which names the Convs it rewrote; the model keeps its Conv', () => {
+    // x [N, 4, 2, 2] -> Conv 3x3 pads 1 (4 positions, 8 filters) -> Flatten -> Gemm -> logits [N, 10]
+    const model = newModel();
+    const g = model.graph;
+    const b = new GraphBuilder(g);
+    const x = g.addInput('x').setTensorType(DataType.FLOAT, ['N', 4, 2, 2]);
+    const conv = b.op('Conv', [x, b.floatInit('w', new Array(8 * 4 * 9).fill(0.1), [8, 4, 3, 3])], { pads: [1, 1, 1, 1] }, { name: 'c1' });
+    const logits = b.op('Gemm', [b.op('Flatten', [conv]), b.floatInit('fc', new Array(10 * 32).fill(0.01), [10, 32])], { transB: 1 }, { output: 'logits' });
+    logits.setTensorType(DataType.FLOAT, ['N', 10]);
+    g.addOutput(logits);
+    const cpu = compileTrainStep(model, { loss: 'cross-entropy', optimizer: 'sgd' });
+    expect(cpu.convsAsGemm).toEqual(['c1']);
+    expect(cpu.model.graph.nodes.some((n) => n.opType === 'Conv' && n.name === 'c1')).toBe(false);
+    expect(model.graph.nodes.some((n) => n.opType === 'Conv')).toBe(true);
+    const gpu = compileTrainStep(model, { loss: 'cross-entropy', optimizer: 'sgd', provider: 'cuda' });
+    expect(gpu.convsAsGemm).toEqual([]);
+    expect(gpu.model.graph.nodes.some((n) => n.opType === 'Conv' && n.name === 'c1')).toBe(true);
   });
 });
