@@ -23,8 +23,9 @@ let large: string;
 beforeAll(async () => {
   assertDistIsFresh(['training/trainer', 'training/run-stop', 'cli/train', 'cli/stop-signals', 'util/atomic-file']);
   small = await writeModel(buildMlp({ hidden: [32], seed: 3 }), dir, 'small.onnx');
-  // 784-4096-10 with momentum: checkpoints of 26 MB, so a write (and its fsync) lasts long enough to land in.
-  large = await writeModel(buildMlp({ hidden: [4096], seed: 3 }), dir, 'large.onnx');
+  // 784-8192-10 with momentum: checkpoints of 52 MB, so a write (and its fsync) lasts long enough to land in. (At 26
+  // MB, once checkpoints stopped copying the tensors before writing, five tries in a row could miss the write.)
+  large = await writeModel(buildMlp({ hidden: [8192], seed: 3 }), dir, 'large.onnx');
 });
 
 /** Every temp file anywhere in a run directory. */
