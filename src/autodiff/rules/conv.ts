@@ -5,8 +5,8 @@
  *   Y[n, m, o] = B[m] + sum_{c, t} W[m, c, t] * Xpad[n, j*C/g + c, o*s + t*d]
  *
  *   dB[m]       = sum_{n, o} dY[n, m, o]
- *   dX          = ConvTranspose(dY, W) with the same s, d, g and pads: the adjoint of the correlation (with stride 1
- *                 and one group a Conv of the flipped kernel, see flippedKernelPads). Its output
+ *   dX          = ConvTranspose(dY, W) with the same s, d, g and pads: the adjoint of the correlation (with stride 1,
+ *                 one group and enough channels a Conv of the flipped kernel, see flippedKernelPads). Its output
  *                 is (S'-1)*s + (k-1)*d + 1 - pb - pe, which falls short of S by (S + pb + pe - keff) % s when the
  *                 last window does not reach the end; output_padding (or a Slice) restores X's exact size.
  *   dW[m, c, t] = sum_{n, o} dY[n, m, o] * Xpad[n, j*C/g + c, t*d + o*s]
@@ -77,15 +77,27 @@ function convInputGrad(ctx: GradContext, dy: Value, win: WindowAttrs, group: num
 }
 
 /**
+ * Input channels below which dX stays a ConvTranspose although the flipped kernel would apply. The flipped-kernel
+ * Conv is one GEMM per image with C rows, which onnxruntime runs far below speed for so few rows: on LeNet-5's
+ * second layer (C 6, 16 filters 5x5, 14x14, batch 64) it took 3.6 ms against ConvTranspose's 0.7 at one thread,
+ * 2.1-2.4 against 1.5-1.6 at two. With 8 channels (16 filters 3x3, 28x28) ConvTranspose was faster at one thread
+ * (3.4 vs 4.4-5.1 ms) and slower at two (4.2 vs 2.7-3.2); with 64 (ResNet's first stage) the Conv is as fast at
+ * one thread and about twice as fast at two, since ConvTranspose's col2im runs on one thread.
+ */
+export const MIN_FLIPPED_KERNEL_CHANNELS = 8;
+
+/**
  * With stride 1 and one group, the adjoint of the correlation is itself a correlation: dX = Conv(dY, W') with W'
  * the kernel with its two channel axes swapped and its window reversed, and pads d (k - 1) - p on each side (which
  * gives X's size back). onnxruntime's Conv runs this 5-25% faster than its ConvTranspose on ResNet's 3x3 layers
  * (measured one thread, batch 32, 64 to 512 channels). The pads of that Conv, or undefined where this does not
- * apply: strides above 1, groups, a pad wider than the dilated window (a negative pad), or opset < 10 (Slice with
- * steps, which reverses the window).
+ * apply: strides above 1, groups, a pad wider than the dilated window (a negative pad), opset < 10 (Slice with
+ * steps, which reverses the window), or fewer than MIN_FLIPPED_KERNEL_CHANNELS input channels.
  */
 function flippedKernelPads(ctx: GradContext, win: WindowAttrs, group: number, k: number[]): number[] | undefined {
   if (group !== 1 || ctx.opset < 10 || win.strides.some((s) => s !== 1)) return undefined;
+  const channels = ctx.shape(ctx.x(1))?.[1];
+  if (typeof channels === 'number' && channels < MIN_FLIPPED_KERNEL_CHANNELS) return undefined;
   const r = k.length;
   const pads = win.pads.map((p, i) => win.dilations[i % r] * (k[i % r] - 1) - p);
   return pads.every((p) => p >= 0) ? pads : undefined;

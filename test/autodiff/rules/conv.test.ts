@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildBackward } from '../../../src/autodiff/backward.js';
+import { MIN_FLIPPED_KERNEL_CHANNELS } from '../../../src/autodiff/rules/conv.js';
 import { gradcheck } from '../../../src/check/gradcheck.js';
 import { GraphBuilder } from '../../../src/ir/builder.js';
 import { DataType } from '../../../src/ir/dtype.js';
@@ -61,13 +62,14 @@ describe('Conv gradient', () => {
     { label: '1-D', x: [2, 2, 9], w: [3, 2, 3], attrs: { strides: [2], pads: [1, 0], dilations: [2] }, bias: true },
     { label: '3-D', x: [1, 2, 4, 4, 3], w: [2, 2, 2, 2, 2], attrs: { strides: [2, 1, 2], pads: [1, 0, 0, 1, 1, 0] } },
     { label: 'auto_pad VALID', x: [1, 2, 5, 5], w: [2, 2, 3, 3], attrs: { strides: [2, 2], auto_pad: 'VALID' } },
-    // Stride 1 and one group: dX is a Conv of the flipped kernel (flippedKernelPads), except where a pad is wider
-    // than the dilated window.
-    { label: 'stride 1, asymmetric pads, 2x3 kernel', x: [2, 3, 6, 5], w: [4, 3, 2, 3], attrs: { pads: [1, 0, 0, 2] } },
-    { label: 'stride 1, 1x1 kernel', x: [2, 3, 4, 4], w: [5, 3, 1, 1] },
-    { label: 'stride 1, 1-D, dilation 3', x: [2, 2, 11], w: [3, 2, 3], attrs: { dilations: [3], pads: [2, 5] } },
-    { label: 'stride 1, 3-D', x: [1, 2, 4, 3, 4], w: [2, 2, 2, 2, 3], attrs: { pads: [0, 1, 1, 1, 0, 1] } },
-    { label: 'stride 1, a pad wider than the window', x: [1, 2, 4, 4], w: [3, 2, 1, 1], attrs: { pads: [1, 1, 1, 1] } },
+    // Stride 1, one group and 8 or more input channels: dX is a Conv of the flipped kernel (flippedKernelPads),
+    // except where a pad is wider than the dilated window; with fewer channels, a ConvTranspose.
+    { label: 'stride 1, asymmetric pads, 2x3 kernel', x: [2, 8, 6, 5], w: [4, 8, 2, 3], attrs: { pads: [1, 0, 0, 2] } },
+    { label: 'stride 1, 1x1 kernel', x: [2, 8, 4, 4], w: [5, 8, 1, 1] },
+    { label: 'stride 1, 1-D, dilation 3', x: [2, 8, 11], w: [3, 8, 3], attrs: { dilations: [3], pads: [2, 5] } },
+    { label: 'stride 1, 3-D', x: [1, 8, 4, 3, 4], w: [2, 8, 2, 2, 3], attrs: { pads: [0, 1, 1, 1, 0, 1] } },
+    { label: 'stride 1, a pad wider than the window', x: [1, 8, 4, 4], w: [3, 8, 1, 1], attrs: { pads: [1, 1, 1, 1] } },
+    { label: 'stride 1, 3 channels', x: [2, 3, 6, 5], w: [4, 3, 2, 3], attrs: { pads: [1, 0, 0, 2] } },
   ];
 
   it.each(cases)('passes a central-difference check: $label', async ({ label, x, w, attrs, bias }) => {
@@ -116,21 +118,22 @@ describe('Conv gradient', () => {
     for (const r of results) expect(r.maxRelError, r.param).toBeLessThan(1e-2);
   });
 
-  it('takes dX as a Conv of the flipped kernel with stride 1 and one group, as a ConvTranspose otherwise', () => {
-    const dxOps = (attrs: Record<string, number | number[]>, w: number[]) => {
+  it('takes dX as a Conv of the flipped kernel with stride 1, one group and 8 channels or more, as a ConvTranspose otherwise', () => {
+    const dxOps = (attrs: Record<string, number | number[]>, w: number[], channels = MIN_FLIPPED_KERNEL_CHANNELS) => {
       const model = newModel({ opset: 17 });
       const g = model.graph;
       const b = new GraphBuilder(g);
-      const x = g.addInput('X').setTensorType(DataType.FLOAT, [1, 4, 6, 6]);
-      const p = g.addInitializer(floatTensor('P', new Float32Array(4).fill(1), [1, 4, 1, 1]), { exactName: true });
+      const x = g.addInput('X').setTensorType(DataType.FLOAT, [1, channels, 6, 6]);
+      const p = g.addInitializer(floatTensor('P', new Float32Array(channels).fill(1), [1, channels, 1, 1]), { exactName: true });
       const weight = g.addInitializer(floatTensor('W', new Float32Array(w.reduce((a, n) => a * n, 1)).fill(0.5), w), { exactName: true });
       const y = b.op('Conv', [b.mul(x, p), weight], attrs);
       g.addOutput(b.identity(b.reduceSum(b.mul(y, y), undefined, false), 'loss'));
       buildBackward(model, { loss: g.requireValue('loss'), wrt: [p] });
       return g.nodes.map((n) => n.opType).filter((op) => op === 'Conv' || op === 'ConvTranspose');
     };
-    expect(dxOps({ pads: [1, 1, 1, 1] }, [2, 4, 3, 3])).toEqual(['Conv', 'Conv']);
-    expect(dxOps({ strides: [2, 2] }, [2, 4, 3, 3])).toEqual(['Conv', 'ConvTranspose']);
-    expect(dxOps({ group: 2 }, [2, 2, 3, 3])).toEqual(['Conv', 'ConvTranspose']);
+    expect(dxOps({ pads: [1, 1, 1, 1] }, [2, 8, 3, 3])).toEqual(['Conv', 'Conv']);
+    expect(dxOps({ pads: [1, 1, 1, 1] }, [2, 7, 3, 3], 7)).toEqual(['Conv', 'ConvTranspose']);
+    expect(dxOps({ strides: [2, 2] }, [2, 8, 3, 3])).toEqual(['Conv', 'ConvTranspose']);
+    expect(dxOps({ group: 2 }, [2, 4, 3, 3])).toEqual(['Conv', 'ConvTranspose']);
   });
 });
