@@ -96,7 +96,7 @@ describe('the default steps per run', () => {
     return { step, models: stepModels(step) };
   };
 
-  it('is 8 for a step whose carried state fits in 64 MiB, 1 above, and what was asked otherwise', () => {
+  it('is 8 for a step whose carried state fits in SCAN_STATE_LIMIT_MIB, 1 above, and what was asked otherwise', () => {
     const { step, models } = compiled(false);
     const carried = new Map([...models.initial].map(([n, t]) => [n, new Tensor('float32', t.data, t.dims)]));
     expect(stepsPerRun(undefined, step, models.step, carried)).toBe(DEFAULT_STEPS_PER_RUN);
