@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildBackward } from '../../../src/autodiff/backward.js';
-import { MIN_FLIPPED_KERNEL_CHANNELS } from '../../../src/autodiff/rules/conv.js';
+import { MIN_FLIPPED_KERNEL_CHANNELS, MIN_IM2COL_CHANNELS } from '../../../src/autodiff/rules/conv.js';
 import { gradcheck } from '../../../src/check/gradcheck.js';
 import { GraphBuilder } from '../../../src/ir/builder.js';
 import { DataType } from '../../../src/ir/dtype.js';
@@ -70,6 +70,10 @@ describe('Conv gradient', () => {
     { label: 'stride 1, 3-D', x: [1, 8, 4, 3, 4], w: [2, 8, 2, 2, 3], attrs: { pads: [0, 1, 1, 1, 0, 1] } },
     { label: 'stride 1, a pad wider than the window', x: [1, 8, 4, 4], w: [3, 8, 1, 1], attrs: { pads: [1, 1, 1, 1] } },
     { label: 'stride 1, 3 channels', x: [2, 3, 6, 5], w: [4, 3, 2, 3], attrs: { pads: [1, 0, 0, 2] } },
+    // 16 or more input channels and at most 9 taps: dW is one Gemm over im2col columns (im2colWeightGradPlan).
+    { label: 'im2col dW, 3x3, pads 1', x: [2, 16, 5, 5], w: [3, 16, 3, 3], attrs: { pads: [1, 1, 1, 1] }, bias: true },
+    { label: 'im2col dW, strides, dilations, asymmetric pads', x: [2, 16, 7, 6], w: [2, 16, 2, 3], attrs: { strides: [2, 1], dilations: [1, 2], pads: [1, 0, 0, 2] } },
+    { label: 'im2col dW, 1x1 stride 2', x: [3, 16, 5, 4], w: [4, 16, 1, 1], attrs: { strides: [2, 2] } },
   ];
 
   it.each(cases)('passes a central-difference check: $label', async ({ label, x, w, attrs, bias }) => {
@@ -116,6 +120,25 @@ describe('Conv gradient', () => {
     expect(copy.graph.nodes.some((n) => n.opType === 'ConvTranspose' && n.output(0).uses.some((u) => u.node.opType === 'Slice'))).toBe(true);
     const results = await gradcheck({ model, loss: 'loss', feeds, samplesPerParam: 8 });
     for (const r of results) expect(r.maxRelError, r.param).toBeLessThan(1e-2);
+  });
+
+  it('takes dW as one Gemm over im2col columns with one group, 16 channels or more and at most 9 taps, as a Conv otherwise', () => {
+    const dwOps = (x: number[], w: number[], attrs: Record<string, number | number[]> = {}) => {
+      const model = newModel({ opset: 17 });
+      const g = model.graph;
+      const b = new GraphBuilder(g);
+      const input = g.addInput('X').setTensorType(DataType.FLOAT, x);
+      const weight = g.addInitializer(floatTensor('W', new Float32Array(w.reduce((a, n) => a * n, 1)).fill(0.5), w), { exactName: true });
+      const y = b.op('Conv', [input, weight], attrs);
+      g.addOutput(b.identity(b.reduceSum(b.mul(y, y), undefined, false), 'loss'));
+      buildBackward(model, { loss: g.requireValue('loss'), wrt: [weight] });
+      return g.nodes.map((n) => n.opType).filter((op) => op === 'Conv' || op === 'Gemm');
+    };
+    expect(dwOps([2, MIN_IM2COL_CHANNELS, 6, 6], [4, MIN_IM2COL_CHANNELS, 3, 3], { pads: [1, 1, 1, 1] })).toEqual(['Conv', 'Gemm']);
+    expect(dwOps([2, MIN_IM2COL_CHANNELS - 1, 6, 6], [4, MIN_IM2COL_CHANNELS - 1, 3, 3])).toEqual(['Conv', 'Conv']);
+    // 16 taps > MAX_IM2COL_TAPS; two groups.
+    expect(dwOps([2, 16, 6, 6], [4, 16, 4, 4])).toEqual(['Conv', 'Conv']);
+    expect(dwOps([2, 32, 6, 6], [4, 16, 3, 3], { group: 2 })).toEqual(['Conv', 'Conv']);
   });
 
   it('takes dX as a Conv of the flipped kernel with stride 1, one group and 8 channels or more, as a ConvTranspose otherwise', () => {
