@@ -3,7 +3,8 @@
  *
  * Y = MatMul(A, B) (numpy matmul: batch dims broadcast; a 1-D A is a row [1, K], a 1-D B a column [K, 1], and the
  * added axis is dropped from Y):
- *   dA = unbroadcast(dY @ B^T),  dB = unbroadcast(A^T @ dY)   (^T swaps the last two axes)
+ *   dA = unbroadcast(dY @ B^T),  dB = unbroadcast(A^T @ dY)   (^T swaps the last two axes; for a 2-D B under a
+ *   batched A, one Gemm of the flattened operands, flatWeightGrad)
  * The 1-D cases are handled by putting the dropped axes back on dY, working with the 2-D forms, and squeezing the
  * result; batch broadcasting is undone by the shared unbroadcast.
  *
@@ -55,7 +56,9 @@ export const matMulGrad: GradientRule = {
       const reduced = unbroadcast({ ...common, grad: g, resultShape: [...batch, m, k], input: A, inputShape: sa2 });
       dA = ra === 1 ? squeeze(ctx, reduced, [0]) : reduced;
     }
-    if (ctx.needs(1)) {
+    if (ctx.needs(1) && rb === 2 && ra >= 3 && typeof k === 'number' && typeof n === 'number' && ctx.opset >= 11) {
+      dB = flatWeightGrad(ctx, A, dY, k, n);
+    } else if (ctx.needs(1)) {
       const g = b.op('MatMul', [transposeLastTwo(ctx, A2, sa2.length), dY]);
       const reduced = unbroadcast({ ...common, grad: g, resultShape: [...batch, k, n], input: B, inputShape: sb2 });
       dB = rb === 1 ? squeeze(ctx, reduced, [1]) : reduced;
@@ -63,6 +66,19 @@ export const matMulGrad: GradientRule = {
     return [dA, dB];
   },
 };
+
+/**
+ * dB of a 2-D B under a batched A [..., M, K] (a linear layer over a sequence): the batch dims of A^T dY are summed
+ * away, and that sum is one product of the flattened operands, A [*, K]^T dY [*, N]. One Gemm, where the batched
+ * MatMul and its unbroadcasting ReduceSum wrote and reread a [batch, K, N] intermediate: on a 2-layer transformer
+ * step (d 128, T 64, batch 32) the ReduceSums alone took 8 of its 89 ms of kernel time.
+ */
+function flatWeightGrad(ctx: GradContext, a: Value, dY: Value, k: number, n: number): Value {
+  const { b } = ctx;
+  const rows = b.op('Reshape', [a, b.ints([-1, k], 'rows_k')]);
+  const dRows = b.op('Reshape', [dY, b.ints([-1, n], 'rows_n')]);
+  return b.op('Gemm', [rows, dRows], { transA: 1 });
+}
 
 export const gemmGrad: GradientRule = {
   opTypes: ['Gemm'],

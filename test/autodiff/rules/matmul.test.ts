@@ -34,9 +34,18 @@ describe('MatMul gradient', () => {
     expectClose(grads.b.data, Array.from(m.values.a, (v) => v * r), 1e-6, 'db');
   });
 
+  it('takes dB of a 2-D B under a batched A as one Gemm of the flattened operands, with no ReduceSum', async () => {
+    const m = makeOpModel({ op: 'MatMul', inputs: [{ name: 'A', shape: [2, 5, 3], kind: 'input' }, { name: 'B', shape: [3, 4], kind: 'param' }] });
+    const { model } = await computeGradients(m);
+    const grad = model.graph.nodes.filter((n) => n.name.startsWith('grad/')).map((n) => n.opType);
+    expect(grad).toContain('Gemm');
+    expect(grad).not.toContain('ReduceSum');
+  });
+
   it.each([
     [[2, 3], [3, 4]],
-    [[2, 2, 3], [3, 4]], // batch on A only: dB sums over the batch
+    [[2, 2, 3], [3, 4]], // batch on A only: dB sums over the batch (one Gemm of the flattened operands)
+    [[2, 3, 2, 3], [3, 4]], // two batch dims on A only
     [[3, 4], [2, 4, 2]], // batch on B only
     [[2, 1, 2, 3], [3, 3, 2]], // broadcast batch dims on both sides
     [[3], [2, 3, 4]], // 1-D A
