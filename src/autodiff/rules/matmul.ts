@@ -56,7 +56,7 @@ export const matMulGrad: GradientRule = {
       const reduced = unbroadcast({ ...common, grad: g, resultShape: [...batch, m, k], input: A, inputShape: sa2 });
       dA = ra === 1 ? squeeze(ctx, reduced, [0]) : reduced;
     }
-    if (ctx.needs(1) && rb === 2 && ra >= 3 && typeof k === 'number' && typeof n === 'number' && ctx.opset >= 11) {
+    if (ctx.needs(1) && rb === 2 && ra >= 3 && typeof k === 'number' && typeof n === 'number') {
       dB = flatWeightGrad(ctx, A, dY, k, n);
     } else if (ctx.needs(1)) {
       const g = b.op('MatMul', [transposeLastTwo(ctx, A2, sa2.length), dY]);
@@ -77,7 +77,7 @@ function flatWeightGrad(ctx: GradContext, a: Value, dY: Value, k: number, n: num
   const { b } = ctx;
   const rows = b.op('Reshape', [a, b.ints([-1, k], 'rows_k')]);
   const dRows = b.op('Reshape', [dY, b.ints([-1, n], 'rows_n')]);
-  return b.op('Gemm', [rows, dRows], { transA: 1 });
+  return product(ctx, rows, dRows, true, false, 1);
 }
 
 export const gemmGrad: GradientRule = {
