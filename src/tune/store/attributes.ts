@@ -103,10 +103,7 @@ export async function setTrialAttrs(tx: SqlTx, dbId: number, entries: readonly [
 }
 
 export async function setTrialAttr(tx: SqlTx, dbId: number, key: string, value: unknown): Promise<void> {
-  await tx.run(
-    `INSERT INTO trial_system_attributes (trial_id, "key", value_json) VALUES (?, ?, ?) ON CONFLICT (trial_id, "key") DO UPDATE SET value_json = excluded.value_json`,
-    [dbId, key, JSON.stringify(value)],
-  );
+  await setTrialAttrRaw(tx, dbId, key, JSON.stringify(value));
 }
 
 /** An attribute whose JSON text is already made (metrics with NaN spelled out). */
