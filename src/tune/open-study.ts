@@ -10,13 +10,21 @@ import { unknownStudy } from './snapshot.js';
 import { chooseStudyName, describeTarget, listStudies, openWritableDriver, type StorageTarget } from './store/open-store.js';
 import { openSqlStudy } from './store/sql-study-store.js';
 import type { StudyStore } from './store/study-store.js';
-import type { TuneOptions } from './study.js';
 
 /** Keys that define what a study searches; a resume may change `trials` and `parallel`, nothing else. */
 const IDENTITY_KEYS = ['space', 'objective', 'strategy', 'seed', 'pruner'] as const;
 
+/** The part of tune()'s options (TuneOptions, where each is documented) that picks the study and checks its settings. */
+export interface StudyRequest {
+  storage?: string;
+  studyName?: string;
+  resume?: boolean;
+  join?: boolean;
+  train?: unknown;
+}
+
 /** Opens the storage and the study the options name (created from `given` when new), with the config and `train:` to run. */
-export async function openStudyForWork(target: StorageTarget, opts: TuneOptions, given: StudyConfig | null): Promise<{ store: StudyStore; config: StudyConfig; train: unknown }> {
+export async function openStudyForWork(target: StorageTarget, opts: StudyRequest, given: StudyConfig | null): Promise<{ store: StudyStore; config: StudyConfig; train: unknown }> {
   const where = describeTarget(target);
   const driver = await openWritableDriver(target);
   try {
@@ -53,7 +61,7 @@ export async function openStudyForWork(target: StorageTarget, opts: TuneOptions,
  * The config to run with: the stored one, checked against the given one (which may raise `trials` and change
  * `parallel`), or the given one adopted by a study Optuna created. Train settings must match the stored ones.
  */
-async function reconcileConfig(store: StudyStore, opts: TuneOptions, given: StudyConfig | null, where: string): Promise<{ config: StudyConfig; train: unknown }> {
+async function reconcileConfig(store: StudyStore, opts: StudyRequest, given: StudyConfig | null, where: string): Promise<{ config: StudyConfig; train: unknown }> {
   const info = await store.info();
   const train = info.train ?? opts.train ?? null;
   const label = `study '${info.name}' in ${where}`;
