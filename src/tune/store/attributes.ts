@@ -5,7 +5,7 @@
  * successive-halving pruner); regraft's own are prefixed so Python users can tell them apart in `trial.system_attrs`.
  */
 import type { Metrics } from '../types.js';
-import type { SqlTx, SqlValue } from './sql-driver.js';
+import type { SqlTx } from './sql-driver.js';
 
 export const STUDY_ATTR = {
   /** The study config (space, objective, strategy, trials, ...) as parsed, JSON. */
@@ -103,13 +103,5 @@ export async function setTrialAttrs(tx: SqlTx, dbId: number, entries: readonly [
 }
 
 export async function setTrialAttr(tx: SqlTx, dbId: number, key: string, value: unknown): Promise<void> {
-  await setTrialAttrRaw(tx, dbId, key, JSON.stringify(value));
-}
-
-/** An attribute whose JSON text is already made (metrics with NaN spelled out). */
-export async function setTrialAttrRaw(tx: SqlTx, dbId: number, key: string, valueJson: string): Promise<void> {
-  await tx.run(
-    `INSERT INTO trial_system_attributes (trial_id, "key", value_json) VALUES (?, ?, ?) ON CONFLICT (trial_id, "key") DO UPDATE SET value_json = excluded.value_json`,
-    [dbId, key, valueJson] as SqlValue[],
-  );
+  await setTrialAttrs(tx, dbId, [[key, value]]);
 }

@@ -12,7 +12,7 @@
 import type { SearchSpace } from '../space.js';
 import type { ObjectiveMode, Params } from '../types.js';
 import {
-  STUDY_ATTR, TRIAL_ATTR, encodeMetrics, epochKey, isoFromNaiveUtc, parseJsonOr, rungKey, setStudyAttr, setTrialAttr, setTrialAttrRaw,
+  STUDY_ATTR, TRIAL_ATTR, encodeMetrics, epochKey, isoFromNaiveUtc, parseJsonOr, rungKey, setStudyAttr, setTrialAttr,
   setTrialAttrs, valueColumns,
 } from './attributes.js';
 import { distributionOf, fromInternal, parseDistribution, toInternal } from './distributions.js';
@@ -314,7 +314,7 @@ export class SqlStudyStore implements StudyStore {
 
   async recordEpoch(dbId: number, epoch: number, metrics: Record<string, number>, intermediate: number | null): Promise<void> {
     await this.driver.transaction(async (tx) => {
-      await setTrialAttrRaw(tx, dbId, epochKey(epoch), JSON.stringify(encodeMetrics(metrics)));
+      await setTrialAttr(tx, dbId, epochKey(epoch), encodeMetrics(metrics));
       if (intermediate !== null) {
         const { value, type } = valueColumns(intermediate);
         await tx.run(
@@ -351,7 +351,7 @@ export class SqlStudyStore implements StudyStore {
           [dbId, value, type],
         );
       }
-      await setTrialAttrRaw(tx, dbId, TRIAL_ATTR.metrics, JSON.stringify(encodeMetrics(result.metrics)));
+      await setTrialAttr(tx, dbId, TRIAL_ATTR.metrics, encodeMetrics(result.metrics));
       if (result.error !== undefined) await setTrialAttr(tx, dbId, TRIAL_ATTR.error, result.error);
       return true;
     });
