@@ -14,12 +14,17 @@ import type { StudyStore } from './store/study-store.js';
 /** Keys that define what a study searches; a resume may change `trials` and `parallel`, nothing else. */
 const IDENTITY_KEYS = ['space', 'objective', 'strategy', 'seed', 'pruner'] as const;
 
-/** The part of tune()'s options (TuneOptions, where each is documented) that picks the study and checks its settings. */
+/** The part of tune()'s options (TuneOptions) that picks the study and checks its settings. */
 export interface StudyRequest {
+  /** A storage URL instead of TuneOptions.studyPath: postgresql://user:password@host:port/db, sqlite:///FILE.db (`--storage URL`). */
   storage?: string;
+  /** The study inside the storage; default: the config's name (or, in a study file, the file's only study). */
   studyName?: string;
+  /** Continue the study instead of refusing to touch an existing one. */
   resume?: boolean;
+  /** Create the study or join it if it exists (what `--storage` and `tune worker` do); implies resume. */
   join?: boolean;
+  /** Settings stored with the study and checked on every join (the CLI's `train:`). */
   train?: unknown;
 }
 

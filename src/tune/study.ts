@@ -9,7 +9,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { RegraftError } from '../errors.js';
 import { parseStudyConfig, type StudyConfig } from './config.js';
 import { InlineExecutor, type Executor } from './executor.js';
-import { openStudyForWork } from './open-study.js';
+import { openStudyForWork, type StudyRequest } from './open-study.js';
 import { ProcessPoolExecutor } from './process-pool.js';
 import { summarize, snapshotOf, type StudySummary } from './snapshot.js';
 import { describeTarget, storageTarget, type StorageTarget } from './store/open-store.js';
@@ -19,7 +19,7 @@ import { emitterFor, type TuneEventHandlers } from './study-events.js';
 import type { TrialFunction } from './types.js';
 import { currentWorker, shortWorker } from './worker-identity.js';
 
-export interface TuneOptions {
+export interface TuneOptions extends StudyRequest {
   /** A parsed config (loadStudyConfig / parseStudyConfig) or a raw object in config form. Optional when the study exists. */
   config?: StudyConfig | unknown;
   /** A JS module exporting runTrial, run in worker processes (the config's `parallel` of them). */
@@ -30,16 +30,6 @@ export interface TuneOptions {
   executor?: Executor | ((study: StudyForExecutor) => Executor);
   /** The study's SQLite file (`--study FILE.db`). */
   studyPath?: string;
-  /** Or a storage URL: postgresql://user:password@host:port/db, sqlite:///FILE.db (`--storage URL`). */
-  storage?: string;
-  /** The study inside the storage; default: the config's name (or, in a study file, the file's only study). */
-  studyName?: string;
-  /** Continue the study instead of refusing to touch an existing one. */
-  resume?: boolean;
-  /** Create the study or join it if it exists (what `--storage` and `tune worker` do); implies resume. */
-  join?: boolean;
-  /** Settings stored with the study and checked on every join (the CLI's `train:`). */
-  train?: unknown;
   /** Parent folder of the trials' run folders; default: next to the study file, `<name>-runs` (`./<study>-runs` for a URL). */
   runsDir?: string;
   /** Callbacks, or an EventEmitter that gets the same names as events. */
